@@ -1,0 +1,15 @@
+/** Unit, integration and interop tests. Long runs live in jest.soak/fuzz configs. */
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/spec'],
+  testMatch: ['**/*.spec.ts'],
+  transform: {
+    // @noble/ed25519 ships ES modules only; ts-jest turns it into CommonJS for Jest.
+    '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!@noble/)'],
+  // Sources import with ".js" extensions (needed by the ESM build); map them back for Jest.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testTimeout: 30000,
+};

@@ -1,0 +1,161 @@
+import { Observable, ReplaySubject, Subject } from 'rxjs';
+import { WispError } from '../errors.js';
+import { DEFAULT_HIGH_WATER_MARK, type Transport, type TransportClose } from './transport.js';
+
+/** Options for {@link memoryTransportPair}. */
+export interface MemoryTransportOptions {
+  /** Bytes in flight (sent, not yet delivered) above which `send` returns false. */
+  readonly highWaterMark?: number;
+  /** Subprotocol both ends report (e.g. `wisp-v2`). */
+  readonly protocol?: string;
+}
+
+/**
+ * Two connected in-memory transports, for tests and same-process use. Messages are
+ * delivered asynchronously (microtasks), in order, and honour pause/resume and the
+ * sender's high water mark exactly like a socket would.
+ */
+export function memoryTransportPair(options: MemoryTransportOptions = {}): [Transport, Transport] {
+  const a = new MemoryTransport(options);
+  const b = new MemoryTransport(options);
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}
+
+class MemoryTransport implements Transport {
+  peer!: MemoryTransport;
+  readonly protocol: string;
+  private readonly highWaterMark: number;
+  private readonly inbox: Uint8Array[] = [];
+  private inboxHead = 0;
+  /** Bytes this end sent that the peer has not delivered yet. */
+  private inFlight = 0;
+  private blocked = false;
+  private paused = false;
+  private flushScheduled = false;
+  private subscriber: { next(m: Uint8Array): void; error(e: unknown): void; complete(): void } | undefined;
+  private ended: TransportClose | undefined;
+  private readonly closedSubject = new ReplaySubject<TransportClose>(1);
+  private readonly drainSubject = new Subject<void>();
+
+  readonly closed$ = this.closedSubject.asObservable();
+  readonly drain$ = this.drainSubject.asObservable();
+  readonly messages$ = new Observable<Uint8Array>((subscriber) => {
+    if (this.subscriber) {
+      subscriber.error(new WispError('InvalidArgument', 'a transport has exactly one reader'));
+      return;
+    }
+    this.subscriber = subscriber;
+    this.scheduleFlush();
+    return () => {
+      this.subscriber = undefined;
+    };
+  });
+
+  constructor(options: MemoryTransportOptions) {
+    this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+    this.protocol = options.protocol ?? '';
+  }
+
+  get writable(): boolean {
+    return !this.blocked;
+  }
+
+  send(message: Uint8Array): boolean {
+    if (this.ended) return false;
+    this.inFlight += message.length;
+    this.peer.enqueue(message);
+    if (this.inFlight > this.highWaterMark) this.blocked = true;
+    return !this.blocked;
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.scheduleFlush();
+  }
+
+  close(code = 1000, reason = ''): void {
+    if (this.ended) return;
+    const info: TransportClose = { code, reason, clean: true };
+    this.finish(info);
+    this.peer.finish(info);
+  }
+
+  /** Simulates the connection dropping (no close frame): both ends see an abnormal close. */
+  drop(): void {
+    if (this.ended) return;
+    const info: TransportClose = { code: 1006, reason: 'connection dropped', clean: false };
+    this.finish(info);
+    this.peer.finish(info);
+  }
+
+  private enqueue(message: Uint8Array): void {
+    if (this.ended) return;
+    this.inbox.push(message);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    while (!this.paused && this.subscriber && this.inboxHead < this.inbox.length) {
+      const message = this.inbox[this.inboxHead]!;
+      this.inbox[this.inboxHead++] = undefined as unknown as Uint8Array;
+      this.peer.delivered(message.length);
+      this.subscriber.next(message);
+    }
+    if (this.inboxHead === this.inbox.length) {
+      this.inbox.length = 0;
+      this.inboxHead = 0;
+      if (this.ended) this.endReader();
+    }
+  }
+
+  private delivered(bytes: number): void {
+    this.inFlight -= bytes;
+    if (this.blocked && this.inFlight <= this.highWaterMark / 2) {
+      this.blocked = false;
+      this.drainSubject.next();
+    }
+  }
+
+  private finish(info: TransportClose): void {
+    if (this.ended) return;
+    this.ended = info;
+    if (!info.clean) {
+      // An abnormal close loses whatever was still in flight, as a dropped socket would.
+      this.inbox.length = 0;
+      this.inboxHead = 0;
+    }
+    this.closedSubject.next(info);
+    this.closedSubject.complete();
+    this.drainSubject.complete();
+    this.scheduleFlush();
+  }
+
+  private endReader(): void {
+    const subscriber = this.subscriber;
+    if (!subscriber || !this.ended) return;
+    this.subscriber = undefined;
+    if (this.ended.clean) subscriber.complete();
+    else subscriber.error(new WispError('TransportClosed', `transport closed abnormally (${this.ended.code})`));
+  }
+}
+
+/** Drops an in-memory transport abruptly (no close frame), as a network failure would. Test helper. */
+export function dropMemoryTransport(transport: Transport): void {
+  if (!(transport instanceof MemoryTransport)) {
+    throw new WispError('InvalidArgument', 'not an in-memory transport');
+  }
+  transport.drop();
+}
