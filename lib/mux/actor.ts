@@ -1,0 +1,377 @@
+import { Subject, type Observable, type Subscription } from 'rxjs';
+import { WispError } from '../errors.js';
+import { CloseReason, closeReasonName } from '../packet/close-reason.js';
+import { encodeClose, encodeConnect, encodeContinue, encodeData } from '../packet/encode.js';
+import { PacketType, StreamType, type Packet } from '../packet/types.js';
+import type { Transport } from '../transport/transport.js';
+import type { Role } from '../extensions/extension.js';
+import { ReceiveWindow } from './receive-window.js';
+import { StreamRecord, type PendingWrite, type StreamKind, type WriteCallback } from './stream-record.js';
+
+/** What the handshake settled, needed by the actor. */
+export interface ActorSettings {
+  readonly role: Role;
+  /** Server: the per-stream buffer we grant. Client: the initial credit per TCP stream. */
+  readonly bufferSize: number;
+  readonly maxPayload: number;
+  readonly maxQueuedPackets: number;
+  /** Server: streams allowed at once (more are refused with Throttled). */
+  readonly maxStreams: number;
+  /** The stream-open confirmation extension is in force. */
+  readonly confirmation: boolean;
+}
+
+/** How a connection ended. */
+export interface MuxEnd {
+  /** Close reason from a CLOSE on stream 0, ours or the peer's. */
+  readonly reason?: number;
+  /** Set when the transport failed or closed without a CLOSE on stream 0. */
+  readonly error?: WispError;
+}
+
+/** Packets per stream sent in one turn before the next stream gets its turn. */
+const BURST = 16;
+
+/**
+ * The multiplexer actor of one connection. It alone owns the stream table, credit and close
+ * state; inbound packets and commands from stream handles are the only ways in, and encoded
+ * packets handed to the transport are the only way out.
+ */
+export class MuxActor {
+  private readonly streams = new Map<number, StreamRecord>();
+  private readonly sendQueue: StreamRecord[] = [];
+  private sendHead = 0;
+  private overLimit = 0;
+  private blocked = false;
+  private ended: MuxEnd | undefined;
+  private nextId = 1;
+  private readonly subscriptions: Subscription[] = [];
+  private readonly endSubject = new Subject<MuxEnd>();
+  private readonly incoming = new Subject<StreamRecord>();
+  private readonly protocolErrors = new Subject<WispError>();
+
+  /** Server: streams the peer opened. */
+  readonly incoming$: Observable<StreamRecord> = this.incoming.asObservable();
+  /** Emits once when the connection ends. */
+  readonly end$: Observable<MuxEnd> = this.endSubject.asObservable();
+  /** Non-fatal protocol errors (malformed or unexpected packets); the connection continues. */
+  readonly protocolErrors$: Observable<WispError> = this.protocolErrors.asObservable();
+
+  constructor(
+    private readonly transport: Transport,
+    readonly settings: ActorSettings,
+  ) {
+    this.subscriptions.push(
+      transport.drain$.subscribe(() => {
+        this.blocked = false;
+        this.pump();
+      }),
+    );
+  }
+
+  /** Feeds one post-handshake packet to the actor. */
+  receive(packet: Packet): void {
+    if (!this.ended) this.onPacket(packet);
+  }
+
+  /** The inbound side ended (transport closed or failed): every stream ends with that error. */
+  inboundEnded(error?: unknown): void {
+    this.terminate({
+      error: error === undefined ? new WispError('TransportClosed', 'the connection closed while streams were open') : asWispError(error),
+    });
+  }
+
+  get isEnded(): boolean {
+    return this.ended !== undefined;
+  }
+
+  get streamCount(): number {
+    return this.streams.size;
+  }
+
+  /** Reports a malformed packet; a CONNECT we could not read is refused so the peer knows. */
+  reportMalformed(error: WispError, bytes: Uint8Array): void {
+    this.protocolErrors.next(error);
+    if (this.settings.role === 'server' && bytes.length >= 5 && bytes[0] === PacketType.Connect) {
+      const id = (bytes[1]! | (bytes[2]! << 8) | (bytes[3]! << 16)) + bytes[4]! * 0x1000000;
+      if (id !== 0 && !this.streams.has(id)) this.emit(encodeClose(id, CloseReason.InvalidInfo));
+    }
+  }
+
+  // ---- commands from handles -------------------------------------------------------------
+
+  /** Client: opens a stream (sends CONNECT). */
+  open(kind: StreamKind, host: string, port: number): StreamRecord {
+    if (this.ended) throw new WispError('MuxClosed', 'the connection is closed');
+    const id = this.allocateId();
+    const type = kind === 'tcp' ? StreamType.Tcp : StreamType.Udp;
+    const packet = encodeConnect(id, type, port, host); // validates the port before any state changes
+    const record = this.createRecord(id, kind, host, port);
+    if (kind === 'tcp') record.credit = this.settings.bufferSize;
+    this.emit(packet);
+    return record;
+  }
+
+  /** Queues `chunk` on a stream; `callback` runs once it is handed to the transport. */
+  write(record: StreamRecord, chunk: Uint8Array, callback?: WriteCallback): void {
+    if (record.closed || this.ended) {
+      callback?.(closedError(record));
+      return;
+    }
+    if (record.kind === 'udp' && chunk.length > 0xffff) {
+      callback?.(new WispError('InvalidArgument', `a datagram of ${chunk.length} bytes is too large`));
+      return;
+    }
+    record.pending.push({ chunk, offset: 0, callback });
+    if (record.pending.length === 1 && this.sendQueue.length === this.sendHead && !this.blocked) {
+      this.sendFrom(record); // fast path: nothing else waiting
+      if (record.pending.length > 0) this.schedule(record);
+    } else {
+      this.schedule(record);
+    }
+  }
+
+  /** Closes a stream from our side: sends CLOSE, fails pending writes, drops unread data. */
+  close(record: StreamRecord, reason: number): void {
+    if (record.closed) return;
+    if (!this.ended) this.emit(encodeClose(record.id, reason));
+    this.finish(record, reason, 'local');
+  }
+
+  pause(record: StreamRecord): void {
+    record.inbox.pause();
+  }
+
+  resume(record: StreamRecord): void {
+    record.inbox.resume();
+  }
+
+  /** Server: confirms an open stream (stream-open confirmation extension); no-op otherwise. */
+  confirm(record: StreamRecord): void {
+    if (record.confirmed || record.closed || this.settings.role !== 'server') return;
+    record.confirmed = true;
+    if (!this.settings.confirmation) return;
+    const value = record.window ? record.window.confirmation() : this.settings.bufferSize;
+    this.emit(encodeContinue(record.id, value));
+  }
+
+  /** Ends the connection: CLOSE on stream 0, every stream closed, transport closed. */
+  shutdown(reason: number = CloseReason.Voluntary): void {
+    if (this.ended) return;
+    this.emit(encodeClose(0, reason));
+    this.terminate({ reason });
+    this.transport.close(1000, 'wisp connection closed');
+  }
+
+  // ---- inbound ---------------------------------------------------------------------------
+
+  private onPacket(packet: Packet): void {
+    if ('extension' in packet) return; // routed by the handshake's extension hooks
+    switch (packet.type) {
+      case PacketType.Data:
+        return this.onData(packet.streamId, packet.payload);
+      case PacketType.Continue:
+        return this.onContinue(packet.streamId, packet.bufferRemaining);
+      case PacketType.Close:
+        return this.onClose(packet.streamId, packet.reason);
+      case PacketType.Connect:
+        if (this.settings.role === 'server') {
+          return this.onConnect(packet.streamId, packet.streamType === StreamType.Tcp ? 'tcp' : 'udp', packet.hostname, packet.port);
+        }
+        return this.unexpected('CONNECT sent to a client');
+      case PacketType.Info:
+        return this.unexpected('INFO after the handshake');
+    }
+  }
+
+  private onData(id: number, payload: Uint8Array): void {
+    const record = this.streams.get(id);
+    if (!record) return; // normal after a close crossed in flight
+    const window = record.window;
+    if (window) {
+      if (!window.receive()) {
+        this.protocolErrors.next(new WispError('Throttled', `stream ${id} sent past its credit`, { reason: CloseReason.Throttled }));
+        this.close(record, CloseReason.Throttled);
+        return;
+      }
+    } else if (record.kind === 'udp' && record.inbox.length >= this.settings.bufferSize) {
+      return; // a datagram nobody is reading: drop it rather than buffer without bound
+    }
+    record.inbox.push(payload);
+    if (!record.overLimit && this.settings.role === 'client' && record.inbox.length > this.settings.maxQueuedPackets) {
+      record.overLimit = true;
+      if (this.overLimit++ === 0) this.transport.pause();
+    }
+  }
+
+  private onContinue(id: number, value: number): void {
+    if (this.settings.role === 'server') return this.unexpected('CONTINUE sent to a server');
+    const record = this.streams.get(id);
+    if (!record) return;
+    if (this.settings.confirmation && !record.confirmed) {
+      // The open confirmation re-announces credit; it must never enlarge what we hold.
+      record.confirmed = true;
+      if (record.kind === 'tcp') record.credit = Math.min(record.credit, value);
+      const settle = record.onConfirm;
+      record.onConfirm = undefined;
+      settle?.();
+    } else if (record.kind === 'tcp') {
+      record.credit = value;
+    }
+    if (record.credit > 0 && record.pending.length > 0) {
+      this.schedule(record);
+      this.pump();
+    }
+  }
+
+  private onClose(id: number, reason: number): void {
+    if (id === 0) {
+      this.terminate({ reason });
+      this.transport.close(1000, 'peer closed the wisp connection');
+      return;
+    }
+    const record = this.streams.get(id);
+    if (record) this.finish(record, reason, 'remote');
+  }
+
+  private onConnect(id: number, kind: StreamKind, host: string, port: number): void {
+    if (id === 0) return this.unexpected('CONNECT on stream 0');
+    const existing = this.streams.get(id);
+    if (existing) {
+      // A confused or hostile client reusing a live id: end that stream, keep the others.
+      this.unexpected(`CONNECT reuses live stream id ${id}`);
+      this.close(existing, CloseReason.InvalidInfo);
+      return;
+    }
+    if (this.streams.size >= this.settings.maxStreams) {
+      this.emit(encodeClose(id, CloseReason.Throttled));
+      return;
+    }
+    const record = this.createRecord(id, kind, host, port);
+    if (kind === 'tcp') record.window = new ReceiveWindow(this.settings.bufferSize);
+    this.incoming.next(record);
+  }
+
+  // ---- sending -----------------------------------------------------------------------------
+
+  private emit(packet: Uint8Array): void {
+    if (!this.transport.send(packet)) this.blocked = true;
+  }
+
+  private schedule(record: StreamRecord): void {
+    if (record.scheduled || record.pending.length === 0) return;
+    record.scheduled = true;
+    this.sendQueue.push(record);
+  }
+
+  /** Round-robin over streams with pending writes while the transport accepts data. */
+  private pump(): void {
+    while (!this.blocked && this.sendHead < this.sendQueue.length) {
+      const record = this.sendQueue[this.sendHead++]!;
+      record.scheduled = false;
+      if (record.closed) continue;
+      this.sendFrom(record, BURST);
+      if (record.pending.length > 0 && record.credit > 0) this.schedule(record);
+    }
+    if (this.sendHead === this.sendQueue.length) {
+      this.sendQueue.length = 0;
+      this.sendHead = 0;
+    }
+  }
+
+  /** Sends up to `budget` packets of a stream's pending writes. */
+  private sendFrom(record: StreamRecord, budget = Infinity): void {
+    const max = this.settings.maxPayload;
+    const pending = record.pending;
+    while (budget > 0 && pending.length > 0 && record.credit > 0 && !this.blocked) {
+      const write: PendingWrite = pending[0]!;
+      const { chunk } = write;
+      const size = record.kind === 'udp' ? chunk.length : Math.min(max, chunk.length - write.offset);
+      const piece = size === chunk.length ? chunk : chunk.subarray(write.offset, write.offset + size);
+      write.offset += size;
+      record.credit--;
+      budget--;
+      this.emit(encodeData(record.id, piece));
+      if (write.offset >= chunk.length) {
+        pending.shift();
+        write.callback?.();
+      }
+    }
+  }
+
+  // ---- consumption and closing ---------------------------------------------------------------
+
+  private readonly onDelivered = (record: StreamRecord, packets: number): void => {
+    if (record.window && !record.closed) {
+      const value = record.window.consume(packets);
+      if (value >= 0) this.emit(encodeContinue(record.id, value));
+    }
+    if (record.overLimit && record.inbox.length <= this.settings.maxQueuedPackets / 2) {
+      record.overLimit = false;
+      if (--this.overLimit === 0) this.transport.resume();
+    }
+  };
+
+  private createRecord(id: number, kind: StreamKind, host: string, port: number): StreamRecord {
+    const record = new StreamRecord(id, kind, host, port, this.onDelivered);
+    this.streams.set(id, record);
+    return record;
+  }
+
+  private finish(record: StreamRecord, reason: number, side: 'local' | 'remote', error?: WispError): void {
+    if (record.closed) return;
+    record.closeReason = reason;
+    this.streams.delete(record.id);
+    const failure =
+      error ??
+      new WispError('StreamClosed', `stream ${record.id} was closed ${side === 'local' ? 'locally' : 'by the peer'}: ${closeReasonName(reason)}`, {
+        reason,
+      });
+    for (const write of record.pending.splice(0)) write.callback?.(failure);
+    const settle = record.onConfirm;
+    record.onConfirm = undefined;
+    settle?.(failure);
+    if (record.overLimit) {
+      record.overLimit = false;
+      if (--this.overLimit === 0 && !this.ended) this.transport.resume();
+    }
+    if (side === 'local') record.inbox.discard(error);
+    else record.inbox.end(error);
+    record.closed$.next(reason);
+    record.closed$.complete();
+  }
+
+  private terminate(end: MuxEnd): void {
+    if (this.ended) return;
+    this.ended = end;
+    const reason = end.reason ?? CloseReason.NetworkError;
+    for (const record of [...this.streams.values()]) this.finish(record, reason, 'remote', end.error);
+    for (const s of this.subscriptions) s.unsubscribe();
+    this.incoming.complete();
+    this.protocolErrors.complete();
+    this.endSubject.next(end);
+    this.endSubject.complete();
+  }
+
+  private unexpected(what: string): void {
+    this.protocolErrors.next(new WispError('UnexpectedPacket', what));
+  }
+
+  private allocateId(): number {
+    for (let tries = 0; tries < 0xffffffff; tries++) {
+      const id = this.nextId;
+      this.nextId = id === 0xffffffff ? 1 : id + 1;
+      if (!this.streams.has(id)) return id;
+      if (this.streams.size >= 0xfffffffe) break;
+    }
+    throw new WispError('MaxStreamCountReached', 'every stream id is in use');
+  }
+}
+
+function closedError(record: StreamRecord): WispError {
+  return new WispError('StreamAlreadyClosed', `stream ${record.id} is closed`, record.closeReason === undefined ? {} : { reason: record.closeReason });
+}
+
+function asWispError(error: unknown): WispError {
+  return error instanceof WispError ? error : new WispError('TransportError', String(error), { cause: error });
+}

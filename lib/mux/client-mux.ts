@@ -1,0 +1,144 @@
+import { Observable, ReplaySubject, firstValueFrom } from 'rxjs';
+import { WispError } from '../errors.js';
+import type { ProtocolExtension } from '../extensions/extension.js';
+import { clientHandshakeV1 } from '../handshake/v1.js';
+import type { HandshakeResult } from '../handshake/result.js';
+import { CloseReason } from '../packet/close-reason.js';
+import { defaultConnector } from '../transport/default-connector.js';
+import type { Transport, TransportConnector } from '../transport/transport.js';
+import type { MuxActor, MuxEnd } from './actor.js';
+import { runConnection } from './connection.js';
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_MAX_PAYLOAD,
+  DEFAULT_MAX_QUEUED_PACKETS,
+  type MuxOptions,
+} from './options.js';
+import { MuxStream } from './stream.js';
+import type { StreamKind } from './stream-record.js';
+
+/** Options for {@link ClientMux.connect}. */
+export interface ClientMuxOptions extends MuxOptions {
+  /** Opens the transport for a URL (default: `ws` in Node via `wisp-rx/node`, else WebSocket). */
+  readonly connector?: TransportConnector;
+}
+
+/** Options for {@link ClientMux.open}. */
+export interface OpenOptions {
+  /**
+   * Resolve only once the server confirms the stream is connected (stream-open confirmation
+   * extension), rejecting with the server's close reason otherwise. Without the extension in
+   * force this resolves at once.
+   */
+  readonly awaitConfirmation?: boolean;
+}
+
+/**
+ * The client end of a Wisp connection: opens TCP and UDP streams over one transport.
+ *
+ * ```ts
+ * const mux = await ClientMux.connect('ws://127.0.0.1:4000/');
+ * const stream = await mux.open('tcp', 'example.com', 80);
+ * ```
+ */
+export class ClientMux {
+  private readonly endSubject = new ReplaySubject<MuxEnd>(1);
+
+  /** Emits once when the connection has ended (with the reason or error). */
+  readonly closed$: Observable<MuxEnd> = this.endSubject.asObservable();
+
+  private constructor(
+    private readonly actor: MuxActor,
+    private readonly handshake: HandshakeResult,
+    /** The transport this connection runs on. */
+    readonly transport: Transport,
+  ) {
+    actor.end$.subscribe(this.endSubject);
+  }
+
+  /**
+   * Connects and completes the handshake. `target` is a Wisp URL (ending in `/`) or an
+   * already-open {@link Transport}. Rejects with a `WispError` (`HandshakeTimeout`,
+   * `HandshakeFailed`, `ConnectionClosedByPeer`, `TransportError`, …).
+   */
+  static async connect(target: string | Transport, options: ClientMuxOptions = {}): Promise<ClientMux> {
+    const transport = typeof target === 'string' ? await (options.connector ?? defaultConnector())(target, []) : target;
+    const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    return new Promise<ClientMux>((resolve, reject) => {
+      runConnection(
+        transport,
+        clientHandshakeV1({ timeoutMs, ...(options.scheduler ? { scheduler: options.scheduler } : {}) }),
+        (result) => ({
+          role: 'client',
+          bufferSize: result.bufferSize,
+          maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+          maxQueuedPackets: options.maxQueuedPackets ?? DEFAULT_MAX_QUEUED_PACKETS,
+          maxStreams: Infinity,
+          confirmation: false,
+        }),
+        {
+          ready: (result, actor) => resolve(new ClientMux(actor, result, transport)),
+          failed: reject,
+        },
+      );
+    });
+  }
+
+  /** Protocol version in force. */
+  get version(): { readonly major: number; readonly minor: number } {
+    return this.handshake.version;
+  }
+
+  /** True when v2 was offered and the server answered as v1. */
+  get downgraded(): boolean {
+    return this.handshake.downgraded;
+  }
+
+  /** Ids of the extensions in force. */
+  get extensionIds(): number[] {
+    return this.handshake.extensions.map((e) => e.id);
+  }
+
+  /** This side's instance of an extension in force, if any. */
+  extension<T extends ProtocolExtension = ProtocolExtension>(id: number): T | undefined {
+    return this.handshake.extensions.find((e) => e.id === id) as T | undefined;
+  }
+
+  /** Per-stream credit the server announced, in packets. */
+  get bufferSize(): number {
+    return this.handshake.bufferSize;
+  }
+
+  /** Streams currently open. */
+  get streamCount(): number {
+    return this.actor.streamCount;
+  }
+
+  /** Non-fatal protocol errors (malformed or unexpected packets from the server). */
+  get errors$(): Observable<WispError> {
+    return this.actor.protocolErrors$;
+  }
+
+  /**
+   * Opens a stream to `host:port`. Data may be written at once (the server queues it while it
+   * connects). Rejects with `MuxClosed` after the connection ended, `MaxStreamCountReached`
+   * when no stream id is free.
+   */
+  async open(kind: StreamKind, host: string, port: number, options: OpenOptions = {}): Promise<MuxStream> {
+    if (kind !== 'tcp' && kind !== 'udp') throw new WispError('InvalidArgument', `unknown stream kind ${String(kind)}`);
+    const record = this.actor.open(kind, host, port);
+    const stream = new MuxStream(this.actor, record);
+    if (options.awaitConfirmation && this.actor.settings.confirmation && !record.confirmed) {
+      await new Promise<void>((resolve, reject) => {
+        record.onConfirm = (error) => (error ? reject(error) : resolve());
+      });
+    }
+    return stream;
+  }
+
+  /** Closes every stream and the connection (CLOSE on stream 0, then the transport). */
+  async close(reason: number = CloseReason.Voluntary): Promise<void> {
+    this.actor.shutdown(reason);
+    await firstValueFrom(this.closed$);
+  }
+}

@@ -1,0 +1,61 @@
+import type { OperatorFunction } from 'rxjs';
+import { WispError } from '../errors.js';
+import { decodePackets } from '../handshake/decode-packets.js';
+import { isHandshakeResult, type HandshakeResult } from '../handshake/result.js';
+import type { Packet } from '../packet/types.js';
+import type { Transport } from '../transport/transport.js';
+import { MuxActor, type ActorSettings } from './actor.js';
+
+/** Callbacks of {@link runConnection}. */
+export interface ConnectionHooks {
+  /** The handshake finished; the actor is live. */
+  ready(result: HandshakeResult, actor: MuxActor): void;
+  /** The handshake failed; the transport has been closed. */
+  failed(error: WispError): void;
+}
+
+/**
+ * Wires one connection's pipeline: transport messages → packet decoding → handshake
+ * operator → actor. Packet types of agreed extensions are added to the decoder's set
+ * once the handshake has settled them.
+ */
+export function runConnection(
+  transport: Transport,
+  handshake: OperatorFunction<Packet, Packet | HandshakeResult>,
+  settings: (result: HandshakeResult) => ActorSettings,
+  hooks: ConnectionHooks,
+): void {
+  const extensionTypes = new Set<number>();
+  let actor: MuxActor | undefined;
+  const malformed = (error: WispError, message: Uint8Array): void => {
+    if (actor) actor.reportMalformed(error, message);
+    else fail(new WispError('HandshakeFailed', `malformed packet during the handshake: ${error.message}`, { cause: error }));
+  };
+  let failed = false;
+  const fail = (error: unknown): void => {
+    if (failed || actor) return;
+    failed = true;
+    subscription?.unsubscribe();
+    transport.close(1002, 'wisp handshake failed');
+    hooks.failed(error instanceof WispError ? error : new WispError('HandshakeFailed', String(error), { cause: error }));
+  };
+  let subscription: { unsubscribe(): void } | undefined;
+  subscription = transport.messages$.pipe(decodePackets(malformed, extensionTypes), handshake).subscribe({
+    next(value) {
+      if (actor) return actor.receive(value as Packet);
+      if (!isHandshakeResult(value)) return; // cannot happen: handshakes emit their result first
+      for (const extension of value.extensions) for (const type of extension.packetTypes ?? []) extensionTypes.add(type);
+      actor = new MuxActor(transport, settings(value));
+      hooks.ready(value, actor);
+    },
+    error(error: unknown) {
+      if (actor) actor.inboundEnded(error);
+      else fail(error);
+    },
+    complete() {
+      if (actor) actor.inboundEnded();
+      else fail(new WispError('HandshakeFailed', 'the connection ended during the handshake'));
+    },
+  });
+  if (failed) subscription.unsubscribe();
+}

@@ -1,0 +1,129 @@
+import type { Subscriber } from 'rxjs';
+
+/**
+ * The receive buffer of one stream. Chunks are delivered to subscribers as they arrive while
+ * the inbox is flowing (at least one subscriber, not paused); otherwise they queue here. The
+ * owner bounds how much may queue (credit on the server, transport pause on the client).
+ *
+ * Each delivered chunk is reported through `onDelivered`, which is how consumption turns into
+ * CONTINUE packets and transport resumption.
+ */
+export class Inbox {
+  private chunks: Uint8Array[] = [];
+  private head = 0;
+  private listeners: Subscriber<Uint8Array>[] = [];
+  private paused = false;
+  private delivering = false;
+  private ending: { error?: unknown } | undefined;
+  private finished = false;
+  /** Bytes queued and not yet delivered. */
+  bytes = 0;
+
+  constructor(private readonly onDelivered: (packets: number) => void) {}
+
+  /** Chunks queued and not yet delivered. */
+  get length(): number {
+    return this.chunks.length - this.head;
+  }
+
+  /** True once the end (completion or error) has been delivered to subscribers. */
+  get ended(): boolean {
+    return this.finished;
+  }
+
+  /** Queues (or, when flowing, delivers) one chunk. */
+  push(chunk: Uint8Array): void {
+    if (this.ending) return;
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+    this.flush();
+  }
+
+  /** Ends the inbox: queued chunks are still delivered first, then completion (or the error). */
+  end(error?: unknown): void {
+    if (this.ending) return;
+    this.ending = error === undefined ? {} : { error };
+    this.flush();
+  }
+
+  /** Ends now, dropping what is queued (a local close discards unread data). */
+  discard(error?: unknown): void {
+    this.chunks = [];
+    this.head = 0;
+    this.bytes = 0;
+    this.ending = undefined;
+    this.end(error);
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.flush();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Adds a subscriber (see `MuxStream.data$`); returns the teardown. */
+  attach(subscriber: Subscriber<Uint8Array>): () => void {
+    if (this.finished) {
+      this.finishOne(subscriber);
+      return () => undefined;
+    }
+    this.listeners = [...this.listeners, subscriber];
+    this.flush();
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== subscriber);
+    };
+  }
+
+  private flush(): void {
+    // Re-entrancy guard: a subscriber may push, pause or end from inside `next`.
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      let delivered = 0;
+      while (!this.paused && this.listeners.length > 0 && this.head < this.chunks.length) {
+        const chunk = this.chunks[this.head]!;
+        this.chunks[this.head++] = EMPTY;
+        this.bytes -= chunk.length;
+        delivered++;
+        const listeners = this.listeners;
+        for (let i = 0; i < listeners.length; i++) listeners[i]!.next(chunk);
+      }
+      if (this.head === this.chunks.length && this.head > 0) {
+        this.chunks = [];
+        this.head = 0;
+      } else if (this.head > 1024 && this.head * 2 > this.chunks.length) {
+        this.chunks = this.chunks.slice(this.head);
+        this.head = 0;
+      }
+      if (delivered > 0) this.onDelivered(delivered);
+      if (this.ending && this.head === this.chunks.length && !this.finished) {
+        // Completion waits for a subscriber: ending with nobody listening would lose it.
+        if (this.listeners.length > 0 || this.ending.error !== undefined) this.finishAll();
+      }
+    } finally {
+      this.delivering = false;
+    }
+  }
+
+  private finishAll(): void {
+    this.finished = true;
+    const listeners = this.listeners;
+    this.listeners = [];
+    for (const l of listeners) this.finishOne(l);
+  }
+
+  private finishOne(subscriber: Subscriber<Uint8Array>): void {
+    if (this.ending?.error !== undefined) subscriber.error(this.ending.error);
+    else subscriber.complete();
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,26 @@
+import type { ExtensionBuilder } from '../extensions/extension.js';
+import type { SchedulerLike } from 'rxjs';
+
+/** Options shared by {@link ClientMux} and {@link ServerMux}. */
+export interface MuxOptions {
+  /** Largest DATA payload we send; larger writes are split. Default 65536 bytes. */
+  readonly maxPayload?: number;
+  /**
+   * Per stream, how many received packets may wait for a slow reader before the mux stops
+   * reading the transport (client side; the server relies on credit). Default 64.
+   */
+  readonly maxQueuedPackets?: number;
+  /** How long each handshake step may take. Default 10,000 ms. */
+  readonly handshakeTimeoutMs?: number;
+  /** Wisp v2 extensions to offer (v2 only). */
+  readonly extensions?: readonly ExtensionBuilder[];
+  /** Extension ids that must be agreed, or the connection fails with `ExtensionsNotSupported`. */
+  readonly requiredExtensions?: readonly number[];
+  /** Scheduler for handshake timeouts (tests pass a TestScheduler). */
+  readonly scheduler?: SchedulerLike;
+}
+
+export const DEFAULT_MAX_PAYLOAD = 64 * 1024;
+export const DEFAULT_MAX_QUEUED_PACKETS = 64;
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+export const DEFAULT_BUFFER_SIZE = 128;

@@ -1,0 +1,78 @@
+/**
+ * Server-side flow control for one TCP stream: Wisp credit, counted in packets.
+ *
+ * A CONTINUE *replaces* the client's credit, and the server cannot see how many packets are
+ * in flight when the client receives it. Granting "buffer size minus queued" at an arbitrary
+ * moment (as the reference peers do) lets an honest client overrun the buffer by whatever was
+ * in flight. So this window tracks bounds on the client's total permission instead:
+ *
+ * - `lower` — the client's permission is at least this (`received + v` when CONTINUE(v) went out);
+ * - `upper` — and at most this (each CONTINUE(v) adds v to it).
+ *
+ * A CONTINUE is sent only once `received >= lower`, when the client may have used all of its
+ * credit (so nothing granted before can still be in flight unseen), and only when at least
+ * half the buffer is free (batching). With an honest client `upper == lower`, the buffer never
+ * holds more than `bufferSize` packets, and a client is throttled exactly when it sends more
+ * than it was granted.
+ */
+export class ReceiveWindow {
+  private received = 0;
+  private consumed = 0;
+  private lower: number;
+  private upper: number;
+  private readonly threshold: number;
+
+  constructor(readonly bufferSize: number) {
+    this.lower = bufferSize;
+    this.upper = bufferSize;
+    this.threshold = Math.max(1, Math.floor(bufferSize / 2));
+  }
+
+  /** Packets received and not yet consumed. */
+  get queued(): number {
+    return this.received - this.consumed;
+  }
+
+  /**
+   * Records one arriving DATA packet. Returns false when the client has sent more than any
+   * credit it could have held: the stream must be throttled and the packet not buffered.
+   */
+  receive(): boolean {
+    if (this.received + 1 > this.upper) return false;
+    this.received++;
+    return true;
+  }
+
+  /** Records `count` packets handed to the consumer. Returns a CONTINUE value to send now, or -1. */
+  consume(count: number): number {
+    this.consumed += count;
+    return this.grant();
+  }
+
+  /** Returns a CONTINUE value to send now (and books it), or -1 when none is due. */
+  grant(): number {
+    if (this.received < this.lower) return -1;
+    const free = this.bufferSize - this.queued;
+    if (free < this.threshold) return -1;
+    this.book(free);
+    return free;
+  }
+
+  /**
+   * The CONTINUE value that confirms a stream is open (stream-open confirmation extension):
+   * it re-announces the credit the client still holds, so it grants nothing new. A client that
+   * already sent DATA before the confirmation may have had packets in flight; then the bound
+   * widens by that much (it is not evidence of misbehaviour).
+   */
+  confirmation(): number {
+    const value = Math.max(0, this.lower - this.received);
+    if (this.received > 0) this.upper += value;
+    this.lower = this.received + value;
+    return value;
+  }
+
+  private book(value: number): void {
+    this.lower = this.received + value;
+    this.upper += value;
+  }
+}

@@ -1,0 +1,156 @@
+import { Observable, ReplaySubject, Subject, firstValueFrom } from 'rxjs';
+import type { WispError } from '../errors.js';
+import { serverHandshakeV1 } from '../handshake/v1.js';
+import type { HandshakeResult } from '../handshake/result.js';
+import { CloseReason } from '../packet/close-reason.js';
+import type { Transport } from '../transport/transport.js';
+import type { MuxActor, MuxEnd } from './actor.js';
+import { runConnection } from './connection.js';
+import { DEFAULT_BUFFER_SIZE, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_QUEUED_PACKETS, type MuxOptions } from './options.js';
+import { MuxStream } from './stream.js';
+import type { StreamKind, StreamRecord } from './stream-record.js';
+
+/** Options for {@link ServerMux.accept}. */
+export interface ServerMuxOptions extends MuxOptions {
+  /** Per-stream buffer, in packets, granted to the client as credit. Default 128. */
+  readonly bufferSize?: number;
+  /** Streams one connection may hold open; more are refused with Throttled (0x49). Default 1024. */
+  readonly maxStreams?: number;
+}
+
+/** What a client asked for when it opened a stream. */
+export interface ConnectRequest {
+  readonly kind: StreamKind;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** One stream the client opened, with its request. */
+export interface IncomingStream {
+  readonly connect: ConnectRequest;
+  readonly stream: MuxStream;
+}
+
+/**
+ * The server end of a Wisp connection. Streams the client opens arrive on {@link streams$};
+ * refuse one with `stream.close(reason)`.
+ */
+export class ServerMux {
+  private actor: MuxActor | undefined;
+  private handshakeResult: HandshakeResult | undefined;
+  private readonly endSubject = new ReplaySubject<MuxEnd>(1);
+  private readonly readySubject = new ReplaySubject<void>(1);
+  private readonly incoming = new Subject<IncomingStream>();
+  private readonly waiting: IncomingStream[] = [];
+  private listeners = 0;
+
+  /** Emits once when the connection has ended. */
+  readonly closed$: Observable<MuxEnd> = this.endSubject.asObservable();
+  /** Resolves when the handshake is done; rejects when it fails. */
+  readonly ready: Promise<void>;
+
+  /**
+   * Streams the client opens. Streams that arrive while nobody is subscribed wait (bounded by
+   * `maxStreams`) and go to the first subscriber.
+   */
+  readonly streams$: Observable<IncomingStream> = new Observable<IncomingStream>((subscriber) => {
+    this.listeners++;
+    const subscription = this.incoming.subscribe(subscriber);
+    for (const item of this.waiting.splice(0)) if (!item.stream.closed) subscriber.next(item);
+    return () => {
+      this.listeners--;
+      subscription.unsubscribe();
+    };
+  });
+
+  private constructor(
+    /** The transport this connection runs on. */
+    readonly transport: Transport,
+    private readonly options: ServerMuxOptions,
+  ) {
+    this.ready = firstValueFrom(this.readySubject);
+    this.ready.catch(() => undefined); // a failed handshake is also reported on closed$
+  }
+
+  /** Serves Wisp on an accepted transport: starts the handshake at once. */
+  static accept(transport: Transport, options: ServerMuxOptions = {}): ServerMux {
+    const mux = new ServerMux(transport, options);
+    mux.start();
+    return mux;
+  }
+
+  private start(): void {
+    const bufferSize = this.options.bufferSize ?? DEFAULT_BUFFER_SIZE;
+    runConnection(
+      this.transport,
+      serverHandshakeV1({ bufferSize, send: (packet) => this.transport.send(packet) }),
+      (result) => ({
+        role: 'server',
+        bufferSize: result.bufferSize,
+        maxPayload: this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+        maxQueuedPackets: this.options.maxQueuedPackets ?? DEFAULT_MAX_QUEUED_PACKETS,
+        maxStreams: this.options.maxStreams ?? 1024,
+        confirmation: false,
+      }),
+      {
+        ready: (result, actor) => this.onReady(result, actor),
+        failed: (error) => this.onFailed(error),
+      },
+    );
+  }
+
+  private onReady(result: HandshakeResult, actor: MuxActor): void {
+    this.actor = actor;
+    this.handshakeResult = result;
+    actor.incoming$.subscribe((record) => this.onIncoming(actor, record));
+    actor.end$.subscribe(this.endSubject);
+    this.readySubject.next();
+    this.readySubject.complete();
+  }
+
+  private onFailed(error: WispError): void {
+    this.readySubject.error(error);
+    this.endSubject.next({ error, ...(error.reason === undefined ? {} : { reason: error.reason }) });
+    this.endSubject.complete();
+  }
+
+  private onIncoming(actor: MuxActor, record: StreamRecord): void {
+    const item: IncomingStream = {
+      connect: { kind: record.kind, host: record.host, port: record.port },
+      stream: new MuxStream(actor, record),
+    };
+    if (this.listeners > 0) return this.incoming.next(item);
+    this.waiting.push(item);
+    if (this.waiting.length > (this.options.maxStreams ?? 1024)) {
+      const open = this.waiting.filter((w) => !w.stream.closed);
+      this.waiting.splice(0, this.waiting.length, ...open);
+    }
+  }
+
+  /** Protocol version in force. */
+  get version(): { readonly major: number; readonly minor: number } | undefined {
+    return this.handshakeResult?.version;
+  }
+
+  /** Ids of the extensions in force. */
+  get extensionIds(): number[] {
+    return this.handshakeResult?.extensions.map((e) => e.id) ?? [];
+  }
+
+  /** Streams currently open. */
+  get streamCount(): number {
+    return this.actor?.streamCount ?? 0;
+  }
+
+  /** Non-fatal protocol errors from the client (malformed or unexpected packets, throttling). */
+  get errors$(): Observable<WispError> {
+    return this.actor?.protocolErrors$ ?? new Observable<WispError>((s) => s.complete());
+  }
+
+  /** Closes every stream and the connection, telling the client why. */
+  async close(reason: number = CloseReason.Voluntary): Promise<void> {
+    if (this.actor) this.actor.shutdown(reason);
+    else this.transport.close(1000, 'wisp server closing');
+    await firstValueFrom(this.closed$).catch(() => undefined);
+  }
+}

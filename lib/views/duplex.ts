@@ -1,0 +1,63 @@
+import type { Duplex } from 'node:stream';
+import { WispError } from '../errors.js';
+import { CloseReason } from '../packet/close-reason.js';
+import type { MuxStream } from '../mux/stream.js';
+
+/** Options for `MuxStream.toDuplex()`. */
+export interface DuplexOptions {
+  /** Readable high water mark in bytes (default Node's 16 KiB... raised to 64 KiB here). */
+  readonly readableHighWaterMark?: number;
+  /** Writable high water mark in bytes (default 64 KiB). */
+  readonly writableHighWaterMark?: number;
+}
+
+type StreamModule = typeof import('node:stream');
+
+/**
+ * `node:stream` is fetched at call time through `process.getBuiltinModule` so that this file
+ * (reachable from the universal entry point) never imports a Node built-in statically.
+ */
+function nodeStream(): StreamModule {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const mod = proc?.getBuiltinModule?.('node:stream') as StreamModule | undefined;
+  if (!mod) throw new WispError('Unsupported', 'toDuplex() needs Node.js >= 20.16 (node:stream); use toWebStreams() elsewhere');
+  return mod;
+}
+
+/**
+ * A Node Duplex over a Wisp stream with backpressure both ways: `push()` returning false
+ * pauses the stream, `_read` resumes it; `_write` completes when the mux has sent the chunk.
+ * Wisp has no half-close, so ending the writable side closes the stream (Voluntary).
+ */
+export function toDuplex(stream: MuxStream, options: DuplexOptions = {}): Duplex {
+  const { Duplex: DuplexClass } = nodeStream();
+  let subscription: { unsubscribe(): void } | undefined;
+  const duplex: Duplex = new DuplexClass({
+    allowHalfOpen: false,
+    readableHighWaterMark: options.readableHighWaterMark ?? 64 * 1024,
+    writableHighWaterMark: options.writableHighWaterMark ?? 64 * 1024,
+    read() {
+      stream.resume();
+    },
+    write(chunk: Uint8Array, _encoding, callback) {
+      stream.send(chunk, callback);
+    },
+    final(callback) {
+      stream.close(CloseReason.Voluntary);
+      callback();
+    },
+    destroy(error, callback) {
+      subscription?.unsubscribe();
+      if (!stream.closed) stream.close(error ? CloseReason.NetworkError : CloseReason.Voluntary);
+      callback(error);
+    },
+  });
+  subscription = stream.data$.subscribe({
+    next(chunk) {
+      if (!duplex.push(chunk)) stream.pause();
+    },
+    error: (error: unknown) => duplex.destroy(error as Error),
+    complete: () => duplex.push(null),
+  });
+  return duplex;
+}
