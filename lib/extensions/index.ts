@@ -1,0 +1,10 @@
+/**
+ * The protocol extensions wisp-rx implements, as builders to pass to a client or server
+ * multiplexer, plus their ids, option types and key helpers.
+ * @packageDocumentation
+ */
+export type { ExtensionBuilder, ExtensionContext, ProtocolExtension, Role } from './extension.js';
+export { ExtensionId } from './ids.js';
+export { udp } from './udp.js';
+export { streamConfirmation } from './stream-confirmation.js';
+export { motd, isMotdExtension, type MotdBuilder, type MotdExtension } from './motd.js';
