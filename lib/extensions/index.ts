@@ -8,3 +8,11 @@ export { ExtensionId } from './ids.js';
 export { udp } from './udp.js';
 export { streamConfirmation } from './stream-confirmation.js';
 export { motd, isMotdExtension, type MotdBuilder, type MotdExtension } from './motd.js';
+export {
+  password,
+  staticUsers,
+  type PasswordCredentials,
+  type PasswordOptions,
+  type PasswordServerOptions,
+  type PasswordValidator,
+} from './password.js';
