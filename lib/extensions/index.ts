@@ -16,3 +16,14 @@ export {
   type PasswordServerOptions,
   type PasswordValidator,
 } from './password.js';
+export {
+  keyAuth,
+  generateKeyPair,
+  publicKeyFromPrivate,
+  parsePublicKey,
+  parsePrivateKey,
+  type KeyAuthClientOptions,
+  type KeyAuthOptions,
+  type KeyAuthServerOptions,
+  type KeyPair,
+} from './key-auth.js';
