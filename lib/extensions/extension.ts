@@ -40,7 +40,10 @@ export interface ProtocolExtension {
   encodeMetadata(peerMetadata?: Uint8Array): Uint8Array | Promise<Uint8Array>;
   /**
    * Reads the peer's metadata for this id. Throw a `WispError` (`InvalidExtensionMetadata`)
-   * when it is malformed.
+   * when it is malformed. On the server, a `reason` set on that error is the close reason to
+   * refuse the connection with (the auth extensions set 0xc0 / 0xc1, so unreadable
+   * credentials are refused like wrong ones, and their `authenticate()` returns the same
+   * reason should it run anyway).
    */
   decodeMetadata(metadata: Uint8Array): void;
   /**
