@@ -4,7 +4,37 @@
  * @packageDocumentation
  */
 export { WispError, isWispError, type WispErrorCode } from './errors.js';
+
+// packet layer
 export * from './packet/index.js';
+
+// transports
 export type { Transport, TransportClose, TransportConnector } from './transport/transport.js';
 export { memoryTransportPair, dropMemoryTransport, type MemoryTransportOptions } from './transport/memory.js';
-export type { ProtocolExtension, ExtensionBuilder, ExtensionContext, Role } from './extensions/extension.js';
+export { setDefaultConnector } from './transport/default-connector.js';
+
+// handshake operators
+export type { HandshakeResult } from './handshake/result.js';
+export { isHandshakeResult } from './handshake/result.js';
+export { clientHandshakeV1, serverHandshakeV1, type ClientV1Options, type ServerV1Options } from './handshake/v1.js';
+export { clientHandshakeV2, type ClientV2Options } from './handshake/client-v2.js';
+export { serverHandshakeV2, type ServerV2Options } from './handshake/server-v2.js';
+export { decodePackets } from './handshake/decode-packets.js';
+
+// extensions
+export * from './extensions/index.js';
+
+// multiplexer and streams
+export { ClientMux, type ClientMuxOptions, type OpenOptions } from './mux/client-mux.js';
+export { ServerMux, type ServerMuxOptions, type ConnectRequest, type IncomingStream } from './mux/server-mux.js';
+export { MuxStream, type StreamReader, type StreamWriter } from './mux/stream.js';
+export type { MuxOptions } from './mux/options.js';
+export type { MuxEnd } from './mux/actor.js';
+export type { StreamKind, WriteCallback } from './mux/stream-record.js';
+export { ReceiveWindow } from './mux/receive-window.js';
+export { scheduleContinues, type WindowEvent } from './mux/schedule-continues.js';
+export { WISP_V2_PROTOCOL } from './mux/negotiated.js';
+
+// stream views
+export type { WebStreamPair } from './views/web-streams.js';
+export type { DuplexOptions } from './views/duplex.js';

@@ -19,6 +19,8 @@ export interface ActorSettings {
   readonly maxStreams: number;
   /** The stream-open confirmation extension is in force. */
   readonly confirmation: boolean;
+  /** UDP streams are allowed (v1, or v2 with the UDP extension agreed). */
+  readonly udp: boolean;
 }
 
 /** How a connection ended. */
@@ -103,6 +105,9 @@ export class MuxActor {
   /** Client: opens a stream (sends CONNECT). */
   open(kind: StreamKind, host: string, port: number): StreamRecord {
     if (this.ended) throw new WispError('MuxClosed', 'the connection is closed');
+    if (kind === 'udp' && !this.settings.udp) {
+      throw new WispError('ExtensionsNotSupported', 'UDP streams need the UDP extension, which the server did not agree to', { extensionIds: [0x01] });
+    }
     const id = this.allocateId();
     const type = kind === 'tcp' ? StreamType.Tcp : StreamType.Udp;
     const packet = encodeConnect(id, type, port, host); // validates the port before any state changes
@@ -241,6 +246,11 @@ export class MuxActor {
       // A confused or hostile client reusing a live id: end that stream, keep the others.
       this.unexpected(`CONNECT reuses live stream id ${id}`);
       this.close(existing, CloseReason.InvalidInfo);
+      return;
+    }
+    if (kind === 'udp' && !this.settings.udp) {
+      this.unexpected(`UDP stream ${id} without the UDP extension`);
+      this.emit(encodeClose(id, CloseReason.InvalidInfo));
       return;
     }
     if (this.streams.size >= this.settings.maxStreams) {

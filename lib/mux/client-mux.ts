@@ -2,6 +2,12 @@ import { Observable, ReplaySubject, firstValueFrom } from 'rxjs';
 import { WispError } from '../errors.js';
 import type { ProtocolExtension } from '../extensions/extension.js';
 import { clientHandshakeV1 } from '../handshake/v1.js';
+import { clientHandshakeV2 } from '../handshake/client-v2.js';
+import { isMotdExtension } from '../extensions/motd.js';
+import { motd } from '../extensions/motd.js';
+import { streamConfirmation } from '../extensions/stream-confirmation.js';
+import { udp } from '../extensions/udp.js';
+import { WISP_V2_PROTOCOL, confirmationAgreed, instantiate, udpAllowed } from './negotiated.js';
 import type { HandshakeResult } from '../handshake/result.js';
 import { CloseReason } from '../packet/close-reason.js';
 import { defaultConnector } from '../transport/default-connector.js';
@@ -19,6 +25,12 @@ import type { StreamKind } from './stream-record.js';
 
 /** Options for {@link ClientMux.connect}. */
 export interface ClientMuxOptions extends MuxOptions {
+  /**
+   * Offer Wisp v2 (default true): sends the `wisp-v2` subprotocol and runs the v2 handshake,
+   * falling back to v1 (`downgraded`) when the server answers as v1. Extensions default to
+   * UDP, MOTD and stream-open confirmation.
+   */
+  readonly v2?: boolean;
   /** Opens the transport for a URL (default: `ws` in Node via `wisp-rx/node`, else WebSocket). */
   readonly connector?: TransportConnector;
 }
@@ -62,19 +74,32 @@ export class ClientMux {
    * `HandshakeFailed`, `ConnectionClosedByPeer`, `TransportError`, …).
    */
   static async connect(target: string | Transport, options: ClientMuxOptions = {}): Promise<ClientMux> {
-    const transport = typeof target === 'string' ? await (options.connector ?? defaultConnector())(target, []) : target;
+    const v2 = options.v2 !== false;
+    const transport =
+      typeof target === 'string' ? await (options.connector ?? defaultConnector())(target, v2 ? [WISP_V2_PROTOCOL] : []) : target;
     const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    const scheduler = options.scheduler ? { scheduler: options.scheduler } : {};
+    const handshake = v2
+      ? clientHandshakeV2({
+          timeoutMs,
+          ...scheduler,
+          extensions: instantiate(options.extensions ?? [udp(), motd(), streamConfirmation()], 'client'),
+          requiredExtensions: options.requiredExtensions ?? [],
+          send: (packet) => transport.send(packet),
+        })
+      : clientHandshakeV1({ timeoutMs, ...scheduler });
     return new Promise<ClientMux>((resolve, reject) => {
       runConnection(
         transport,
-        clientHandshakeV1({ timeoutMs, ...(options.scheduler ? { scheduler: options.scheduler } : {}) }),
+        handshake,
         (result) => ({
           role: 'client',
           bufferSize: result.bufferSize,
           maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
           maxQueuedPackets: options.maxQueuedPackets ?? DEFAULT_MAX_QUEUED_PACKETS,
           maxStreams: Infinity,
-          confirmation: false,
+          confirmation: confirmationAgreed(result),
+          udp: udpAllowed(result),
         }),
         {
           ready: (result, actor) => resolve(new ClientMux(actor, result, transport)),
@@ -102,6 +127,12 @@ export class ClientMux {
   /** This side's instance of an extension in force, if any. */
   extension<T extends ProtocolExtension = ProtocolExtension>(id: number): T | undefined {
     return this.handshake.extensions.find((e) => e.id === id) as T | undefined;
+  }
+
+  /** The server's message of the day (MOTD extension), if it sent one. */
+  get motd(): string | undefined {
+    const extension = this.extension(0x04);
+    return extension && isMotdExtension(extension) ? extension.message : undefined;
   }
 
   /** Per-stream credit the server announced, in packets. */

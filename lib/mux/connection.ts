@@ -2,6 +2,7 @@ import type { OperatorFunction } from 'rxjs';
 import { WispError } from '../errors.js';
 import { decodePackets } from '../handshake/decode-packets.js';
 import { isHandshakeResult, type HandshakeResult } from '../handshake/result.js';
+import type { ExtensionContext, ProtocolExtension } from '../extensions/extension.js';
 import type { Packet } from '../packet/types.js';
 import type { Transport } from '../transport/transport.js';
 import { MuxActor, type ActorSettings } from './actor.js';
@@ -27,6 +28,8 @@ export function runConnection(
 ): void {
   const extensionTypes = new Set<number>();
   let actor: MuxActor | undefined;
+  const byType = new Map<number, ProtocolExtension>();
+  let context: ExtensionContext | undefined;
   const malformed = (error: WispError, message: Uint8Array): void => {
     if (actor) actor.reportMalformed(error, message);
     else fail(new WispError('HandshakeFailed', `malformed packet during the handshake: ${error.message}`, { cause: error }));
@@ -42,11 +45,23 @@ export function runConnection(
   let subscription: { unsubscribe(): void } | undefined;
   subscription = transport.messages$.pipe(decodePackets(malformed, extensionTypes), handshake).subscribe({
     next(value) {
-      if (actor) return actor.receive(value as Packet);
+      if (actor) {
+        const packet = value as Packet;
+        if ('extension' in packet) return byType.get(packet.type)?.onPacket?.(packet, context!);
+        return actor.receive(packet);
+      }
       if (!isHandshakeResult(value)) return; // cannot happen: handshakes emit their result first
-      for (const extension of value.extensions) for (const type of extension.packetTypes ?? []) extensionTypes.add(type);
-      actor = new MuxActor(transport, settings(value));
-      hooks.ready(value, actor);
+      for (const extension of value.extensions) {
+        for (const type of extension.packetTypes ?? []) {
+          extensionTypes.add(type);
+          byType.set(type, extension);
+        }
+      }
+      const live = new MuxActor(transport, settings(value));
+      actor = live;
+      context = { role: live.settings.role, send: (packet) => transport.send(packet), close: (reason) => live.shutdown(reason) };
+      hooks.ready(value, live);
+      for (const extension of value.extensions) extension.onReady?.(context);
     },
     error(error: unknown) {
       if (actor) actor.inboundEnded(error);

@@ -1,6 +1,12 @@
 import { Observable, ReplaySubject, Subject, firstValueFrom } from 'rxjs';
 import type { WispError } from '../errors.js';
+import type { ProtocolExtension } from '../extensions/extension.js';
 import { serverHandshakeV1 } from '../handshake/v1.js';
+import { serverHandshakeV2 } from '../handshake/server-v2.js';
+import { streamConfirmation } from '../extensions/stream-confirmation.js';
+import { udp } from '../extensions/udp.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './options.js';
+import { WISP_V2_PROTOCOL, confirmationAgreed, instantiate, udpAllowed } from './negotiated.js';
 import type { HandshakeResult } from '../handshake/result.js';
 import { CloseReason } from '../packet/close-reason.js';
 import type { Transport } from '../transport/transport.js';
@@ -16,6 +22,11 @@ export interface ServerMuxOptions extends MuxOptions {
   readonly bufferSize?: number;
   /** Streams one connection may hold open; more are refused with Throttled (0x49). Default 1024. */
   readonly maxStreams?: number;
+  /**
+   * Run Wisp v2 when the client offered it (the `wisp-v2` subprotocol). Default true; false
+   * forces v1. Extensions default to UDP and stream-open confirmation.
+   */
+  readonly v2?: boolean;
 }
 
 /** What a client asked for when it opened a stream. */
@@ -81,16 +92,29 @@ export class ServerMux {
 
   private start(): void {
     const bufferSize = this.options.bufferSize ?? DEFAULT_BUFFER_SIZE;
+    const send = (packet: Uint8Array): void => void this.transport.send(packet);
+    const v2 = this.options.v2 !== false && this.transport.protocol.split(/,\s*/).includes(WISP_V2_PROTOCOL);
+    const handshake = v2
+      ? serverHandshakeV2({
+          bufferSize,
+          timeoutMs: this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+          ...(this.options.scheduler ? { scheduler: this.options.scheduler } : {}),
+          extensions: instantiate(this.options.extensions ?? [udp(), streamConfirmation()], 'server'),
+          requiredExtensions: this.options.requiredExtensions ?? [],
+          send,
+        })
+      : serverHandshakeV1({ bufferSize, send });
     runConnection(
       this.transport,
-      serverHandshakeV1({ bufferSize, send: (packet) => this.transport.send(packet) }),
+      handshake,
       (result) => ({
         role: 'server',
         bufferSize: result.bufferSize,
         maxPayload: this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
         maxQueuedPackets: this.options.maxQueuedPackets ?? DEFAULT_MAX_QUEUED_PACKETS,
         maxStreams: this.options.maxStreams ?? 1024,
-        confirmation: false,
+        confirmation: confirmationAgreed(result),
+        udp: udpAllowed(result),
       }),
       {
         ready: (result, actor) => this.onReady(result, actor),
@@ -135,6 +159,11 @@ export class ServerMux {
   /** Ids of the extensions in force. */
   get extensionIds(): number[] {
     return this.handshakeResult?.extensions.map((e) => e.id) ?? [];
+  }
+
+  /** This side's instance of an extension in force (e.g. to read who authenticated). */
+  extension<T extends ProtocolExtension = ProtocolExtension>(id: number): T | undefined {
+    return this.handshakeResult?.extensions.find((e) => e.id === id) as T | undefined;
   }
 
   /** Streams currently open. */
