@@ -8,6 +8,8 @@ import { CloseReason } from '../packet/close-reason.js';
 import { DialError } from './dial-error.js';
 import { mapConnectError } from './socket-errors.js';
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** A checked destination: an IP literal (never a name), its family, and a port. */
 export interface DialTarget {
   readonly address: string;
@@ -17,7 +19,7 @@ export interface DialTarget {
 
 /** Options for {@link dialTcp}. */
 export interface DialTcpOptions {
-  /** Give up after this many milliseconds (finite, > 0) with 0x43 ConnectTimeout. */
+  /** Give up after this many milliseconds (0 < ms <= 2^31-1) with 0x43 ConnectTimeout. */
   readonly connectTimeoutMs: number;
   /** Cancels the attempt: the socket is destroyed and the promise rejects with reason 0x02. */
   readonly signal?: AbortSignal;
@@ -52,8 +54,9 @@ export function formatTarget(target: DialTarget): string {
 export function dialTcp(target: DialTarget, options: DialTcpOptions): Promise<net.Socket> {
   return new Promise<net.Socket>((resolve, reject) => {
     const { connectTimeoutMs, signal } = options;
-    if (!(connectTimeoutMs > 0 && Number.isFinite(connectTimeoutMs))) {
-      throw new WispError('InvalidArgument', `connectTimeoutMs must be a positive number, got ${connectTimeoutMs}`);
+    // setTimeout silently turns delays above 2^31-1 ms into 1 ms, so those are refused too.
+    if (!(connectTimeoutMs > 0 && connectTimeoutMs <= MAX_TIMER_MS)) {
+      throw new WispError('InvalidArgument', `connectTimeoutMs must be in (0, ${MAX_TIMER_MS}], got ${connectTimeoutMs}`);
     }
     assertDialTarget(target);
     if (signal?.aborted) throw new DialError(CloseReason.Voluntary, 'dial aborted', { cause: signal.reason });

@@ -169,7 +169,7 @@ describe('dialTcp argument checks', () => {
     expect(connect).not.toHaveBeenCalled();
   });
 
-  it.each([0, -1, NaN, Infinity])('rejects connectTimeoutMs %s with InvalidArgument', async (ms) => {
+  it.each([0, -1, NaN, Infinity, 2 ** 31])('rejects connectTimeoutMs %s with InvalidArgument', async (ms) => {
     await expect(dialTcp(loopback(9), { connectTimeoutMs: ms })).rejects.toMatchObject({ code: 'InvalidArgument' });
   });
 });
