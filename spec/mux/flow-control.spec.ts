@@ -6,18 +6,22 @@ import { memoryTransportPair } from '../../lib/transport/memory';
 import { PacketType } from '../../lib/packet/types';
 import { collect, concat, continuesOf, dataOf, pattern, queued, settle, tap, total, track, until } from './helpers';
 
-/** A v1 pair whose client transport is tapped; the server's is tapped too. */
-async function tappedPair(bufferSize: number, maxPayload: number, hooks: Parameters<typeof tap>[1] = {}) {
-  const [c, s] = memoryTransportPair();
+/** A pair (v1 unless `protocol` is `wisp-v2`) whose transports are both tapped. */
+async function tappedPair(bufferSize: number, maxPayload: number, options: { hooks?: Parameters<typeof tap>[1]; protocol?: string } = {}) {
+  const { hooks = {}, protocol = '' } = options;
+  const [c, s] = memoryTransportPair({ protocol });
   const clientSide = tap(c, hooks);
   const serverSide = tap(s);
   const server = ServerMux.accept(serverSide.transport, { bufferSize, maxPayload });
-  const client = await ClientMux.connect(clientSide.transport, { v2: false, maxPayload });
+  const client = await ClientMux.connect(clientSide.transport, { v2: protocol !== '', maxPayload });
   return { client, server, clientSide, serverSide };
 }
 
 describe('client credit', () => {
-  it('never has more than bufferSize DATA packets unacknowledged, and every grant is respected', async () => {
+  it.each([
+    ['v1', ''],
+    ['v2, stream-open confirmation agreed, never confirmed', 'wisp-v2'],
+  ])('never has more than bufferSize DATA packets unacknowledged, and every grant is respected (%s)', async (_, protocol) => {
     const bufferSize = 4;
     let delivered = 0;
     let sent = 0;
@@ -26,7 +30,7 @@ describe('client credit', () => {
     let allowance = bufferSize;
     let sinceGrant = 0;
     const violations: string[] = [];
-    const { client, server } = await tappedPair(bufferSize, 100, {
+    const hooks: Parameters<typeof tap>[1] = {
       beforeReceive(p) {
         if (p.type === PacketType.Continue && 'bufferRemaining' in p && p.streamId === 1) {
           if (p.bufferRemaining > bufferSize) violations.push(`CONTINUE(${p.bufferRemaining}) exceeds the buffer`);
@@ -40,7 +44,8 @@ describe('client credit', () => {
         if (++sinceGrant > allowance) violations.push(`DATA #${sent} sent past a credit of ${allowance}`);
         worst = Math.max(worst, sent - delivered);
       },
-    });
+    };
+    const { client, server } = await tappedPair(bufferSize, 100, { hooks, protocol });
     const received: Uint8Array[] = [];
     server.streams$.subscribe(({ stream }) => {
       // A consumer that stalls after every chunk until the next macrotask.

@@ -5,7 +5,7 @@
  * which nothing more can happen by itself — not a timed sleep.
  */
 import { createHash } from 'node:crypto';
-import { Observable, ReplaySubject, filter, firstValueFrom, skip } from 'rxjs';
+import { Observable, ReplaySubject, filter, firstValueFrom, skip, throwError, timeout } from 'rxjs';
 import { ClientMux, type ClientMuxOptions } from '../../lib/mux/client-mux';
 import { ServerMux, type ServerMuxOptions } from '../../lib/mux/server-mux';
 import type { MuxStream } from '../../lib/mux/stream';
@@ -51,17 +51,13 @@ export function sha256(chunks: readonly Uint8Array[]): string {
 export const concat = (chunks: readonly Uint8Array[]): Buffer => Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.length)));
 
 /** Tracks whether a promise settled, without leaving a rejection unhandled. */
-export function track<T>(promise: Promise<T>): { promise: Promise<T>; settled: () => boolean; failed: () => unknown } {
+export function track<T>(promise: Promise<T>): { promise: Promise<T>; settled: () => boolean } {
   let settled = false;
-  let failure: unknown;
   promise.then(
     () => (settled = true),
-    (error: unknown) => {
-      settled = true;
-      failure = error;
-    },
+    () => (settled = true),
   );
-  return { promise, settled: () => settled, failed: () => failure };
+  return { promise, settled: () => settled };
 }
 
 /** Packets one end sent and received, decoded; `afterReceive` runs once the receiver has processed a packet. */
@@ -155,9 +151,22 @@ export class RawPeer {
     for (const message of messages) this.transport.send(message);
   }
 
-  /** The first packet matching `predicate`, among those received from index `from` on (past or still to come). */
+  /**
+   * The first packet matching `predicate`, among those received from index `from` on (past or
+   * still to come). The time limit only turns a missing packet into a clear failure.
+   */
   next(predicate: (p: Packet) => boolean, from = 0): Promise<Packet> {
-    return firstValueFrom(this.stream.pipe(skip(from), filter(predicate)));
+    return firstValueFrom(
+      this.stream.pipe(
+        skip(from),
+        filter(predicate),
+        timeout({ first: 5000, with: () => throwError(() => new Error(`no matching packet among ${this.describe()}`)) }),
+      ),
+    );
+  }
+
+  private describe(): string {
+    return this.packets.map((p) => `${p.type}@${p.streamId}`).join(' ') || 'no packets';
   }
 
   close(): void {
