@@ -52,7 +52,12 @@ export function clientHandshakeV2(options: ClientV2Options): OperatorFunction<Pa
       };
       const refuse = (missing: number[]): void => {
         options.send(encodeClose(0, CloseReason.IncompatibleExtensions));
-        fail(new WispError('ExtensionsNotSupported', `the server does not support required extensions ${missing.join(', ')}`, { extensionIds: missing }));
+        fail(
+          new WispError('ExtensionsNotSupported', `the server does not support required extensions ${missing.join(', ')}`, {
+            reason: CloseReason.IncompatibleExtensions,
+            extensionIds: missing,
+          }),
+        );
       };
 
       const answer = (info: InfoPacket): void => {

@@ -5,7 +5,7 @@ import { CloseReason } from '../packet/close-reason.js';
 import { encodeClose, encodeContinue, encodeInfo } from '../packet/encode.js';
 import { PacketType, type InfoPacket, type Packet } from '../packet/types.js';
 import type { HandshakeResult } from './result.js';
-import { MAX_EARLY_PACKETS, StepTimer, describe, refusalError, settle, settleAll } from './steps.js';
+import { MAX_EARLY_PACKETS, StepTimer, describe, refusalError, settle, settleAll, withReason } from './steps.js';
 
 /** Authentication extensions: password (0x02) and Ed25519 key auth (0x03). */
 const AUTH_IDS: ReadonlySet<number> = new Set([0x02, 0x03]);
@@ -47,7 +47,7 @@ export function serverHandshakeV2(options: ServerV2Options): OperatorFunction<Pa
       const timer = new StepTimer(options.timeoutMs, fail, options.scheduler);
       const refuse = (reason: number, error: WispError): void => {
         options.send(encodeClose(0, reason));
-        fail(error);
+        fail(withReason(error, reason));
       };
 
       const authenticate = (agreed: ProtocolExtension[], minor: number, index: number): void => {

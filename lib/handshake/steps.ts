@@ -77,6 +77,15 @@ export function refusalError(reason: number, who: 'server' | 'client', extension
   });
 }
 
+/**
+ * `error` carrying the close reason of the refusal this side sent (CLOSE on stream 0), as the
+ * peer's refusal errors do; an error that already has a reason is returned as it is.
+ */
+export function withReason(error: WispError, reason: number): WispError {
+  if (error.reason !== undefined) return error;
+  return new WispError(error.code, error.message, { reason, extensionIds: error.extensionIds, cause: error.cause });
+}
+
 /** Describes a packet for error messages. */
 export function describe(packet: Packet): string {
   return `packet type 0x${packet.type.toString(16)} on stream ${packet.streamId}`;

@@ -314,7 +314,16 @@ export class MuxActor {
   private readonly onDelivered = (record: StreamRecord, packets: number): void => {
     if (record.window && !record.closed) {
       const value = record.window.consume(packets);
-      if (value >= 0) this.emit(encodeContinue(record.id, value));
+      if (value >= 0) {
+        if (this.settings.confirmation && !record.confirmed) {
+          // The client reads a stream's first CONTINUE as the open confirmation, which never
+          // raises its credit: a grant going first would leave it at zero credit for good. A
+          // grant is due only once the client has spent its credit, so confirm with 0 first.
+          record.confirmed = true;
+          this.emit(encodeContinue(record.id, 0));
+        }
+        this.emit(encodeContinue(record.id, value));
+      }
     }
     if (record.overLimit && record.inbox.length <= this.settings.maxQueuedPackets / 2) {
       record.overLimit = false;

@@ -1,0 +1,136 @@
+import { firstValueFrom } from 'rxjs';
+import { CloseReason } from '../../lib/packet/close-reason';
+import { dropMemoryTransport } from '../../lib/transport/memory';
+import type { MuxStream } from '../../lib/mux/stream';
+import { collect, echo, settle, track, v1Pair } from './helpers';
+
+const closedWith = (stream: MuxStream) => firstValueFrom(stream.closed$);
+
+describe('closing a stream', () => {
+  it('a CLOSE from the client ends the stream on both sides, after the data sent before it', async () => {
+    const { client, server } = await v1Pair();
+    const incoming = firstValueFrom(server.streams$);
+    const stream = await client.open('tcp', 'a.test', 80);
+    await stream.write(Uint8Array.of(1, 2, 3));
+    await stream.write(Uint8Array.of(4, 5));
+    stream.close(CloseReason.ClientError);
+    const { stream: remote } = await incoming;
+
+    expect(await closedWith(stream)).toBe(CloseReason.ClientError);
+    expect(await closedWith(remote)).toBe(CloseReason.ClientError);
+    expect(remote.closed).toBe(true);
+    // Subscribed only after the CLOSE was processed: the data still comes first, then completion.
+    const { chunks, error } = await collect(remote).done;
+    expect(error).toBeUndefined();
+    expect(chunks.map((c) => [...c])).toEqual([[1, 2, 3], [4, 5]]);
+    await client.close();
+  });
+
+  it('a CLOSE from the server ends the stream on both sides, after the data sent before it', async () => {
+    const { client, server } = await v1Pair();
+    server.streams$.subscribe(({ stream }) => {
+      stream.send(Uint8Array.of(7));
+      stream.send(Uint8Array.of(8, 9), () => stream.close(CloseReason.HostBlocked));
+    });
+    const stream = await client.open('tcp', 'a.test', 80);
+    expect(await closedWith(stream)).toBe(CloseReason.HostBlocked);
+    const { chunks, error } = await collect(stream).done;
+    expect(error).toBeUndefined();
+    expect(chunks.map((c) => [...c])).toEqual([[7], [8, 9]]);
+    expect(stream.closeReason).toBe(CloseReason.HostBlocked);
+    await client.close();
+  });
+
+  it('writes on a closed stream reject with StreamAlreadyClosed, on either side', async () => {
+    const { client, server } = await v1Pair();
+    const incoming = firstValueFrom(server.streams$);
+    const stream = await client.open('tcp', 'a.test', 80);
+    const { stream: remote } = await incoming;
+    stream.close();
+    await expect(stream.write(Uint8Array.of(1))).rejects.toMatchObject({ code: 'StreamAlreadyClosed', reason: CloseReason.Voluntary });
+    await closedWith(remote);
+    await expect(remote.write(Uint8Array.of(1))).rejects.toMatchObject({ code: 'StreamAlreadyClosed', reason: CloseReason.Voluntary });
+    const callback = jest.fn();
+    stream.send(Uint8Array.of(1), callback);
+    expect(callback).toHaveBeenCalledWith(expect.objectContaining({ code: 'StreamAlreadyClosed' }));
+    await client.close();
+  });
+
+  it('close() rejects writes still waiting for credit with StreamClosed', async () => {
+    // Nobody reads on the server, so no CONTINUE ever comes: 2 packets go out, the rest wait.
+    const { client, server } = await v1Pair({ server: { bufferSize: 2 }, client: { maxPayload: 10 } });
+    const incoming = firstValueFrom(server.streams$);
+    const stream = await client.open('tcp', 'a.test', 80);
+    const first = track(stream.write(new Uint8Array(20)));
+    const second = track(stream.write(new Uint8Array(30)));
+    await incoming;
+    await settle();
+    expect(first.settled()).toBe(true);
+    expect(second.settled()).toBe(false);
+    expect(stream.credit).toBe(0);
+    stream.close(CloseReason.Voluntary);
+    await expect(second.promise).rejects.toMatchObject({ code: 'StreamClosed', reason: CloseReason.Voluntary });
+    await expect(first.promise).resolves.toBeUndefined();
+    await client.close();
+  });
+});
+
+describe('the connection ending', () => {
+  it('a dropped transport errors every stream with TransportClosed and NetworkError, on both sides', async () => {
+    const { client, server, clientTransport } = await v1Pair({ server: { bufferSize: 2 }, client: { maxPayload: 10 } });
+    const remotes: MuxStream[] = [];
+    server.streams$.subscribe(({ stream }) => remotes.push(stream));
+    const streams = [await client.open('tcp', 'a.test', 1), await client.open('tcp', 'b.test', 2), await client.open('udp', 'c.test', 3)];
+    const pending = track(streams[0]!.write(new Uint8Array(50))); // 2 of 5 packets have credit
+    await settle();
+    expect(remotes).toHaveLength(3);
+    expect(pending.settled()).toBe(false);
+    const reads = [...streams, ...remotes].map((s) => collect(s).done);
+
+    dropMemoryTransport(clientTransport);
+
+    for (const { error } of await Promise.all(reads)) expect(error).toMatchObject({ code: 'TransportClosed' });
+    for (const s of [...streams, ...remotes]) expect(await closedWith(s)).toBe(CloseReason.NetworkError);
+    await expect(pending.promise).rejects.toMatchObject({ code: 'TransportClosed' });
+    expect(await firstValueFrom(client.closed$)).toEqual({ error: expect.objectContaining({ code: 'TransportClosed' }) });
+    expect(await firstValueFrom(server.closed$)).toEqual({ error: expect.objectContaining({ code: 'TransportClosed' }) });
+    await expect(client.open('tcp', 'a.test', 1)).rejects.toMatchObject({ code: 'MuxClosed' });
+    await expect(streams[1]!.write(Uint8Array.of(1))).rejects.toMatchObject({ code: 'StreamAlreadyClosed' });
+  });
+
+  it('await client.close() closes every stream on both sides, the server connection and the transport', async () => {
+    const { client, server, clientTransport, serverTransport } = await v1Pair();
+    echo(server);
+    const remotes: MuxStream[] = [];
+    server.streams$.subscribe(({ stream }) => remotes.push(stream));
+    const streams = [await client.open('tcp', 'a.test', 1), await client.open('tcp', 'b.test', 2)];
+    await settle();
+    expect(remotes).toHaveLength(2);
+    const reads = remotes.map((s) => collect(s).done);
+
+    await client.close();
+
+    expect(client.streamCount).toBe(0);
+    for (const s of streams) expect(s.closeReason).toBe(CloseReason.Voluntary);
+    expect(await firstValueFrom(server.closed$)).toEqual({ reason: CloseReason.Voluntary });
+    for (const s of remotes) expect(await closedWith(s)).toBe(CloseReason.Voluntary);
+    for (const { error } of await Promise.all(reads)) expect(error).toBeUndefined();
+    expect(server.streamCount).toBe(0);
+    expect(await firstValueFrom(clientTransport.closed$)).toMatchObject({ clean: true });
+    expect(await firstValueFrom(serverTransport.closed$)).toMatchObject({ clean: true });
+    expect(await firstValueFrom(client.closed$)).toEqual({ reason: CloseReason.Voluntary });
+  });
+
+  it('ServerMux.close(reason) ends the client streams with that reason', async () => {
+    const { client, server } = await v1Pair();
+    const streams = [await client.open('tcp', 'a.test', 1), await client.open('udp', 'b.test', 2)];
+    const reads = streams.map((s) => collect(s).done);
+    await server.close(CloseReason.Throttled);
+
+    for (const s of streams) expect(await closedWith(s)).toBe(CloseReason.Throttled);
+    for (const { error } of await Promise.all(reads)) expect(error).toBeUndefined();
+    expect(await firstValueFrom(client.closed$)).toEqual({ reason: CloseReason.Throttled });
+    expect(await firstValueFrom(server.closed$)).toEqual({ reason: CloseReason.Throttled });
+    await expect(client.open('tcp', 'a.test', 1)).rejects.toMatchObject({ code: 'MuxClosed' });
+  });
+});

@@ -1,0 +1,254 @@
+/**
+ * Shared helpers for the multiplexer behaviour specs (not a spec itself: jest only runs
+ * `*.spec.ts`). Everything here runs over the in-memory transport, which delivers on
+ * microtasks only, so "let every microtask run" (`settle`) is a deterministic point at
+ * which nothing more can happen by itself — not a timed sleep.
+ */
+import { createHash } from 'node:crypto';
+import { Observable, ReplaySubject, filter, firstValueFrom, skip, throwError, timeout } from 'rxjs';
+import { ClientMux, type ClientMuxOptions } from '../../lib/mux/client-mux';
+import { ServerMux, type ServerMuxOptions } from '../../lib/mux/server-mux';
+import type { MuxStream } from '../../lib/mux/stream';
+import type { StreamRecord } from '../../lib/mux/stream-record';
+import { memoryTransportPair, type MemoryTransportOptions } from '../../lib/transport/memory';
+import type { Transport } from '../../lib/transport/transport';
+import { decodePacket } from '../../lib/packet/decode';
+import { encodeContinue } from '../../lib/packet/encode';
+import { PacketType, type Packet } from '../../lib/packet/types';
+import type { WispError } from '../../lib/errors';
+
+/** One macrotask turn: every queued microtask (memory transport, actor, promises) has run. */
+export const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Bounded polling on a condition, for the few cases with no event to await. */
+export async function until(condition: () => boolean, what: string, turns = 2000): Promise<void> {
+  for (let i = 0; i < turns; i++) {
+    if (condition()) return;
+    await settle();
+  }
+  throw new Error(`gave up waiting for ${what} after ${turns} turns`);
+}
+
+/** `n` deterministic, non-repeating-looking bytes. */
+export function pattern(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+export function sha256(chunks: readonly Uint8Array[]): string {
+  const hash = createHash('sha256');
+  for (const chunk of chunks) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+export const concat = (chunks: readonly Uint8Array[]): Buffer => Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.length)));
+
+/** Tracks whether a promise settled, without leaving a rejection unhandled. */
+export function track<T>(promise: Promise<T>): { promise: Promise<T>; settled: () => boolean } {
+  let settled = false;
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  return { promise, settled: () => settled };
+}
+
+/** Packets one end sent and received, decoded; `afterReceive` runs once the receiver has processed a packet. */
+export interface Tapped {
+  readonly transport: Transport;
+  readonly sent: Packet[];
+  readonly received: Packet[];
+}
+
+function decodeQuietly(message: Uint8Array): Packet | undefined {
+  try {
+    return decodePacket(message);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Wraps a transport so every packet it sends and receives is recorded (and optionally observed). */
+export function tap(
+  inner: Transport,
+  hooks: { beforeReceive?(p: Packet): void; afterReceive?(p: Packet): void; onSend?(p: Packet): void } = {},
+): Tapped {
+  const sent: Packet[] = [];
+  const received: Packet[] = [];
+  const messages$ = new Observable<Uint8Array>((subscriber) =>
+    inner.messages$.subscribe({
+      next(message) {
+        const packet = decodeQuietly(message);
+        if (packet) {
+          received.push(packet);
+          hooks.beforeReceive?.(packet);
+        }
+        subscriber.next(message);
+        if (packet) hooks.afterReceive?.(packet);
+      },
+      error: (error: unknown) => subscriber.error(error),
+      complete: () => subscriber.complete(),
+    }),
+  );
+  const transport: Transport = {
+    messages$,
+    closed$: inner.closed$,
+    drain$: inner.drain$,
+    get writable() {
+      return inner.writable;
+    },
+    get protocol() {
+      return inner.protocol;
+    },
+    send(message) {
+      const packet = decodeQuietly(message);
+      if (packet) {
+        sent.push(packet);
+        hooks.onSend?.(packet);
+      }
+      return inner.send(message);
+    },
+    pause: () => inner.pause(),
+    resume: () => inner.resume(),
+    close: (code, reason) => inner.close(code, reason),
+  };
+  return { transport, sent, received };
+}
+
+/** DATA packets of one stream in a packet list. */
+export const dataOf = (packets: readonly Packet[], id: number) =>
+  packets.filter((p): p is Extract<Packet, { type: 0x02 }> => p.type === PacketType.Data && p.streamId === id);
+
+/** CONTINUE packets of one stream in a packet list. */
+export const continuesOf = (packets: readonly Packet[], id: number) =>
+  packets.filter((p): p is Extract<Packet, { type: 0x03 }> => p.type === PacketType.Continue && p.streamId === id);
+
+/** One end of a memory pair driven by hand: records decoded packets, sends raw bytes. */
+export class RawPeer {
+  readonly packets: Packet[] = [];
+  private readonly stream = new ReplaySubject<Packet>();
+
+  constructor(readonly transport: Transport) {
+    transport.messages$.subscribe({
+      next: (message) => {
+        const packet = decodePacket(message);
+        this.packets.push(packet);
+        this.stream.next(packet);
+      },
+      error: () => this.stream.complete(),
+      complete: () => this.stream.complete(),
+    });
+  }
+
+  send(...messages: Uint8Array[]): void {
+    for (const message of messages) this.transport.send(message);
+  }
+
+  /**
+   * The first packet matching `predicate`, among those received from index `from` on (past or
+   * still to come). The time limit only turns a missing packet into a clear failure.
+   */
+  next(predicate: (p: Packet) => boolean, from = 0): Promise<Packet> {
+    return firstValueFrom(
+      this.stream.pipe(
+        skip(from),
+        filter(predicate),
+        timeout({ first: 5000, with: () => throwError(() => new Error(`no matching packet among ${this.describe()}`)) }),
+      ),
+    );
+  }
+
+  private describe(): string {
+    return this.packets.map((p) => `${p.type}@${p.streamId}`).join(' ') || 'no packets';
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}
+
+export const isClose = (id: number) => (p: Packet) => p.type === PacketType.Close && p.streamId === id;
+export const isData = (id: number) => (p: Packet) => p.type === PacketType.Data && p.streamId === id;
+
+/**
+ * A hand-driven v1 client against a real ServerMux (the server's transport is tapped).
+ * Resolves once the server's CONTINUE(0) has been read.
+ */
+export async function rawClient(options: ServerMuxOptions = {}, hooks: Parameters<typeof tap>[1] = {}) {
+  const [c, s] = memoryTransportPair();
+  const raw = new RawPeer(c);
+  const serverSide = tap(s, hooks);
+  const server = ServerMux.accept(serverSide.transport, options);
+  const hello = await raw.next((p) => p.type === PacketType.Continue && p.streamId === 0);
+  return { raw, server, serverSide, bufferSize: (hello as Extract<Packet, { type: 0x03 }>).bufferRemaining };
+}
+
+/** A real ClientMux (v1) against a hand-driven server that has sent CONTINUE(0, bufferSize). */
+export async function rawServer(options: ClientMuxOptions = {}, bufferSize = 4) {
+  const [c, s] = memoryTransportPair();
+  const raw = new RawPeer(s);
+  raw.send(encodeContinue(0, bufferSize));
+  const client = await ClientMux.connect(c, { v2: false, ...options });
+  return { raw, client };
+}
+
+/** A v1 ClientMux ↔ ServerMux pair over memory. */
+export async function v1Pair(
+  options: { client?: ClientMuxOptions; server?: ServerMuxOptions; transport?: MemoryTransportOptions } = {},
+) {
+  const [c, s] = memoryTransportPair(options.transport);
+  const server = ServerMux.accept(s, options.server);
+  const client = await ClientMux.connect(c, { v2: false, ...options.client });
+  return { client, server, clientTransport: c, serverTransport: s };
+}
+
+/** Echoes every stream back to the client; ends quietly when the stream closes. */
+export function echo(server: ServerMux): void {
+  server.streams$.subscribe(({ stream }) => {
+    void (async () => {
+      try {
+        for await (const chunk of stream) await stream.write(chunk);
+      } catch {
+        // the stream or connection ended under us: nothing to echo to
+      }
+    })();
+  });
+}
+
+/** Collects a stream's data$ until it completes (or errors). */
+export function collect(stream: MuxStream): { chunks: Uint8Array[]; done: Promise<{ chunks: Uint8Array[]; error?: WispError }> } {
+  const chunks: Uint8Array[] = [];
+  const done = new Promise<{ chunks: Uint8Array[]; error?: WispError }>((resolve) => {
+    stream.data$.subscribe({
+      next: (chunk) => chunks.push(chunk),
+      error: (error: WispError) => resolve({ chunks, error }),
+      complete: () => resolve({ chunks }),
+    });
+  });
+  return { chunks, done };
+}
+
+/** Total bytes in a list of chunks. */
+export const total = (chunks: readonly Uint8Array[]): number => chunks.reduce((n, c) => n + c.length, 0);
+
+/**
+ * Test-only peek at what a stream holds unread in its inbox. The actor owns this state and
+ * exposes no API for it; a few flow-control assertions need the exact count.
+ */
+export function queued(stream: MuxStream): number {
+  return (stream as unknown as { record: StreamRecord }).record.inbox.length;
+}
+
+/** Errors reported on a mux's errors$, collected. */
+export function errorsOf(mux: { errors$: Observable<WispError> }): WispError[] {
+  const errors: WispError[] = [];
+  mux.errors$.subscribe((e) => errors.push(e));
+  return errors;
+}

@@ -1,0 +1,92 @@
+import { firstValueFrom } from 'rxjs';
+import { ClientMux } from '../../lib/mux/client-mux';
+import { ServerMux } from '../../lib/mux/server-mux';
+import type { MuxStream } from '../../lib/mux/stream';
+import { memoryTransportPair } from '../../lib/transport/memory';
+import { PacketType } from '../../lib/packet/types';
+import { collect, concat, pattern, queued, settle, tap, total, until, v1Pair } from './helpers';
+
+describe('a slow consumer on the client', () => {
+  it('pauses the transport after maxQueuedPackets and resumes it once drained, losing nothing', async () => {
+    const { client, server, clientTransport } = await v1Pair({ client: { maxQueuedPackets: 4 }, server: { maxPayload: 100 } });
+    const pause = jest.spyOn(clientTransport, 'pause');
+    const resume = jest.spyOn(clientTransport, 'resume');
+    const incoming = firstValueFrom(server.streams$);
+    const stream = await client.open('tcp', 'a.test', 80);
+    stream.pause();
+    const reader = collect(stream);
+    const { stream: remote } = await incoming;
+    const data = pattern(4000); // 40 packets
+    await remote.write(data); // server → client has no credit: the transport takes it all
+    await settle();
+
+    expect(pause).toHaveBeenCalledTimes(1);
+    expect(resume).not.toHaveBeenCalled();
+    expect(queued(stream)).toBe(5); // maxQueuedPackets + the one that tipped it over
+    expect(reader.chunks).toHaveLength(0);
+
+    stream.resume();
+    expect(resume).toHaveBeenCalledTimes(1); // drained at once
+    await until(() => total(reader.chunks) === data.length, 'all data at the client');
+    expect(pause).toHaveBeenCalledTimes(1);
+    expect(reader.chunks).toHaveLength(40);
+    expect(concat(reader.chunks).equals(Buffer.from(data))).toBe(true);
+    await client.close();
+  });
+
+  it('bounds the inbox while a consumer keeps stalling, and delivers every byte in order', async () => {
+    const [c, s] = memoryTransportPair();
+    let stream: MuxStream | undefined;
+    let most = 0;
+    const clientSide = tap(c, {
+      afterReceive: (p) => void (p.type === PacketType.Data && stream && (most = Math.max(most, queued(stream)))),
+    });
+    const pause = jest.spyOn(c, 'pause');
+    const resume = jest.spyOn(c, 'resume');
+    const server = ServerMux.accept(s, { maxPayload: 64 });
+    const client = await ClientMux.connect(clientSide.transport, { v2: false, maxQueuedPackets: 8 });
+    const incoming = firstValueFrom(server.streams$);
+    stream = await client.open('tcp', 'a.test', 80);
+    const received: Uint8Array[] = [];
+    const local = stream;
+    local.data$.subscribe((chunk) => {
+      received.push(chunk);
+      if (received.length % 3 === 0) {
+        local.pause();
+        setImmediate(() => local.resume());
+      }
+    });
+    const { stream: remote } = await incoming;
+    const data = pattern(64 * 500, 9);
+    await remote.write(data);
+    await until(() => total(received) === data.length, 'all data at the client');
+
+    expect(most).toBeLessThanOrEqual(9);
+    expect(pause.mock.calls.length).toBeGreaterThan(0);
+    expect(resume.mock.calls.length).toBe(pause.mock.calls.length);
+    expect(concat(received).equals(Buffer.from(data))).toBe(true);
+    await client.close();
+  });
+
+  it('closing a paused stream that stopped the transport lets the other streams flow again', async () => {
+    const { client, server, clientTransport } = await v1Pair({ client: { maxQueuedPackets: 2 } });
+    const resume = jest.spyOn(clientTransport, 'resume');
+    const remotes: MuxStream[] = [];
+    server.streams$.subscribe(({ stream }) => remotes.push(stream));
+    const stuck = await client.open('tcp', 'a.test', 1);
+    const other = await client.open('tcp', 'b.test', 2);
+    stuck.pause();
+    const reader = collect(other);
+    await until(() => remotes.length === 2, 'both streams at the server');
+    for (let i = 0; i < 5; i++) remotes[0]!.send(Uint8Array.of(i));
+    await remotes[1]!.write(Uint8Array.of(42)); // queued behind the paused transport
+    await settle();
+    expect(reader.chunks).toHaveLength(0);
+
+    stuck.close();
+    expect(resume).toHaveBeenCalledTimes(1);
+    await until(() => reader.chunks.length === 1, 'the other stream to receive');
+    expect([...reader.chunks[0]!]).toEqual([42]);
+    await client.close();
+  });
+});
