@@ -1,7 +1,7 @@
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import { WispError } from '../errors.js';
 import { CloseReason, closeReasonName } from '../packet/close-reason.js';
-import { encodeClose, encodeConnect, encodeContinue, encodeData } from '../packet/encode.js';
+import { dataPacketInPlace, encodeClose, encodeConnect, encodeContinue, encodeData } from '../packet/encode.js';
 import { PacketType, StreamType, type Packet } from '../packet/types.js';
 import type { Transport } from '../transport/transport.js';
 import type { Role } from '../extensions/extension.js';
@@ -117,8 +117,12 @@ export class MuxActor {
     return record;
   }
 
-  /** Queues `chunk` on a stream; `callback` runs once it is handed to the transport. */
-  write(record: StreamRecord, chunk: Uint8Array, callback?: WriteCallback): void {
+  /**
+   * Queues `chunk` on a stream; `callback` runs once it is handed to the transport. With
+   * `inPlace`, a chunk that fits one packet gets its header written into the 5 bytes in front
+   * of it instead of being copied (the caller owns those bytes).
+   */
+  write(record: StreamRecord, chunk: Uint8Array, callback?: WriteCallback, inPlace = false): void {
     if (record.closed || this.ended) {
       callback?.(closedError(record));
       return;
@@ -127,7 +131,7 @@ export class MuxActor {
       callback?.(new WispError('InvalidArgument', `a datagram of ${chunk.length} bytes is too large`));
       return;
     }
-    record.pending.push({ chunk, offset: 0, callback });
+    record.pending.push({ chunk, offset: 0, callback, inPlace });
     if (record.pending.length === 1 && this.sendQueue.length === this.sendHead && !this.blocked) {
       this.sendFrom(record); // fast path: nothing else waiting
       if (record.pending.length > 0) this.schedule(record);
@@ -297,11 +301,12 @@ export class MuxActor {
       const write: PendingWrite = pending[0]!;
       const { chunk } = write;
       const size = record.kind === 'udp' ? chunk.length : Math.min(max, chunk.length - write.offset);
-      const piece = size === chunk.length ? chunk : chunk.subarray(write.offset, write.offset + size);
+      const whole = size === chunk.length;
+      const piece = whole ? chunk : chunk.subarray(write.offset, write.offset + size);
       write.offset += size;
       record.credit--;
       budget--;
-      this.emit(encodeData(record.id, piece));
+      this.emit((whole && write.inPlace && dataPacketInPlace(record.id, chunk)) || encodeData(record.id, piece));
       if (write.offset >= chunk.length) {
         pending.shift();
         write.callback?.();

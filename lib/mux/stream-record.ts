@@ -13,6 +13,8 @@ export interface PendingWrite {
   readonly chunk: Uint8Array;
   offset: number;
   readonly callback: WriteCallback | undefined;
+  /** The chunk has ≥5 spare bytes in front of it (same buffer) for the header: no copy. */
+  readonly inPlace: boolean;
 }
 
 /**

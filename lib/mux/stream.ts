@@ -35,8 +35,12 @@ export interface StreamWriter {
    * Rejects with `StreamAlreadyClosed` on a closed stream.
    */
   write(chunk: Uint8Array): Promise<void>;
-  /** Like {@link write} with a callback instead of a Promise (no allocation per call). */
-  send(chunk: Uint8Array, callback?: WriteCallback): void;
+  /**
+   * Like {@link write} with a callback instead of a Promise (no allocation per call). With
+   * `inPlace`, the 5 bytes in front of `chunk` in its buffer belong to the caller and may hold
+   * the packet header, which saves copying the payload.
+   */
+  send(chunk: Uint8Array, callback?: WriteCallback, inPlace?: boolean): void;
   /** Closes the stream with a reason (default Voluntary). Unsent writes are rejected. */
   close(reason?: number): void;
   /** Emits the close reason once, then completes. */
@@ -111,8 +115,8 @@ export class MuxStream implements StreamReader, StreamWriter {
     return new Promise((resolve, reject) => this.actor.write(this.record, chunk, (error) => (error ? reject(error) : resolve())));
   }
 
-  send(chunk: Uint8Array, callback?: WriteCallback): void {
-    this.actor.write(this.record, chunk, callback);
+  send(chunk: Uint8Array, callback?: WriteCallback, inPlace = false): void {
+    this.actor.write(this.record, chunk, callback, inPlace);
   }
 
   close(reason: number = CloseReason.Voluntary): void {
