@@ -175,12 +175,12 @@ async function main() {
         printedSkips.add(key);
         continue;
       }
-      const result = await runOne(scenario, pair, params, report);
+      const result = pair.error ? { error: pair.error } : await runOne(scenario, pair, params, report);
       entry.results[impl.name] = result;
       const summary = result.error
         ? `ERROR ${result.error.split('\n')[0]}`
         : scenario.metrics.map((mt) => `${mt.label} ${fmt(result.values[mt.key])} ${mt.unit}`).join(', ');
-      console.log(`  ${impl.name.padEnd(18)} ${summary}  (${(result.ms / 1000).toFixed(1)} s)`);
+      console.log(`  ${impl.name.padEnd(18)} ${summary}${result.ms ? `  (${(result.ms / 1000).toFixed(1)} s)` : ''}`);
     }
     printScenario(scenario, entry);
   }

@@ -30,13 +30,15 @@ function adapter(name) {
 }
 
 /**
- * Resolves an implementation: { name, client, server, skip } where skip is why it cannot run
- * (for the role `role`: 'server' = a gateway that dials, 'hold' = a server that holds streams).
+ * Resolves an implementation: { name, client, server, skip, error } where skip is why it cannot
+ * run (for the role `role`: 'server' = a gateway that dials, 'hold' = a server that holds
+ * streams) and error is set when an adapter is there but fails to load.
  */
 function resolve(impl, role = 'server') {
   const client = adapter(impl.client);
   const server = adapter(impl.server);
   const reasons = [];
+  const errors = [];
   for (const [side, a] of [
     ['client', client],
     [role, server],
@@ -45,11 +47,26 @@ function resolve(impl, role = 'server') {
       reasons.push(a.name === 'wisp-rx' ? `wisp-rx gateway not built yet (${a.unavailable})` : a.unavailable);
       continue;
     }
-    const ok = a.available()[side];
+    let ok;
+    try {
+      ok = a.available()[side];
+    } catch (error) {
+      // Present but broken (not merely missing): an error for this implementation, not a skip.
+      errors.push(`${a.name} failed to load: ${(error && error.message) || error}`);
+      continue;
+    }
     if (ok !== true) reasons.push(ok);
   }
   if (client.protocol && server.protocol && client.protocol !== server.protocol) reasons.push('protocols differ');
-  return { name: impl.name, clientName: impl.client, serverName: impl.server, client, server, skip: [...new Set(reasons)].join('; ') || undefined };
+  return {
+    name: impl.name,
+    clientName: impl.client,
+    serverName: impl.server,
+    client,
+    server,
+    error: [...new Set(errors)].join('; ') || undefined,
+    skip: errors.length ? undefined : [...new Set(reasons)].join('; ') || undefined,
+  };
 }
 
 module.exports = { ADAPTERS, IMPLEMENTATIONS, adapter, resolve };
