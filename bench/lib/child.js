@@ -1,0 +1,51 @@
+'use strict';
+// Parent side of lib/host.js: spawn a host, call its methods, shut it down.
+const { fork } = require('node:child_process');
+const path = require('node:path');
+const { deadline, settle } = require('./util');
+
+function spawnHost(label) {
+  const child = fork(path.join(__dirname, 'host.js'), [], {
+    execArgv: ['--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let nextId = 1;
+  const pending = new Map();
+  let exited = false;
+  const exit = new Promise((resolve) => child.once('exit', (code, signal) => {
+    exited = true;
+    for (const p of pending.values()) p.reject(new Error(`host ${label} exited (${code ?? signal})`));
+    pending.clear();
+    resolve({ code, signal });
+  }));
+  child.on('message', ({ id, result, error }) => {
+    const p = pending.get(id);
+    if (!p) return;
+    pending.delete(id);
+    if (error) p.reject(new Error(`host ${label}: ${error}`));
+    else p.resolve(result);
+  });
+  return {
+    label,
+    pid: child.pid,
+    call(method, args, timeoutMs = 60000) {
+      if (exited) return Promise.reject(new Error(`host ${label} has exited`));
+      const id = nextId++;
+      const p = new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
+      child.send({ id, method, args });
+      return deadline(p, timeoutMs, `host ${label} ${method}`);
+    },
+    /** Closes what the host opened, lets it exit by itself; kills it (by pid) if it does not. */
+    async close() {
+      if (exited) return { exitedByItself: true };
+      await settle(this.call('shutdown', {}, 20000), 21000);
+      if (child.connected) child.disconnect();
+      if (await settle(exit, 10000)) return { exitedByItself: true };
+      child.kill('SIGKILL');
+      await settle(exit, 5000);
+      return { exitedByItself: false };
+    },
+  };
+}
+
+module.exports = { spawnHost };

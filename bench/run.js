@@ -1,0 +1,208 @@
+'use strict';
+// wisp-rx bench: every implementation on the same work, in the same process layout.
+//   node bench/run.js [--quick] [--only=name,name] [--scenarios=id,id] [--out=path]
+// Prints a table per scenario (absolute figure, ratio vs plain-relay, ratio vs wisp-js) and
+// writes everything to bench/results/latest.json. See bench/README.md.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+const { IMPLEMENTATIONS, resolve } = require('./impl');
+const { now, settle, deadline, heapAfterGc } = require('./lib/util');
+
+const SCENARIOS = ['single', 'multi', 'churn', 'scale-hold', 'scale-gateway', 'small-writes'].map((id) => require(`./scenarios/${id}`));
+const REFERENCES = ['plain-relay', 'wisp-js'];
+
+function parseArgs(argv) {
+  const args = { quick: false, only: undefined, scenarios: undefined, out: path.join(__dirname, 'results', 'latest.json') };
+  for (const arg of argv) {
+    const [key, value] = arg.split('=');
+    if (key === '--quick') args.quick = true;
+    else if (key === '--only') args.only = value.split(',');
+    else if (key === '--scenarios') args.scenarios = value.split(',');
+    else if (key === '--out') args.out = path.resolve(value);
+    else if (key === '--help' || key === '-h') {
+      console.log('usage: node bench/run.js [--quick] [--only=impl,...] [--scenarios=id,...] [--out=file.json]');
+      console.log(`implementations: ${IMPLEMENTATIONS.map((i) => i.name).join(', ')}`);
+      console.log(`scenarios: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${arg} (try --help)`);
+  }
+  return args;
+}
+
+function machine() {
+  const cpus = os.cpus();
+  let fdLimit;
+  try {
+    fdLimit = Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim());
+  } catch {
+    fdLimit = undefined;
+  }
+  return {
+    cpu: cpus[0] ? cpus[0].model.trim() : 'unknown',
+    cores: cpus.length,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    memoryMiB: Math.round(os.totalmem() / 1048576),
+    fdLimit,
+  };
+}
+
+// ---- formatting ---------------------------------------------------------------------------
+
+function fmt(value) {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  const abs = Math.abs(value);
+  const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : 2;
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function ratio(value, ref) {
+  if (!Number.isFinite(value) || !Number.isFinite(ref) || ref === 0) return '—';
+  return `${(value / ref).toFixed(2)}×`;
+}
+
+function table(rows) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r.length > 1 ? String(r[c] ?? '').length : 0))));
+  return rows
+    .map((r) => {
+      if (r.length === 1) return `  ${r[0]}`;
+      return `  ${r.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join('   ')}`;
+    })
+    .join('\n');
+}
+
+function printScenario(scenario, entry) {
+  for (const metric of scenario.metrics) {
+    console.log(`\n${scenario.title} — ${metric.label} (${metric.unit}, ${metric.better} is better)`);
+    const refs = REFERENCES.map((name) => entry.results[name] && entry.results[name].values && entry.results[name].values[metric.key]);
+    const rows = [['implementation', metric.unit, ...REFERENCES.map((r) => `vs ${r}`)]];
+    const skipped = new Map();
+    for (const [name, result] of Object.entries(entry.results)) {
+      if (result.skipped) skipped.set(result.skipped, [...(skipped.get(result.skipped) || []), name]);
+      else if (result.error) rows.push([name, 'error', ...REFERENCES.map(() => '')]);
+      else {
+        const v = result.values[metric.key];
+        rows.push([name, `${fmt(v)}`, ...refs.map((ref) => ratio(v, ref))]);
+      }
+    }
+    console.log(table(rows));
+    for (const [reason, names] of skipped) console.log(`  skipped ${names.join(', ')}: ${reason}`);
+  }
+  for (const [name, r] of Object.entries(entry.results)) {
+    if (r.error) console.log(`  ${name} error: ${r.error.split('\n')[0]}`);
+    if (r.note) console.log(`  layout ${name}: ${r.note}`);
+  }
+}
+
+// ---- running ------------------------------------------------------------------------------
+
+async function runOne(scenario, pair, params, report) {
+  const tracked = [];
+  const warnings = [];
+  const ctx = {
+    quick: report.quick,
+    track(resource) {
+      tracked.push(resource);
+      return resource;
+    },
+    warn(message) {
+      warnings.push(message);
+      report.warnings.push(`${scenario.id}/${pair.name}: ${message}`);
+    },
+  };
+  const t0 = now();
+  const result = {};
+  try {
+    const out = await deadline(scenario.run(pair, params, ctx), scenario.timeoutMs(params), `${scenario.id} for ${pair.name}`);
+    Object.assign(result, out);
+  } catch (error) {
+    result.error = String((error && error.stack) || error);
+  }
+  // Close in reverse order of creation: client, server, then targets. Bounded in time.
+  for (const resource of tracked.reverse()) {
+    if (!(await settle(resource.close(), 15000))) ctx.warn('a resource did not close within 15 s');
+  }
+  result.ms = now() - t0;
+  const adapterWarnings = {};
+  for (const a of new Set([pair.client, pair.server])) {
+    const taken = typeof a.takeWarnings === 'function' ? a.takeWarnings() : {};
+    if (Object.keys(taken).length) adapterWarnings[a.name] = taken;
+  }
+  if (Object.keys(adapterWarnings).length) result.adapterWarnings = adapterWarnings;
+  result.heapAfterClose = (await heapAfterGc()).heapUsed;
+  if (warnings.length) result.warnings = warnings;
+  return result;
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const started = now();
+  const report = {
+    command: process.argv,
+    quick: args.quick,
+    startedAt: new Date().toISOString(),
+    machine: machine(),
+    implementations: [],
+    scenarios: [],
+    warnings: [],
+  };
+  const m = report.machine;
+  console.log(`machine: ${m.cpu}, ${m.cores} cores, node ${m.node}, ${m.platform}, fd limit ${m.fdLimit}`);
+  console.log(`mode: ${args.quick ? 'quick (smoke sizes; do not compare numbers with a full run)' : 'full'}`);
+
+  process.on('uncaughtException', (error) => report.warnings.push(`uncaught exception: ${(error && error.stack) || error}`));
+  process.on('unhandledRejection', (error) => report.warnings.push(`unhandled rejection: ${(error && error.stack) || error}`));
+
+  const impls = IMPLEMENTATIONS.filter((i) => !args.only || args.only.includes(i.name));
+  const scenarios = SCENARIOS.filter((s) => !args.scenarios || args.scenarios.includes(s.id));
+  for (const impl of impls) report.implementations.push({ name: impl.name, client: impl.client, server: impl.server, skipped: {} });
+
+  const printedSkips = new Set();
+  for (const scenario of scenarios) {
+    const params = scenario.params(args.quick);
+    const entry = { id: scenario.id, title: scenario.title, params, metrics: scenario.metrics, results: {} };
+    report.scenarios.push(entry);
+    console.log(`\n== ${scenario.title}  ${JSON.stringify(params)}`);
+    for (const impl of impls) {
+      const pair = resolve(impl, scenario.role || 'server');
+      if (pair.skip) {
+        entry.results[impl.name] = { skipped: pair.skip };
+        report.implementations.find((i) => i.name === impl.name).skipped[scenario.id] = pair.skip;
+        const key = `${impl.name}: ${pair.skip}`;
+        if (!printedSkips.has(key)) console.log(`  skip ${key}`);
+        printedSkips.add(key);
+        continue;
+      }
+      const result = pair.error ? { error: pair.error } : await runOne(scenario, pair, params, report);
+      entry.results[impl.name] = result;
+      const summary = result.error
+        ? `ERROR ${result.error.split('\n')[0]}`
+        : scenario.metrics.map((mt) => `${mt.label} ${fmt(result.values[mt.key])} ${mt.unit}`).join(', ');
+      console.log(`  ${impl.name.padEnd(18)} ${summary}${result.ms ? `  (${(result.ms / 1000).toFixed(1)} s)` : ''}`);
+    }
+    printScenario(scenario, entry);
+  }
+
+  report.durationMs = now() - started;
+  fs.mkdirSync(path.dirname(args.out), { recursive: true });
+  fs.writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nwrote ${path.relative(process.cwd(), args.out)} (${(report.durationMs / 1000).toFixed(1)} s)`);
+  for (const w of report.warnings) console.log(`warning: ${w.split('\n')[0]}`);
+  const failed = report.scenarios.some((s) => Object.values(s.results).some((r) => r.error));
+  if (failed) process.exitCode = 1;
+
+  // Everything is closed: the process should exit by itself. If something still holds it open,
+  // say what and exit anyway (the timer is unref'd, so it never delays a clean exit).
+  setTimeout(() => {
+    const handles = process._getActiveHandles().map((h) => (h && h.constructor ? h.constructor.name : typeof h));
+    console.error(`bench: still running 5 s after finishing; open handles: ${handles.join(', ')}`);
+    process.exit(process.exitCode || 2);
+  }, 5000).unref();
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
