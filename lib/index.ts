@@ -10,7 +10,16 @@ export * from './packet/index.js';
 
 // transports
 export type { Transport, TransportClose, TransportConnector } from './transport/transport.js';
+export { DEFAULT_HIGH_WATER_MARK } from './transport/transport.js';
 export { memoryTransportPair, dropMemoryTransport, type MemoryTransportOptions } from './transport/memory.js';
+export {
+  webSocketTransport,
+  connectWebSocket,
+  DRAIN_POLL_INTERVAL_MS,
+  type WebSocketTransportOptions,
+  type ConnectWebSocketOptions,
+} from './transport/websocket.js';
+export type { ProtocolExtension, ExtensionBuilder, ExtensionContext, Role } from './extensions/extension.js';
 export { setDefaultConnector } from './transport/default-connector.js';
 
 // handshake operators

@@ -1,0 +1,159 @@
+import { Observable, type Subscriber } from 'rxjs';
+import { WispError } from '../errors.js';
+
+/**
+ * The inbound half of a socket-backed transport: hands received messages to the single
+ * reader of `messages$`, in order, and holds them while nobody can take them (not yet
+ * subscribed, or paused). Holding is bounded by telling the socket to stop reading
+ * (see the `onFlowChange` callback), so the queue only ever holds what was already in flight.
+ * @internal
+ */
+export class Inbox {
+  /** The transport's `messages$`: one reader at a time; completes or errors once the socket ends. */
+  readonly messages$: Observable<Uint8Array>;
+
+  private readonly queue: (Uint8Array | undefined)[] = [];
+  private head = 0;
+  private reader: Subscriber<Uint8Array> | undefined;
+  private paused = false;
+  /** False once the transport is closing locally: later messages are discarded. */
+  private accepting = true;
+  private ended = false;
+  private failure: WispError | undefined;
+  private scheduled = false;
+  /** Guards against re-entrant delivery (a reader calling back into the transport). */
+  private delivering = false;
+  private flowingNow = false;
+
+  /**
+   * @param onFlowChange Called with `false` when the socket should stop reading (nobody can
+   *   take messages) and `true` when it should read again.
+   */
+  constructor(private readonly onFlowChange: (flowing: boolean) => void) {
+    this.messages$ = new Observable<Uint8Array>((subscriber) => {
+      if (this.reader) {
+        subscriber.error(new WispError('InvalidArgument', 'a transport has exactly one reader'));
+        return;
+      }
+      this.reader = subscriber;
+      this.updateFlow();
+      // Deliver what was held on a later microtask, as the in-memory transport does, so a
+      // subscribe call never re-enters the subscriber's own code.
+      this.schedule();
+      return () => {
+        if (this.reader !== subscriber) return;
+        this.reader = undefined;
+        this.updateFlow();
+      };
+    });
+  }
+
+  /**
+   * Whether the socket should be reading. True while a reader takes messages, and also
+   * once the transport is closing or failed: the socket must keep reading to see the peer's
+   * close frame, and from then on nothing more is queued.
+   */
+  get flowing(): boolean {
+    return this.flowingNow;
+  }
+
+  /** A message arrived from the socket. */
+  push(message: Uint8Array): void {
+    if (!this.accepting || this.ended || this.failure) return;
+    this.queue.push(message);
+    this.deliver();
+  }
+
+  /** Holds delivery until {@link resume}. */
+  pause(): void {
+    this.paused = true;
+    this.updateFlow();
+  }
+
+  /** Releases held messages (on a microtask) and lets the socket read again. */
+  resume(): void {
+    this.paused = false;
+    this.updateFlow();
+    this.schedule();
+  }
+
+  /** The transport is closing locally: accept nothing more, but deliver what is held. */
+  stopAccepting(): void {
+    this.accepting = false;
+    this.updateFlow();
+  }
+
+  /** Clean close: deliver what is held (honouring pause), then complete. */
+  end(): void {
+    if (this.ended || this.failure) return;
+    this.ended = true;
+    this.deliver();
+  }
+
+  /**
+   * Abnormal end: drop what is held and error the reader now (even if paused) — a failed
+   * connection should be reported promptly, not after the reader catches up. The error
+   * is kept for a reader that has not subscribed yet.
+   */
+  fail(error: WispError): void {
+    if (this.ended || this.failure) return;
+    this.failure = error;
+    this.queue.length = 0;
+    this.head = 0;
+    this.updateFlow();
+    this.deliver();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.deliver();
+    });
+  }
+
+  private deliver(): void {
+    // A re-entrant call (from inside reader.next) leaves the work to the outer loop,
+    // which re-checks every condition on each iteration.
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      while (this.reader && !this.paused && !this.failure && this.head < this.queue.length) {
+        const message = this.queue[this.head]!;
+        this.queue[this.head++] = undefined;
+        this.reader.next(message);
+      }
+      if (this.head === this.queue.length) {
+        this.queue.length = 0;
+        this.head = 0;
+      }
+      this.settle();
+    } finally {
+      this.delivering = false;
+    }
+  }
+
+  /** Ends the reader once nothing is left to deliver. The end is sticky: a later reader sees it too. */
+  private settle(): void {
+    const reader = this.reader;
+    if (!reader) return;
+    if (this.failure) {
+      this.reader = undefined;
+      this.updateFlow();
+      reader.error(this.failure);
+    } else if (this.ended && this.head === this.queue.length) {
+      this.reader = undefined;
+      this.updateFlow();
+      reader.complete();
+    }
+  }
+
+  private updateFlow(): void {
+    const flowing =
+      this.failure !== undefined || !this.accepting || (this.reader !== undefined && !this.paused);
+    if (flowing === this.flowingNow) return;
+    this.flowingNow = flowing;
+    this.onFlowChange(flowing);
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Transport over the Node `ws` package (Node only): wrap a socket you already have, or
+ * open a client connection with {@link connectWs}.
+ * @packageDocumentation
+ */
+import { WebSocket, type RawData } from 'ws';
+import { WispError } from '../errors.js';
+import { ReadyState, SocketTransport } from './socket-transport.js';
+import type { Transport } from './transport.js';
+
+/** Options for {@link wsTransport}. */
+export interface WsTransportOptions {
+  /** Buffered outbound bytes above which `send` returns false. Default `DEFAULT_HIGH_WATER_MARK`. */
+  readonly highWaterMark?: number;
+}
+
+/** Options for {@link connectWs}. */
+export interface ConnectWsOptions extends WsTransportOptions {
+  /** Fail if the opening handshake (TCP, TLS and HTTP upgrade) takes longer. Default: no limit. */
+  readonly handshakeTimeoutMs?: number;
+  /** Extra HTTP headers for the upgrade request (e.g. `Authorization`, `Origin`). */
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * Wraps a `ws` WebSocket (open or still connecting) as a {@link Transport}: the client end
+ * of a connection, or the server end of an upgraded request.
+ *
+ * Inbound messages are zero-copy `Uint8Array` views of what `ws` received (plain views,
+ * not `Buffer`s, so `slice()` copies as everywhere else; a view keeps its read chunk alive).
+ * Until `messages$` is subscribed, and while paused, the socket is paused so the peer feels
+ * backpressure; the few messages `ws` had already parsed are held, never dropped.
+ * Sends made while connecting are held and sent on open. `drain$` is driven by the
+ * network socket's `'drain'` event and by write callbacks, never by timers. See
+ * `SocketTransport` for how closes map to completion or `TransportClosed`.
+ *
+ * Call it synchronously where the socket is created or accepted, so no message or error
+ * event goes unobserved.
+ */
+export function wsTransport(socket: WebSocket, options: WsTransportOptions = {}): Transport {
+  return new WsTransport(socket, options.highWaterMark);
+}
+
+/**
+ * Opens a `ws` client connection offering `protocols` (permessage-deflate off: Wisp
+ * payloads are mostly already compressed or encrypted) and resolves once it is open.
+ * Rejects with `WispError('TransportError')` if it cannot connect (refused, non-101
+ * response, handshake timeout), or `InvalidArgument` for a malformed URL or subprotocol.
+ * `(url, protocols) => connectWs(url, protocols, options)` is a `TransportConnector`.
+ */
+export function connectWs(url: string, protocols: readonly string[], options: ConnectWsOptions = {}): Promise<Transport> {
+  return new Promise<Transport>((resolve, reject) => {
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(url, [...protocols], {
+        perMessageDeflate: false,
+        ...(options.handshakeTimeoutMs !== undefined && { handshakeTimeout: options.handshakeTimeoutMs }),
+        ...(options.headers !== undefined && { headers: options.headers }),
+      });
+    } catch (cause) {
+      reject(new WispError('InvalidArgument', `cannot connect to ${url}: ${String(cause)}`, { cause }));
+      return;
+    }
+    // Wrap before it opens: the transport's listeners are then in place for the first event.
+    const transport = wsTransport(socket, options);
+    const settle = (error?: unknown) => {
+      socket.off('open', onOpen);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+      if (error === undefined) resolve(transport);
+      else reject(new WispError('TransportError', `cannot connect to ${url}: ${describe(error)}`, { cause: error }));
+    };
+    const onOpen = () => settle();
+    const onError = (error: Error) => settle(error);
+    const onClose = (code: number) => settle(new Error(`closed before opening (${code})`));
+    socket.on('open', onOpen);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+  });
+}
+
+/** `ws` send options: always binary, never compressed, always a whole message. */
+const SEND_OPTIONS = { binary: true, compress: false, fin: true } as const;
+
+/** The part of the network socket under a `ws` WebSocket that we listen to. */
+interface NetworkSocket {
+  on(event: 'drain', listener: () => void): unknown;
+  off(event: 'drain', listener: () => void): unknown;
+}
+
+class WsTransport extends SocketTransport {
+  private network: NetworkSocket | undefined;
+  // One shared function for every write callback: cheaper than a closure per message,
+  // and Node batches consecutive after-write callbacks when they are the same function.
+  private readonly onWritten = (): void => this.checkDrain();
+  private readonly onNetworkDrain = (): void => this.checkDrain();
+
+  constructor(
+    private readonly socket: WebSocket,
+    highWaterMark: number | undefined,
+  ) {
+    super(highWaterMark);
+    socket.binaryType = 'nodebuffer';
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) this.received(toBytes(data));
+      else this.receivedText();
+    });
+    socket.on('error', (error) => this.failed(error, `WebSocket error: ${describe(error)}`));
+    // The standard-style listener is used for 'close' only because its event carries
+    // `wasClean` (close frames sent and received), which `ws` does not expose otherwise.
+    socket.addEventListener('close', (event) => {
+      this.network?.off('drain', this.onNetworkDrain);
+      this.network = undefined;
+      this.closedWith(event.code, event.reason, event.wasClean);
+    });
+    if (socket.readyState === ReadyState.Open) this.attach();
+    else if (socket.readyState === ReadyState.Connecting) socket.once('open', () => this.attach());
+    else if (socket.readyState === ReadyState.Closed) this.closedWith(1006, 'socket was already closed', false);
+  }
+
+  get protocol(): string {
+    return this.socket.protocol;
+  }
+
+  protected get readyState(): number {
+    return this.socket.readyState;
+  }
+
+  protected get socketBufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  protected write(message: Uint8Array): void {
+    this.socket.send(message, SEND_OPTIONS, this.onWritten);
+  }
+
+  protected closeSocket(code: number, reason: string): void {
+    this.socket.close(code, reason);
+  }
+
+  protected setFlowing(flowing: boolean): void {
+    // Resume only what we paused: `ws` throws when resuming a socket whose handshake failed.
+    if (flowing) {
+      if (this.socket.isPaused) this.socket.resume();
+    }
+    // Only an open socket is paused: once a close frame has arrived `ws` must keep reading
+    // to the end of the stream, or the close would hang until its timeout.
+    else if (this.socket.readyState === ReadyState.Open) this.socket.pause();
+  }
+
+  /** The socket is open: hook the network socket's drain, apply the flow state, flush. */
+  private attach(): void {
+    this.network = (this.socket as unknown as { _socket?: NetworkSocket | null })._socket ?? undefined;
+    this.network?.on('drain', this.onNetworkDrain);
+    this.setFlowing(this.flowing);
+    this.opened();
+  }
+}
+
+/** A received binary message as a zero-copy `Uint8Array` (fragments are joined, the one copy). */
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) {
+    if (data.length === 1) return view(data[0]!);
+    const joined = new Uint8Array(data.reduce((sum, part) => sum + part.byteLength, 0));
+    let offset = 0;
+    for (const part of data) {
+      joined.set(part, offset);
+      offset += part.byteLength;
+    }
+    return joined;
+  }
+  return ArrayBuffer.isView(data) ? view(data) : new Uint8Array(data);
+}
+
+function view(buffer: Uint8Array): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

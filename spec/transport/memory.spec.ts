@@ -1,0 +1,60 @@
+import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { dropMemoryTransport, memoryTransportPair } from '../../lib/transport/memory';
+import { WispError } from '../../lib/errors';
+import { turn } from './loopback';
+
+const bytes = (...values: number[]) => new Uint8Array(values);
+
+describe('memory transport', () => {
+  it('delivers messages in order', async () => {
+    const [a, b] = memoryTransportPair();
+    const received = firstValueFrom(b.messages$.pipe(take(50), toArray()));
+    for (let i = 0; i < 50; i++) expect(a.send(bytes(i, i >> 8))).toBe(true);
+    expect((await received).map((m) => m[0])).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it('holds delivery while paused and releases it on resume', async () => {
+    const [a, b] = memoryTransportPair();
+    const seen: number[] = [];
+    b.messages$.subscribe((m) => seen.push(m[0]!));
+    b.pause();
+    a.send(bytes(1));
+    a.send(bytes(2));
+    await turn();
+    expect(seen).toEqual([]);
+    b.resume();
+    await turn();
+    expect(seen).toEqual([1, 2]);
+  });
+
+  it('returns false above the high water mark and emits drain$ once the reader catches up', async () => {
+    const [a, b] = memoryTransportPair({ highWaterMark: 100 });
+    b.pause();
+    b.messages$.subscribe();
+    expect(a.send(new Uint8Array(60))).toBe(true);
+    expect(a.send(new Uint8Array(60))).toBe(false);
+    expect(a.writable).toBe(false);
+    const drained = firstValueFrom(a.drain$);
+    b.resume();
+    await drained;
+    expect(a.writable).toBe(true);
+  });
+
+  it('completes messages$ and reports a clean close', async () => {
+    const [a, b] = memoryTransportPair();
+    const done = lastValueFrom(b.messages$.pipe(toArray()));
+    a.send(bytes(7));
+    a.close(1000, 'bye');
+    expect((await done).map((m) => m[0])).toEqual([7]);
+    expect(await firstValueFrom(b.closed$)).toEqual({ code: 1000, reason: 'bye', clean: true });
+  });
+
+  it('errors messages$ with TransportClosed when the connection drops', async () => {
+    const [a, b] = memoryTransportPair();
+    const done = lastValueFrom(b.messages$);
+    dropMemoryTransport(a);
+    await expect(done).rejects.toMatchObject({ name: 'WispError', code: 'TransportClosed' });
+    await expect(done).rejects.toBeInstanceOf(WispError);
+    expect(await firstValueFrom(b.closed$)).toMatchObject({ code: 1006, clean: false });
+  });
+});
