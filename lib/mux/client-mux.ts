@@ -23,6 +23,21 @@ import {
 import { MuxStream } from './stream.js';
 import type { StreamKind } from './stream-record.js';
 
+/**
+ * Opens the transport, offering v2 through the subprotocol. A server that ignores the offer
+ * fails the upgrade in strict clients, so like wisp-js we then retry once without it (the
+ * handshake then finds a v1 server).
+ */
+async function open(url: string, v2: boolean, connector: TransportConnector): Promise<Transport> {
+  if (!v2) return connector(url, []);
+  try {
+    return await connector(url, [WISP_V2_PROTOCOL]);
+  } catch (error) {
+    if (!(error instanceof WispError) || error.code !== 'TransportError') throw error;
+    return connector(url, []);
+  }
+}
+
 /** Options for {@link ClientMux.connect}. */
 export interface ClientMuxOptions extends MuxOptions {
   /**
@@ -75,8 +90,7 @@ export class ClientMux {
    */
   static async connect(target: string | Transport, options: ClientMuxOptions = {}): Promise<ClientMux> {
     const v2 = options.v2 !== false;
-    const transport =
-      typeof target === 'string' ? await (options.connector ?? defaultConnector())(target, v2 ? [WISP_V2_PROTOCOL] : []) : target;
+    const transport = typeof target === 'string' ? await open(target, v2, options.connector ?? defaultConnector()) : target;
     const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     const scheduler = options.scheduler ? { scheduler: options.scheduler } : {};
     const handshake = v2

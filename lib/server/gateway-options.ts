@@ -1,0 +1,100 @@
+import { WispError } from '../errors.js';
+import type { ExtensionBuilder } from '../extensions/extension.js';
+import type { PasswordValidator } from '../extensions/password.js';
+import type { DestinationPolicy } from './policy.js';
+import type { LookupFunction } from './resolve.js';
+import type { Logger } from './logger.js';
+
+/** Everything a {@link Gateway} can be told. Every field is optional; defaults are safe. */
+export interface GatewayOptions {
+  /** Address to listen on (ignored with `server`). Default 127.0.0.1. */
+  readonly host?: string;
+  /** Port to listen on, 0 for any (ignored with `server`). Default 4000. */
+  readonly port?: number;
+  /** An existing HTTP server to attach to instead of listening (its other routes keep working). */
+  readonly server?: import('node:http').Server;
+  /** WebSocket upgrades for this path (must end with `/`) are Wisp. Default `/`. */
+  readonly prefix?: string;
+  /** Where streams may go. Defaults deny loopback, private, link-local and other special ranges. */
+  readonly policy?: DestinationPolicy;
+  /** Per-stream buffer granted to clients, in packets. Default 128. */
+  readonly bufferSize?: number;
+  /** Streams one connection may hold open (more get 0x49). Default 256. */
+  readonly maxStreamsPerConnection?: number;
+  /** Connections one client address may hold open (more get HTTP 429). Default 32. */
+  readonly maxConnectionsPerClient?: number;
+  /** Proxies whose `X-Forwarded-For` is believed (addresses or CIDR blocks). Default none. */
+  readonly trustedProxies?: readonly string[];
+  /** A Wisp handshake must finish within this. Default 10,000 ms. */
+  readonly handshakeTimeoutMs?: number;
+  /** Dialing a target must finish within this (else 0x43). Default 10,000 ms. */
+  readonly connectTimeoutMs?: number;
+  /** A stream with no traffic for this long is closed with 0x47; 0 = never. Default 600,000 ms. */
+  readonly idleTimeoutMs?: number;
+  /** Largest WebSocket message accepted; larger ones close the connection (1009). Default 128 KiB. */
+  readonly maxPacketSize?: number;
+  /** Speak only Wisp v1 even when clients offer v2. Default false. */
+  readonly v1Only?: boolean;
+  /** Message of the day sent to v2 clients. */
+  readonly motd?: string;
+  /** Password authentication: a validator, or a table of username → password. */
+  readonly passwords?: PasswordValidator | Readonly<Record<string, string>>;
+  /** Ed25519 public keys allowed to authenticate (32 raw bytes each). */
+  readonly publicKeys?: readonly Uint8Array[];
+  /** With passwords or keys configured: clients must authenticate. Default true. */
+  readonly authRequired?: boolean;
+  /** More v2 extensions to offer (custom ones). */
+  readonly extensions?: readonly ExtensionBuilder[];
+  /** Where log lines go. Default silent. */
+  readonly logger?: Logger;
+  /** DNS lookup used for targets (tests inject one). Default `dns.promises.lookup`. */
+  readonly lookup?: LookupFunction;
+}
+
+/** {@link GatewayOptions} with defaults applied. */
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'server' | 'motd' | 'passwords' | 'publicKeys' | 'lookup' | 'logger'>> &
+  Pick<GatewayOptions, 'server' | 'motd' | 'passwords' | 'publicKeys' | 'lookup' | 'logger'>;
+
+/** Applies defaults and rejects nonsense with `InvalidArgument`. */
+export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
+  const resolved: ResolvedGatewayOptions = {
+    host: '127.0.0.1',
+    port: 4000,
+    prefix: '/',
+    policy: {},
+    bufferSize: 128,
+    maxStreamsPerConnection: 256,
+    maxConnectionsPerClient: 32,
+    trustedProxies: [],
+    handshakeTimeoutMs: 10_000,
+    connectTimeoutMs: 10_000,
+    idleTimeoutMs: 600_000,
+    maxPacketSize: 128 * 1024,
+    v1Only: false,
+    authRequired: true,
+    extensions: [],
+    ...stripUndefined(options),
+  };
+  if (!resolved.prefix.startsWith('/') || !resolved.prefix.endsWith('/')) {
+    throw new WispError('InvalidArgument', `prefix must start and end with "/", got ${JSON.stringify(resolved.prefix)}`);
+  }
+  positiveInt('port', resolved.port, 0, 65535);
+  positiveInt('bufferSize', resolved.bufferSize, 1, 0xffffffff);
+  positiveInt('maxStreamsPerConnection', resolved.maxStreamsPerConnection, 1, 0xfffffffe);
+  positiveInt('maxConnectionsPerClient', resolved.maxConnectionsPerClient, 1, Number.MAX_SAFE_INTEGER);
+  positiveInt('handshakeTimeoutMs', resolved.handshakeTimeoutMs, 1, 2 ** 31 - 1);
+  positiveInt('connectTimeoutMs', resolved.connectTimeoutMs, 1, 2 ** 31 - 1);
+  positiveInt('idleTimeoutMs', resolved.idleTimeoutMs, 0, 2 ** 31 - 1);
+  positiveInt('maxPacketSize', resolved.maxPacketSize, 64, 2 ** 30);
+  return resolved;
+}
+
+function positiveInt(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new WispError('InvalidArgument', `${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,212 @@
+import * as http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { WispError } from '../errors.js';
+import type { ExtensionBuilder } from '../extensions/extension.js';
+import { keyAuth } from '../extensions/key-auth.js';
+import { motd } from '../extensions/motd.js';
+import { password, staticUsers } from '../extensions/password.js';
+import { streamConfirmation } from '../extensions/stream-confirmation.js';
+import { udp } from '../extensions/udp.js';
+import { ServerMux } from '../mux/server-mux.js';
+import { WISP_V2_PROTOCOL } from '../mux/negotiated.js';
+import { CloseReason } from '../packet/close-reason.js';
+import { wsTransport } from '../transport/ws.js';
+import { ConnectionLimiter, TrustedProxies, clientAddress } from './client-limits.js';
+import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.js';
+import { silentLogger, type Logger } from './logger.js';
+import { assertValidPolicy } from './policy.js';
+import type { RelayCounters } from './relay-tcp.js';
+import { serveStream } from './serve-stream.js';
+
+/** A snapshot of what a gateway is doing. */
+export interface GatewayStats {
+  readonly connections: number;
+  readonly connectionsTotal: number;
+  readonly streams: number;
+  readonly streamsTotal: number;
+  /** Client → target bytes relayed. */
+  readonly bytesUp: number;
+  /** Target → client bytes relayed. */
+  readonly bytesDown: number;
+}
+
+/**
+ * A Wisp server you can deploy: WebSocket upgrades under a path prefix become a ServerMux
+ * each, and each stream is dialed to its target under a destination policy and limits.
+ */
+export class Gateway {
+  private readonly options: ResolvedGatewayOptions;
+  private readonly logger: Logger;
+  private readonly wss: WebSocketServer;
+  private readonly limiter: ConnectionLimiter;
+  private readonly proxies: TrustedProxies;
+  private readonly muxes = new Set<ServerMux>();
+  private readonly counters: RelayCounters = { up: 0, down: 0 };
+  private readonly extensions: ExtensionBuilder[];
+  private connectionsTotal = 0;
+  private streamsTotal = 0;
+  private nextConnection = 1;
+  private closing = false;
+  /** The HTTP server carrying the gateway. */
+  readonly server: http.Server;
+  private readonly ownsServer: boolean;
+
+  /** @internal Use {@link createGateway}. */
+  constructor(options: GatewayOptions) {
+    this.options = resolveGatewayOptions(options);
+    assertValidPolicy(this.options.policy);
+    this.logger = this.options.logger ?? silentLogger;
+    this.limiter = new ConnectionLimiter({ maxPerClient: this.options.maxConnectionsPerClient });
+    this.proxies = new TrustedProxies([...this.options.trustedProxies]);
+    this.extensions = this.buildExtensions();
+    this.wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: this.options.maxPacketSize,
+      // Echo an offered wisp-v2 even in v1-only mode (as wisp-js does): strict clients such as
+      // ws fail a connection whose offered subprotocol is ignored; the v1 handshake then
+      // shows up on the client as a downgrade.
+      handleProtocols: (offered) => (offered.has(WISP_V2_PROTOCOL) ? WISP_V2_PROTOCOL : false),
+    });
+    this.ownsServer = !this.options.server;
+    this.server = this.options.server ?? http.createServer((_req, res) => this.answerPlainHttp(res));
+    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!this.routeRequest(req, socket, head) && this.ownsServer) reject(socket, 404, 'Not Found');
+    });
+  }
+
+  /** `ws://host:port/prefix` of a gateway that listens itself. */
+  get url(): string {
+    const address = this.server.address();
+    if (!address || typeof address === 'string') return '';
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `ws://${host}:${address.port}${this.options.prefix}`;
+  }
+
+  /**
+   * Takes a WebSocket upgrade if its path is the Wisp prefix (like wisp-js's `routeRequest`).
+   * Returns false, leaving the socket alone, for other paths.
+   */
+  routeRequest(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path !== this.options.prefix) return false;
+    if (this.closing) return reject(socket, 503, 'Service Unavailable'), true;
+    const client = clientAddress(req.socket.remoteAddress, req.headers, this.proxies);
+    const release = this.limiter.acquire(client);
+    if (!release) {
+      this.logger.warn(`${client} refused: over ${this.options.maxConnectionsPerClient} connections`);
+      return reject(socket, 429, 'Too Many Requests'), true;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.serveConnection(ws, client, release));
+    return true;
+  }
+
+  /** Counters for a stats line. */
+  stats(): GatewayStats {
+    let streams = 0;
+    for (const mux of this.muxes) streams += mux.streamCount;
+    return {
+      connections: this.muxes.size,
+      connectionsTotal: this.connectionsTotal,
+      streams,
+      streamsTotal: this.streamsTotal,
+      bytesUp: this.counters.up,
+      bytesDown: this.counters.down,
+    };
+  }
+
+  /**
+   * Stops accepting, closes every connection with a CLOSE on stream 0 (default Voluntary),
+   * and resolves once all are gone — forcibly after `graceMs` (default 5 s).
+   */
+  async close({ reason = CloseReason.Voluntary, graceMs = 5000 }: { reason?: number; graceMs?: number } = {}): Promise<void> {
+    this.closing = true;
+    const serverClosed = this.ownsServer ? new Promise<void>((resolve) => this.server.close(() => resolve())) : Promise.resolve();
+    const muxesClosed = Promise.all([...this.muxes].map((mux) => mux.close(reason)));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([muxesClosed, grace]);
+    clearTimeout(timer);
+    for (const ws of this.wss.clients) ws.terminate();
+    if (this.ownsServer) this.server.closeAllConnections();
+    await serverClosed;
+    this.wss.close();
+  }
+
+  private serveConnection(ws: WebSocket, client: string, release: () => void): void {
+    const label = `conn ${this.nextConnection++} ${client}`;
+    const transport = wsTransport(ws);
+    const mux = ServerMux.accept(transport, {
+      bufferSize: this.options.bufferSize,
+      maxStreams: this.options.maxStreamsPerConnection,
+      handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+      v2: !this.options.v1Only,
+      extensions: this.extensions,
+    });
+    this.muxes.add(mux);
+    this.connectionsTotal++;
+    this.logger.info(`${label} open (${transport.protocol === WISP_V2_PROTOCOL && !this.options.v1Only ? 'v2' : 'v1'})`);
+    mux.ready.then(
+      () => this.logger.debug(`${label} handshake done, extensions [${mux.extensionIds.join(', ')}]`),
+      (error: WispError) => this.logger.info(`${label} handshake failed: ${error.code}`),
+    );
+    const context = {
+      policy: this.options.policy,
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      idleTimeoutMs: this.options.idleTimeoutMs,
+      counters: this.counters,
+      logger: this.logger,
+      label,
+      ...(this.options.lookup ? { lookup: this.options.lookup } : {}),
+    };
+    mux.streams$.subscribe((incoming) => {
+      this.streamsTotal++;
+      void serveStream(incoming, context);
+    });
+    mux.closed$.subscribe((end) => {
+      this.muxes.delete(mux);
+      release();
+      this.logger.info(`${label} closed${end.error ? `: ${end.error.code}` : ''}`);
+    });
+  }
+
+  private buildExtensions(): ExtensionBuilder[] {
+    const o = this.options;
+    const list: ExtensionBuilder[] = [];
+    if (o.policy.allowUdp !== false) list.push(udp());
+    if (o.passwords) {
+      const validate = typeof o.passwords === 'function' ? o.passwords : staticUsers(o.passwords);
+      list.push(password({ validate, required: o.authRequired }));
+    }
+    if (o.publicKeys && o.publicKeys.length > 0) list.push(keyAuth({ publicKeys: [...o.publicKeys], required: o.authRequired }));
+    if (o.motd !== undefined) list.push(motd(o.motd));
+    list.push(streamConfirmation(), ...o.extensions);
+    return list;
+  }
+
+  private answerPlainHttp(res: http.ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(`wisp-rx gateway: connect a Wisp client over WebSocket to ${this.options.prefix}\n`);
+  }
+}
+
+/** Creates a gateway and, unless `options.server` was given, starts listening. */
+export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  const gateway = new Gateway(options);
+  if (!options.server) {
+    await new Promise<void>((resolve, rejectListen) => {
+      gateway.server.once('error', rejectListen);
+      gateway.server.listen(options.port ?? 4000, options.host ?? '127.0.0.1', () => {
+        gateway.server.off('error', rejectListen);
+        resolve();
+      });
+    });
+  }
+  return gateway;
+}
+
+function reject(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`);
+  socket.on('error', () => undefined);
+}
