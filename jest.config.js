@@ -11,5 +11,6 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!@noble/)'],
   // Sources import with ".js" extensions (needed by the ESM build); map them back for Jest.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  globalSetup: '<rootDir>/spec/global-setup.js',
   testTimeout: 30000,
 };
