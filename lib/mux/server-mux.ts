@@ -10,7 +10,7 @@ import { WISP_V2_PROTOCOL, confirmationAgreed, instantiate, udpAllowed } from '.
 import type { HandshakeResult } from '../handshake/result.js';
 import { CloseReason } from '../packet/close-reason.js';
 import type { Transport } from '../transport/transport.js';
-import type { MuxActor, MuxEnd } from './actor.js';
+import type { MuxActor, MuxDebugState, MuxEnd } from './actor.js';
 import { runConnection } from './connection.js';
 import { DEFAULT_BUFFER_SIZE, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_QUEUED_PACKETS, type MuxOptions } from './options.js';
 import { MuxStream } from './stream.js';
@@ -54,6 +54,7 @@ export class ServerMux {
   private readonly incoming = new Subject<IncomingStream>();
   private readonly waiting: IncomingStream[] = [];
   private listeners = 0;
+  private reader: { readonly closed: boolean } | undefined;
 
   /** Emits once when the connection has ended. */
   readonly closed$: Observable<MuxEnd> = this.endSubject.asObservable();
@@ -104,7 +105,7 @@ export class ServerMux {
           send,
         })
       : serverHandshakeV1({ bufferSize, send });
-    runConnection(
+    this.reader = runConnection(
       this.transport,
       handshake,
       (result) => ({
@@ -174,6 +175,34 @@ export class ServerMux {
   /** Non-fatal protocol errors from the client (malformed or unexpected packets, throttling). */
   get errors$(): Observable<WispError> {
     return this.actor?.protocolErrors$ ?? new Observable<WispError>((s) => s.complete());
+  }
+
+  /**
+   * Diagnostics only: a snapshot of what this connection holds (see `MuxDebugState`), plus
+   * the handshake state, streams waiting for a `streams$` subscriber, `streams$`
+   * subscribers, and whether the pipeline still reads the transport. Changes nothing.
+   */
+  debugState(): MuxDebugState & {
+    readonly handshake: 'pending' | 'done' | 'failed';
+    readonly waitingStreams: number;
+    readonly streamSubscribers: number;
+    readonly readingTransport: boolean;
+  } {
+    const actor: MuxDebugState = this.actor?.debugState() ?? {
+      ended: this.readySubject.hasError,
+      streams: [],
+      sendQueue: 0,
+      blocked: false,
+      pausingStreams: 0,
+      liveSubscriptions: 0,
+    };
+    return {
+      ...actor,
+      handshake: this.actor ? 'done' : this.readySubject.hasError ? 'failed' : 'pending',
+      waitingStreams: this.waiting.length,
+      streamSubscribers: this.listeners,
+      readingTransport: this.reader !== undefined && !this.reader.closed,
+    };
   }
 
   /** Closes every stream and the connection, telling the client why. */
