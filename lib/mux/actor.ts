@@ -331,8 +331,13 @@ export class MuxActor {
     if (!this.transport.send(packet)) this.blocked = true;
   }
 
+  /**
+   * Queues a stream that can send now and is held up only by its turn or the transport. A
+   * stream at zero credit stays out until a CONTINUE reschedules it: in the queue it would
+   * hold up every other stream's writes, which take the queue when it is not empty.
+   */
   private schedule(record: StreamRecord): void {
-    if (record.scheduled || record.pending.length === 0) return;
+    if (record.scheduled || record.pending.length === 0 || record.credit <= 0) return;
     record.scheduled = true;
     this.sendQueue.push(record);
   }

@@ -252,3 +252,30 @@ export function errorsOf(mux: { errors$: Observable<WispError> }): WispError[] {
   mux.errors$.subscribe((e) => errors.push(e));
   return errors;
 }
+
+/**
+ * Resolves with `promise`, or fails with a clear message if it takes longer than `ms`. A
+ * bound on something expected to happen promptly (never a way to wait); the timer is cleared
+ * either way, so it leaves no open handle.
+ */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** How a promise settled, for assertions on many promises at once. */
+export type Outcome = { ok: true } | { ok: false; error: unknown };
+
+export function outcome(promise: Promise<unknown>): Promise<Outcome> {
+  return promise.then(
+    () => ({ ok: true }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+}
