@@ -63,7 +63,8 @@ export class ServerMux {
 
   /**
    * Streams the client opens. Streams that arrive while nobody is subscribed wait (bounded by
-   * `maxStreams`) and go to the first subscriber.
+   * `maxStreams`) and go to the first subscriber. Completes when the connection ends (or its
+   * handshake fails).
    */
   readonly streams$: Observable<IncomingStream> = new Observable<IncomingStream>((subscriber) => {
     this.listeners++;
@@ -127,16 +128,23 @@ export class ServerMux {
   private onReady(result: HandshakeResult, actor: MuxActor): void {
     this.actor = actor;
     this.handshakeResult = result;
-    actor.incoming$.subscribe((record) => this.onIncoming(actor, record));
+    actor.incoming$.subscribe({ next: (record) => this.onIncoming(actor, record), complete: () => this.endStreams() });
     actor.end$.subscribe(this.endSubject);
     this.readySubject.next();
     this.readySubject.complete();
   }
 
   private onFailed(error: WispError): void {
+    this.endStreams();
     this.readySubject.error(error);
     this.endSubject.next({ error, ...(error.reason === undefined ? {} : { reason: error.reason }) });
     this.endSubject.complete();
+  }
+
+  /** The connection ended: no more streams. Waiting ones were closed with it. */
+  private endStreams(): void {
+    this.waiting.length = 0;
+    this.incoming.complete();
   }
 
   private onIncoming(actor: MuxActor, record: StreamRecord): void {
