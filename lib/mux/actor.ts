@@ -434,6 +434,10 @@ export class MuxActor {
     this.ended = end;
     const reason = end.reason ?? CloseReason.NetworkError;
     for (const record of [...this.streams.values()]) this.finish(record, reason, 'remote', end.error);
+    // Nothing will be sent any more: release the streams waiting for the transport.
+    for (let i = this.sendHead; i < this.sendQueue.length; i++) this.sendQueue[i]!.scheduled = false;
+    this.sendQueue.length = 0;
+    this.sendHead = 0;
     for (const s of this.subscriptions) s.unsubscribe();
     this.incoming.complete();
     this.protocolErrors.complete();

@@ -187,13 +187,14 @@ describe.each([
     expectNothingLeft(c.client, c.server);
   });
 
-  it('a dropped transport while a slow reader keeps the client transport paused releases everything', async () => {
+  it('a dropped transport while a slow reader keeps the client transport paused, and the server blocked, releases everything', async () => {
     const c = await connection(protocol);
     const flood = await c.client.open('tcp', 'flood', 9);
     flood.pause();
     const other = await c.client.open('tcp', 'echo', 7);
     const read = collect(other);
     await until(() => c.client.debugState().pausingStreams === 1, 'the slow reader to pause the transport');
+    await until(() => c.server.debugState().blocked && c.server.debugState().sendQueue > 0, 'the flooding server to block');
     const stuck = track(other.write(pattern(10)));
     await settle();
 
