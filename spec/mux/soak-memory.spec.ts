@@ -232,4 +232,4 @@ it(`soak: ${CONNECTIONS} connections × ${WORKERS} streams at a time for ${SECON
   );
   // Generous: the soak allocated hundreds of MiB in passing; what stays must be small.
   expect(after.total - before.total).toBeLessThan(24);
-});
+}, SECONDS * 1000 + 60_000);
