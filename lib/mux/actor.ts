@@ -31,6 +31,41 @@ export interface MuxEnd {
   readonly error?: WispError;
 }
 
+/** One stream in {@link MuxDebugState}. */
+export interface StreamDebugState {
+  readonly id: number;
+  readonly kind: StreamKind;
+  /** Received chunks waiting in the inbox (not yet delivered to a reader). */
+  readonly queued: number;
+  /** Subscribers attached to the stream's data$. */
+  readonly readers: number;
+  /** Writes waiting for credit or for the transport. */
+  readonly pendingWrites: number;
+  /** Client TCP streams: packets we may send; Infinity where Wisp has no credit. */
+  readonly credit: number;
+}
+
+/**
+ * What a connection's actor holds at one moment, for diagnostics (leak checks, tests,
+ * debugging a stalled connection). A snapshot: reading it changes nothing.
+ */
+export interface MuxDebugState {
+  readonly ended: boolean;
+  /** The stream table. Empty once the connection has ended. */
+  readonly streams: readonly StreamDebugState[];
+  /** Streams waiting in the round-robin send queue. */
+  readonly sendQueue: number;
+  /** The transport's outbound buffer is full; sending waits for drain$. */
+  readonly blocked: boolean;
+  /** Streams whose full inboxes keep the transport paused (client). */
+  readonly pausingStreams: number;
+  /**
+   * Subscriptions the actor holds (to the transport's drain$) plus observers still attached
+   * to its own subjects (incoming streams, protocol errors, end). Zero once it has ended.
+   */
+  readonly liveSubscriptions: number;
+}
+
 /** Packets per stream sent in one turn before the next stream gets its turn. */
 const BURST = 16;
 
@@ -89,6 +124,30 @@ export class MuxActor {
 
   get streamCount(): number {
     return this.streams.size;
+  }
+
+  /** Diagnostics only: a snapshot of the actor's state (see {@link MuxDebugState}). */
+  debugState(): MuxDebugState {
+    const observers = (subject: Subject<unknown>): number => (subject.closed || subject.isStopped ? 0 : subject.observers.length);
+    return {
+      ended: this.ended !== undefined,
+      streams: [...this.streams.values()].map((r) => ({
+        id: r.id,
+        kind: r.kind,
+        queued: r.inbox.length,
+        readers: r.inbox.listenerCount,
+        pendingWrites: r.pending.length,
+        credit: r.credit,
+      })),
+      sendQueue: this.sendQueue.length - this.sendHead,
+      blocked: this.blocked,
+      pausingStreams: this.overLimit,
+      liveSubscriptions:
+        this.subscriptions.filter((s) => !s.closed).length +
+        observers(this.incoming as Subject<unknown>) +
+        observers(this.protocolErrors as Subject<unknown>) +
+        observers(this.endSubject as Subject<unknown>),
+    };
   }
 
   /** Reports a malformed packet; a CONNECT we could not read is refused so the peer knows. */
@@ -272,8 +331,13 @@ export class MuxActor {
     if (!this.transport.send(packet)) this.blocked = true;
   }
 
+  /**
+   * Queues a stream that can send now and is held up only by its turn or the transport. A
+   * stream at zero credit stays out until a CONTINUE reschedules it: in the queue it would
+   * hold up every other stream's writes, which take the queue when it is not empty.
+   */
   private schedule(record: StreamRecord): void {
-    if (record.scheduled || record.pending.length === 0) return;
+    if (record.scheduled || record.pending.length === 0 || record.credit <= 0) return;
     record.scheduled = true;
     this.sendQueue.push(record);
   }
@@ -370,6 +434,10 @@ export class MuxActor {
     this.ended = end;
     const reason = end.reason ?? CloseReason.NetworkError;
     for (const record of [...this.streams.values()]) this.finish(record, reason, 'remote', end.error);
+    // Nothing will be sent any more: release the streams waiting for the transport.
+    for (let i = this.sendHead; i < this.sendQueue.length; i++) this.sendQueue[i]!.scheduled = false;
+    this.sendQueue.length = 0;
+    this.sendHead = 0;
     for (const s of this.subscriptions) s.unsubscribe();
     this.incoming.complete();
     this.protocolErrors.complete();

@@ -12,7 +12,7 @@ import type { HandshakeResult } from '../handshake/result.js';
 import { CloseReason } from '../packet/close-reason.js';
 import { defaultConnector } from '../transport/default-connector.js';
 import type { Transport, TransportConnector } from '../transport/transport.js';
-import type { MuxActor, MuxEnd } from './actor.js';
+import type { MuxActor, MuxDebugState, MuxEnd } from './actor.js';
 import { runConnection } from './connection.js';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
@@ -79,6 +79,7 @@ export class ClientMux {
     private readonly handshake: HandshakeResult,
     /** The transport this connection runs on. */
     readonly transport: Transport,
+    private readonly reader: () => { readonly closed: boolean } | undefined,
   ) {
     actor.end$.subscribe(this.endSubject);
   }
@@ -103,7 +104,8 @@ export class ClientMux {
         })
       : clientHandshakeV1({ timeoutMs, ...scheduler });
     return new Promise<ClientMux>((resolve, reject) => {
-      runConnection(
+      let reader: { readonly closed: boolean } | undefined;
+      reader = runConnection(
         transport,
         handshake,
         (result) => ({
@@ -116,7 +118,7 @@ export class ClientMux {
           udp: udpAllowed(result),
         }),
         {
-          ready: (result, actor) => resolve(new ClientMux(actor, result, transport)),
+          ready: (result, actor) => resolve(new ClientMux(actor, result, transport, () => reader)),
           failed: reject,
         },
       );
@@ -179,6 +181,15 @@ export class ClientMux {
       });
     }
     return stream;
+  }
+
+  /**
+   * Diagnostics only: a snapshot of what this connection holds (see `MuxDebugState`), plus
+   * whether the pipeline still reads the transport. Changes nothing.
+   */
+  debugState(): MuxDebugState & { readonly readingTransport: boolean } {
+    const reader = this.reader();
+    return { ...this.actor.debugState(), readingTransport: reader !== undefined && !reader.closed };
   }
 
   /** Closes every stream and the connection (CLOSE on stream 0, then the transport). */

@@ -1,4 +1,4 @@
-import type { OperatorFunction } from 'rxjs';
+import type { OperatorFunction, Subscription } from 'rxjs';
 import { WispError } from '../errors.js';
 import { decodePackets } from '../handshake/decode-packets.js';
 import { isHandshakeResult, type HandshakeResult } from '../handshake/result.js';
@@ -18,14 +18,15 @@ export interface ConnectionHooks {
 /**
  * Wires one connection's pipeline: transport messages → packet decoding → handshake
  * operator → actor. Packet types of agreed extensions are added to the decoder's set
- * once the handshake has settled them.
+ * once the handshake has settled them. Returns the pipeline's subscription to the
+ * transport (for diagnostics: it is closed once the transport's messages ended).
  */
 export function runConnection(
   transport: Transport,
   handshake: OperatorFunction<Packet, Packet | HandshakeResult>,
   settings: (result: HandshakeResult) => ActorSettings,
   hooks: ConnectionHooks,
-): void {
+): { readonly closed: boolean } {
   const extensionTypes = new Set<number>();
   let actor: MuxActor | undefined;
   const byType = new Map<number, ProtocolExtension>();
@@ -42,7 +43,7 @@ export function runConnection(
     transport.close(1002, 'wisp handshake failed');
     hooks.failed(error instanceof WispError ? error : new WispError('HandshakeFailed', String(error), { cause: error }));
   };
-  let subscription: { unsubscribe(): void } | undefined;
+  let subscription: Subscription | undefined;
   subscription = transport.messages$.pipe(decodePackets(malformed, extensionTypes), handshake).subscribe({
     next(value) {
       if (actor) {
@@ -73,4 +74,5 @@ export function runConnection(
     },
   });
   if (failed) subscription.unsubscribe();
+  return subscription;
 }

@@ -69,6 +69,11 @@ export class Inbox {
     return this.paused;
   }
 
+  /** Subscribers attached (diagnostics: see `MuxActor.debugState`). */
+  get listenerCount(): number {
+    return this.listeners.length;
+  }
+
   /** Adds a subscriber (see `MuxStream.data$`); returns the teardown. */
   attach(subscriber: Subscriber<Uint8Array>): () => void {
     if (this.finished) {

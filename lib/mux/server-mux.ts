@@ -10,7 +10,7 @@ import { WISP_V2_PROTOCOL, confirmationAgreed, instantiate, udpAllowed } from '.
 import type { HandshakeResult } from '../handshake/result.js';
 import { CloseReason } from '../packet/close-reason.js';
 import type { Transport } from '../transport/transport.js';
-import type { MuxActor, MuxEnd } from './actor.js';
+import type { MuxActor, MuxDebugState, MuxEnd } from './actor.js';
 import { runConnection } from './connection.js';
 import { DEFAULT_BUFFER_SIZE, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_QUEUED_PACKETS, type MuxOptions } from './options.js';
 import { MuxStream } from './stream.js';
@@ -54,6 +54,7 @@ export class ServerMux {
   private readonly incoming = new Subject<IncomingStream>();
   private readonly waiting: IncomingStream[] = [];
   private listeners = 0;
+  private reader: { readonly closed: boolean } | undefined;
 
   /** Emits once when the connection has ended. */
   readonly closed$: Observable<MuxEnd> = this.endSubject.asObservable();
@@ -62,7 +63,8 @@ export class ServerMux {
 
   /**
    * Streams the client opens. Streams that arrive while nobody is subscribed wait (bounded by
-   * `maxStreams`) and go to the first subscriber.
+   * `maxStreams`) and go to the first subscriber. Completes when the connection ends (or its
+   * handshake fails).
    */
   readonly streams$: Observable<IncomingStream> = new Observable<IncomingStream>((subscriber) => {
     this.listeners++;
@@ -104,7 +106,7 @@ export class ServerMux {
           send,
         })
       : serverHandshakeV1({ bufferSize, send });
-    runConnection(
+    this.reader = runConnection(
       this.transport,
       handshake,
       (result) => ({
@@ -126,16 +128,23 @@ export class ServerMux {
   private onReady(result: HandshakeResult, actor: MuxActor): void {
     this.actor = actor;
     this.handshakeResult = result;
-    actor.incoming$.subscribe((record) => this.onIncoming(actor, record));
+    actor.incoming$.subscribe({ next: (record) => this.onIncoming(actor, record), complete: () => this.endStreams() });
     actor.end$.subscribe(this.endSubject);
     this.readySubject.next();
     this.readySubject.complete();
   }
 
   private onFailed(error: WispError): void {
+    this.endStreams();
     this.readySubject.error(error);
     this.endSubject.next({ error, ...(error.reason === undefined ? {} : { reason: error.reason }) });
     this.endSubject.complete();
+  }
+
+  /** The connection ended: no more streams. Waiting ones were closed with it. */
+  private endStreams(): void {
+    this.waiting.length = 0;
+    this.incoming.complete();
   }
 
   private onIncoming(actor: MuxActor, record: StreamRecord): void {
@@ -174,6 +183,34 @@ export class ServerMux {
   /** Non-fatal protocol errors from the client (malformed or unexpected packets, throttling). */
   get errors$(): Observable<WispError> {
     return this.actor?.protocolErrors$ ?? new Observable<WispError>((s) => s.complete());
+  }
+
+  /**
+   * Diagnostics only: a snapshot of what this connection holds (see `MuxDebugState`), plus
+   * the handshake state, streams waiting for a `streams$` subscriber, `streams$`
+   * subscribers, and whether the pipeline still reads the transport. Changes nothing.
+   */
+  debugState(): MuxDebugState & {
+    readonly handshake: 'pending' | 'done' | 'failed';
+    readonly waitingStreams: number;
+    readonly streamSubscribers: number;
+    readonly readingTransport: boolean;
+  } {
+    const actor: MuxDebugState = this.actor?.debugState() ?? {
+      ended: this.readySubject.hasError,
+      streams: [],
+      sendQueue: 0,
+      blocked: false,
+      pausingStreams: 0,
+      liveSubscriptions: 0,
+    };
+    return {
+      ...actor,
+      handshake: this.actor ? 'done' : this.readySubject.hasError ? 'failed' : 'pending',
+      waitingStreams: this.waiting.length,
+      streamSubscribers: this.listeners,
+      readingTransport: this.reader !== undefined && !this.reader.closed,
+    };
   }
 
   /** Closes every stream and the connection, telling the client why. */

@@ -1,8 +1,9 @@
-import { firstValueFrom } from 'rxjs';
+import { count, firstValueFrom, lastValueFrom } from 'rxjs';
+import { ServerMux } from '../../lib/mux/server-mux';
 import { CloseReason } from '../../lib/packet/close-reason';
-import { dropMemoryTransport } from '../../lib/transport/memory';
+import { dropMemoryTransport, memoryTransportPair } from '../../lib/transport/memory';
 import type { MuxStream } from '../../lib/mux/stream';
-import { collect, echo, settle, track, v1Pair } from './helpers';
+import { collect, echo, settle, track, v1Pair, within } from './helpers';
 
 const closedWith = (stream: MuxStream) => firstValueFrom(stream.closed$);
 
@@ -132,5 +133,30 @@ describe('the connection ending', () => {
     expect(await firstValueFrom(client.closed$)).toEqual({ reason: CloseReason.Throttled });
     expect(await firstValueFrom(server.closed$)).toEqual({ reason: CloseReason.Throttled });
     await expect(client.open('tcp', 'a.test', 1)).rejects.toMatchObject({ code: 'MuxClosed' });
+  });
+});
+
+describe('ServerMux.streams$', () => {
+  it('completes when the connection ends, releasing its subscribers (closed, dropped, or handshake failed)', async () => {
+    const { client, server } = await v1Pair();
+    const ended = lastValueFrom(server.streams$.pipe(count()));
+    await client.open('tcp', 'a.test', 1);
+    await client.close();
+    expect(await within(ended, 1000, 'streams$ completing after close()')).toBe(1);
+    expect(server.debugState()).toMatchObject({ streamSubscribers: 0, waitingStreams: 0 });
+    expect(await lastValueFrom(server.streams$, { defaultValue: 'completed at once' })).toBe('completed at once');
+
+    const dropped = await v1Pair();
+    const droppedEnded = lastValueFrom(dropped.server.streams$, { defaultValue: undefined });
+    dropMemoryTransport(dropped.clientTransport);
+    expect(await within(droppedEnded, 1000, 'streams$ completing after a drop')).toBeUndefined();
+
+    const [c, s] = memoryTransportPair({ protocol: 'wisp-v2' });
+    const refused = ServerMux.accept(s);
+    const refusedEnded = lastValueFrom(refused.streams$, { defaultValue: undefined });
+    c.send(Uint8Array.of(0x02, 1, 0, 0, 0)); // DATA instead of the client's INFO
+    await expect(refused.ready).rejects.toMatchObject({ code: 'HandshakeFailed' });
+    expect(await within(refusedEnded, 1000, 'streams$ completing after a failed handshake')).toBeUndefined();
+    c.close();
   });
 });

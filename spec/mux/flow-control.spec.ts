@@ -4,7 +4,7 @@ import { ServerMux } from '../../lib/mux/server-mux';
 import type { MuxStream } from '../../lib/mux/stream';
 import { memoryTransportPair } from '../../lib/transport/memory';
 import { PacketType } from '../../lib/packet/types';
-import { collect, concat, continuesOf, dataOf, pattern, queued, settle, tap, total, track, until } from './helpers';
+import { collect, concat, continuesOf, dataOf, pattern, queued, settle, tap, total, track, until, within } from './helpers';
 
 /** A pair (v1 unless `protocol` is `wisp-v2`) whose transports are both tapped. */
 async function tappedPair(bufferSize: number, maxPayload: number, options: { hooks?: Parameters<typeof tap>[1]; protocol?: string } = {}) {
@@ -131,6 +131,41 @@ describe('packet size', () => {
     await until(() => total(reader.chunks) === down.length, 'downstream data');
     expect(dataOf(serverSide.sent, stream.id).map((p) => p.payload.length)).toEqual([1000, 1000, 500]);
     expect(concat(reader.chunks).equals(Buffer.from(down))).toBe(true);
+    await client.close();
+  });
+});
+
+describe('a stream waiting for credit', () => {
+  it('does not hold up writes on the other streams of the connection', async () => {
+    // Regression: a write that left a stream at zero credit put it in the send queue, and a
+    // non-empty queue sent every later write (any stream) to wait for a pump that only a
+    // CONTINUE or a transport drain would trigger: one stalled stream froze the connection.
+    const { client, server, clientSide } = await tappedPair(2, 100);
+    const remotes = new Map<string, MuxStream>();
+    server.streams$.subscribe(({ connect, stream }) => {
+      remotes.set(connect.host, stream);
+      if (connect.host !== 'stalled') return;
+      stream.pause(); // reads nothing until resumed: no CONTINUE comes meanwhile
+      stream.data$.subscribe();
+    });
+    const stalled = await client.open('tcp', 'stalled', 1);
+    const other = await client.open('tcp', 'other', 2);
+    const datagrams = await client.open('udp', 'datagrams', 3);
+    const waiting = track(stalled.write(pattern(1000))); // 2 packets sent, 8 wait for credit
+    await settle();
+    expect(stalled.credit).toBe(0);
+
+    await within(other.write(Uint8Array.of(1)), 1000, 'a write on another TCP stream');
+    await within(datagrams.write(Uint8Array.of(2)), 1000, 'a datagram on a UDP stream');
+    expect(dataOf(clientSide.sent, other.id)).toHaveLength(1);
+    expect(dataOf(clientSide.sent, datagrams.id)).toHaveLength(1);
+    const more = track(stalled.write(Uint8Array.of(3))); // queued behind the first, still no credit
+    await within(other.write(Uint8Array.of(4)), 1000, 'a write after more was queued on the stalled stream');
+    expect(dataOf(clientSide.sent, stalled.id)).toHaveLength(2);
+    expect(waiting.settled()).toBe(false);
+
+    remotes.get('stalled')!.resume(); // credit comes back: the stalled stream finishes too
+    await within(Promise.all([waiting.promise, more.promise]), 1000, 'the stalled writes once credit returns');
     await client.close();
   });
 });

@@ -13,7 +13,7 @@ import type { StreamRecord } from '../../lib/mux/stream-record';
 import { memoryTransportPair, type MemoryTransportOptions } from '../../lib/transport/memory';
 import type { Transport } from '../../lib/transport/transport';
 import { decodePacket } from '../../lib/packet/decode';
-import { encodeContinue } from '../../lib/packet/encode';
+import { encodeContinue, encodeInfo } from '../../lib/packet/encode';
 import { PacketType, type Packet } from '../../lib/packet/types';
 import type { WispError } from '../../lib/errors';
 
@@ -252,3 +252,96 @@ export function errorsOf(mux: { errors$: Observable<WispError> }): WispError[] {
   mux.errors$.subscribe((e) => errors.push(e));
   return errors;
 }
+
+/**
+ * Resolves with `promise`, or fails with a clear message if it takes longer than `ms`. A
+ * bound on something expected to happen promptly (never a way to wait); the timer is cleared
+ * either way, so it leaves no open handle.
+ */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** How a promise settled, for assertions on many promises at once. */
+export type Outcome = { ok: true } | { ok: false; error: unknown };
+
+export function outcome(promise: Promise<unknown>): Promise<Outcome> {
+  return promise.then(
+    () => ({ ok: true }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+}
+
+/** Extension records a v2 client lists in its INFO: UDP and stream-open confirmation. */
+export const CLIENT_INFO_EXTENSIONS = [
+  { id: 0x01, metadata: new Uint8Array(0) },
+  { id: 0x05, metadata: new Uint8Array(0) },
+];
+
+/**
+ * A hand-driven client against a real ServerMux (tapped), v1 or v2. On v2 it answers the
+ * server's INFO with `info` (UDP and stream-open confirmation by default) unless `info` is
+ * `null`; resolves once the server's CONTINUE(0) has been read (v2 with `info: null`: once
+ * its INFO has).
+ */
+export async function rawClientOf(
+  protocol: '' | 'wisp-v2',
+  options: ServerMuxOptions = {},
+  hooks: Parameters<typeof tap>[1] = {},
+  info: Uint8Array | null = encodeInfo(0, 2, 0, CLIENT_INFO_EXTENSIONS),
+) {
+  const [c, s] = memoryTransportPair({ protocol });
+  const raw = new RawPeer(c);
+  const serverSide = tap(s, hooks);
+  const server = ServerMux.accept(serverSide.transport, options);
+  if (protocol === 'wisp-v2') {
+    await raw.next((p) => p.type === PacketType.Info && p.streamId === 0);
+    if (info === null) return { raw, server, serverSide, bufferSize: undefined, clientTransport: c, serverTransport: s };
+    raw.send(info);
+  }
+  const hello = await raw.next((p) => p.type === PacketType.Continue && p.streamId === 0);
+  return { raw, server, serverSide, bufferSize: (hello as Extract<Packet, { type: 0x03 }>).bufferRemaining, clientTransport: c, serverTransport: s };
+}
+
+/**
+ * A full garbage collection, for heap measurements: `global.gc` when node runs with
+ * --expose-gc, else the same function obtained through V8 flags (works in Node ≥ 12).
+ * Returns false when neither is available (then heap numbers are only indicative).
+ */
+export function forceGc(): boolean {
+  let gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('node:v8').setFlagsFromString('--expose-gc');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      gc = require('node:vm').runInNewContext('gc') as () => void;
+    } catch {
+      return false;
+    }
+  }
+  gc();
+  return true;
+}
+
+/**
+ * Memory in use in MiB after a full collection (when one can be forced): `heap` is V8's
+ * heapUsed; `buffers` is ArrayBuffer memory, where packet payloads live (outside the heap).
+ */
+export function memoryMiB(): { heap: number; buffers: number; total: number } {
+  forceGc();
+  forceGc(); // a second pass frees what the first one's finalisation released (ArrayBuffer backing stores)
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return { heap: heapUsed / 2 ** 20, buffers: arrayBuffers / 2 ** 20, total: (heapUsed + arrayBuffers) / 2 ** 20 };
+}
+
+/** Formats a {@link memoryMiB} reading. */
+export const formatMemory = (m: { heap: number; buffers: number }): string => `heap ${m.heap.toFixed(1)} MiB + buffers ${m.buffers.toFixed(1)} MiB`;
