@@ -33,7 +33,7 @@ export interface GatewayOptions {
   readonly idleTimeoutMs?: number;
   /** Largest WebSocket message accepted; larger ones close the connection (1009). Default 128 KiB. */
   readonly maxPacketSize?: number;
-  /** Speak only Wisp v1 even when clients offer v2. Default false. */
+  /** Speak only Wisp v1 even when clients offer v2 (not with required authentication). Default false. */
   readonly v1Only?: boolean;
   /** Message of the day sent to v2 clients. */
   readonly motd?: string;
@@ -41,7 +41,10 @@ export interface GatewayOptions {
   readonly passwords?: PasswordValidator | Readonly<Record<string, string>>;
   /** Ed25519 public keys allowed to authenticate (32 raw bytes each). */
   readonly publicKeys?: readonly Uint8Array[];
-  /** With passwords or keys configured: clients must authenticate. Default true. */
+  /**
+   * With passwords or keys configured: clients must authenticate. Default true. Wisp v1
+   * clients cannot, so they are then refused with CLOSE(0, AuthRequired).
+   */
   readonly authRequired?: boolean;
   /** More v2 extensions to offer (custom ones). */
   readonly extensions?: readonly ExtensionBuilder[];
@@ -77,6 +80,9 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   };
   if (!resolved.prefix.startsWith('/') || !resolved.prefix.endsWith('/')) {
     throw new WispError('InvalidArgument', `prefix must start and end with "/", got ${JSON.stringify(resolved.prefix)}`);
+  }
+  if (resolved.v1Only && resolved.authRequired && (resolved.passwords !== undefined || (resolved.publicKeys?.length ?? 0) > 0)) {
+    throw new WispError('InvalidArgument', 'v1Only cannot authenticate clients (Wisp v1 has no authentication): drop v1Only or set authRequired: false');
   }
   positiveInt('port', resolved.port, 0, 65535);
   positiveInt('bufferSize', resolved.bufferSize, 1, 0xffffffff);

@@ -11,6 +11,7 @@ import { udp } from '../extensions/udp.js';
 import { ServerMux } from '../mux/server-mux.js';
 import { WISP_V2_PROTOCOL } from '../mux/negotiated.js';
 import { CloseReason } from '../packet/close-reason.js';
+import { encodeClose } from '../packet/encode.js';
 import { wsTransport } from '../transport/ws.js';
 import { ConnectionLimiter, TrustedProxies, clientAddress } from './client-limits.js';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.js';
@@ -136,6 +137,17 @@ export class Gateway {
 
   private serveConnection(ws: WebSocket, client: string, release: () => void): void {
     const label = `conn ${this.nextConnection++} ${client}`;
+    const v2 = !this.options.v1Only && ws.protocol.split(/,\s*/).includes(WISP_V2_PROTOCOL);
+    if (!v2 && this.authRequired()) {
+      // Wisp v1 has no authentication: serving it would let any client past the passwords
+      // and keys simply by not offering v2 (as wisp-js's client also does after a socket error).
+      this.logger.info(`${label} refused: v1 client, authentication required`);
+      ws.once('close', release);
+      ws.on('error', () => undefined);
+      ws.send(encodeClose(0, CloseReason.AuthRequired));
+      ws.close(1008, 'authentication required');
+      return;
+    }
     const transport = wsTransport(ws);
     const mux = ServerMux.accept(transport, {
       bufferSize: this.options.bufferSize,
@@ -146,7 +158,7 @@ export class Gateway {
     });
     this.muxes.add(mux);
     this.connectionsTotal++;
-    this.logger.info(`${label} open (${transport.protocol === WISP_V2_PROTOCOL && !this.options.v1Only ? 'v2' : 'v1'})`);
+    this.logger.info(`${label} open (${v2 ? 'v2' : 'v1'})`);
     mux.ready.then(
       () => this.logger.debug(`${label} handshake done, extensions [${mux.extensionIds.join(', ')}]`),
       (error: WispError) => this.logger.info(`${label} handshake failed: ${error.code}`),
@@ -169,6 +181,12 @@ export class Gateway {
       release();
       this.logger.info(`${label} closed${end.error ? `: ${end.error.code}` : ''}`);
     });
+  }
+
+  /** Passwords or keys are configured and clients must use them. */
+  private authRequired(): boolean {
+    const o = this.options;
+    return o.authRequired && (o.passwords !== undefined || (o.publicKeys !== undefined && o.publicKeys.length > 0));
   }
 
   private buildExtensions(): ExtensionBuilder[] {

@@ -141,6 +141,18 @@ describe('gateway', () => {
     await expect(client(gw.url, { extensions: [] })).rejects.toMatchObject({ code: 'AuthRequired' });
   });
 
+  it('refuses v1 clients with AuthRequired when authentication is required (v1 cannot authenticate)', async () => {
+    const keys = await generateKeyPair();
+    for (const auth of [{ passwords: { alice: 'secret' } }, { publicKeys: [keys.publicKey] }]) {
+      const gw = await gateway(auth);
+      await expect(client(gw.url, { v2: false })).rejects.toMatchObject({ code: 'ConnectionClosedByPeer', reason: CloseReason.AuthRequired });
+      expect(gw.stats().connections).toBe(0);
+    }
+    const optional = await gateway({ passwords: { alice: 'secret' }, authRequired: false });
+    expect((await client(optional.url, { v2: false })).version.major).toBe(1);
+    await expect(gateway({ passwords: { alice: 'secret' }, v1Only: true })).rejects.toMatchObject({ code: 'InvalidArgument' });
+  });
+
   it('serves v1 to clients that do not offer v2, and in v1-only mode', async () => {
     const gw = await gateway({ v1Only: true });
     const mux = await client(gw.url);
