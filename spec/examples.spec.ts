@@ -55,3 +55,25 @@ describe('examples', () => {
     expect(result.answer).toBe('quick:ping');
   });
 });
+
+describe('custom extension example', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { demo, latencyProbe, PROBE_ID } = require('../examples/custom-extension.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ClientMux, ServerMux, memoryTransportPair } = require('../dist/cjs/node.js');
+
+  it('agrees the extension and answers every probe', async () => {
+    const { extensionIds, rounds } = await demo({ count: 5 });
+    expect(extensionIds).toContain(PROBE_ID);
+    expect(rounds).toHaveLength(5);
+    for (const ms of rounds) expect(ms).toBeGreaterThan(0);
+  });
+
+  it('is not in force, and refuses to ping, when the server does not list it', async () => {
+    const [c, s] = memoryTransportPair({ protocol: 'wisp-v2' });
+    ServerMux.accept(s);
+    const mux = await ClientMux.connect(c, { extensions: [latencyProbe()] });
+    expect(mux.extension(PROBE_ID)).toBeUndefined();
+    await mux.close();
+  });
+});

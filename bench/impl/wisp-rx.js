@@ -18,8 +18,8 @@ const GATEWAY_OPTIONS = {
   host: LOOPBACK,
   port: 0,
   policy: { allowLoopback: true, allowPrivate: true },
-  // The scale scenario opens thousands of streams on one connection (ServerMux default: 1024).
-  maxStreams: 65536,
+  // The scale scenario opens thousands of streams on one connection (gateway default: 256).
+  maxStreamsPerConnection: 65536,
 };
 const SERVER_MUX_OPTIONS = { maxStreams: 65536 };
 

@@ -14,6 +14,12 @@
  * half the buffer is free (batching). With an honest client `upper == lower`, the buffer never
  * holds more than `bufferSize` packets, and a client is throttled exactly when it sends more
  * than it was granted.
+ *
+ * One exception, by design: the stream-open confirmation (extension 0x05) is a CONTINUE that
+ * may cross DATA the client sent before it. When the client had already sent DATA, the bound
+ * widens by what may have been in flight, so that stream may hold up to `2 × bufferSize - 1`
+ * packets before a client is throttled. Refusing that instead would throttle honest clients
+ * that start writing before the confirmation arrives.
  */
 export class ReceiveWindow {
   private received = 0;

@@ -76,20 +76,31 @@ export function relayTcp(stream: MuxStream, socket: net.Socket, reader: Headroom
     ending = true;
     if (sending === 0) stream.close(CloseReason.Voluntary);
   };
+  // Returning false from `onread` stops reading without marking the socket paused
+  // (`isPaused()` stays false), so whether reads are stopped is tracked here.
+  let readStopped = true; // the reader stops after its first early read; resume below
   const sent = (error?: Error): void => {
     sending--;
     if (error) return;
     if (ending && sending === 0) stream.close(CloseReason.Voluntary);
-    else if (socket.isPaused()) socket.resume();
+    else if (readStopped && sending === 0) {
+      readStopped = false;
+      socket.resume();
+    }
   };
 
   reader.attach((chunk) => {
     if (counters) counters.down += chunk.length;
     sending++;
     stream.send(chunk, sent, true);
-    return sending === 0; // still in flight: the transport is full, so stop reading
+    if (sending === 0) return true;
+    readStopped = true; // still in flight: the transport is full, so stop reading
+    return false;
   });
-  if (socket.isPaused()) socket.resume();
+  if (sending === 0) {
+    readStopped = false;
+    socket.resume();
+  }
 
   const subscription = stream.data$.subscribe({
     next(chunk) {
