@@ -4,8 +4,9 @@ import { HEADER_SIZE } from '../packet/types.js';
 import type { MuxStream } from '../mux/stream.js';
 import { mapSocketError } from './socket-errors.js';
 
-/** Reads at least this large are sent from the read buffer itself; smaller ones are copied. */
-const ZERO_COPY_MIN = 8 * 1024;
+/** Read buffer sizes: idle sockets shrink to the minimum, bulk transfers grow to the maximum. */
+const MIN_READ = 4 * 1024;
+const MAX_READ = 64 * 1024;
 
 /** Byte counters a relay reports into (gateway stats). */
 export interface RelayCounters {
@@ -18,30 +19,39 @@ export interface RelayCounters {
 /**
  * Reads a target socket into buffers that keep {@link HEADER_SIZE} spare bytes in front, so
  * the DATA header can be written in place. Pass {@link onread} to `net.connect`.
+ *
+ * Node keeps the next read buffer on the socket between reads, so its size adapts: a read
+ * that fills the buffer doubles the next one (bulk data goes out in large packets without a
+ * copy), a read under a quarter of it halves the next one (an idle or chatty socket holds
+ * 4 KiB, not 64). Small reads are copied into an exact-size packet and the buffer is kept.
  */
 export class HeadroomReader {
   private current: Buffer | undefined;
+  private size = MIN_READ;
   private sink: ((chunk: Uint8Array) => boolean) | undefined;
   /** Reads that arrived before the relay attached (the socket is paused after the first). */
   private early: Uint8Array[] = [];
 
-  constructor(private readonly readSize = 64 * 1024) {}
-
   /** For `net.connect({ onread })`. */
   readonly onread = {
     buffer: (): Uint8Array => {
-      this.current ??= Buffer.allocUnsafeSlow(HEADER_SIZE + this.readSize);
+      this.current ??= Buffer.allocUnsafeSlow(HEADER_SIZE + this.size);
       return this.current.subarray(HEADER_SIZE);
     },
     callback: (bytes: number, buffer: Uint8Array): boolean => {
       let chunk: Uint8Array;
-      if (bytes >= ZERO_COPY_MIN) {
-        chunk = buffer.subarray(0, bytes); // hands the whole read buffer over
+      if (bytes === buffer.length) {
+        chunk = buffer; // a full read: hand the whole buffer over, read more next time
         this.current = undefined;
+        this.size = Math.min(this.size * 2, MAX_READ);
       } else {
-        const packet = new Uint8Array(HEADER_SIZE + bytes); // small read: copy, keep the buffer
+        const packet = new Uint8Array(HEADER_SIZE + bytes);
         packet.set(buffer.subarray(0, bytes), HEADER_SIZE);
         chunk = packet.subarray(HEADER_SIZE);
+        if (bytes < buffer.length / 4 && this.size > MIN_READ) {
+          this.size /= 2;
+          this.current = undefined;
+        }
       }
       if (this.sink) return this.sink(chunk);
       this.early.push(chunk);
