@@ -410,15 +410,18 @@ export class MuxActor {
     if (record.closed) return;
     record.closeReason = reason;
     this.streams.delete(record.id);
-    const failure =
-      error ??
-      new WispError('StreamClosed', `stream ${record.id} was closed ${side === 'local' ? 'locally' : 'by the peer'}: ${closeReasonName(reason)}`, {
-        reason,
-      });
-    for (const write of record.pending.splice(0)) write.callback?.(failure);
     const settle = record.onConfirm;
     record.onConfirm = undefined;
-    settle?.(failure);
+    if (record.pending.length > 0 || settle) {
+      // Built only when someone is waiting: an Error's stack trace is costly at stream churn rates.
+      const failure =
+        error ??
+        new WispError('StreamClosed', `stream ${record.id} was closed ${side === 'local' ? 'locally' : 'by the peer'}: ${closeReasonName(reason)}`, {
+          reason,
+        });
+      for (const write of record.pending.splice(0)) write.callback?.(failure);
+      settle?.(failure);
+    }
     if (record.overLimit) {
       record.overLimit = false;
       if (--this.overLimit === 0 && !this.ended) this.transport.resume();
