@@ -5,7 +5,7 @@ import { CloseReason } from '../packet/close-reason.js';
 import { encodeClose, encodeInfo } from '../packet/encode.js';
 import { PacketType, type InfoPacket, type Packet } from '../packet/types.js';
 import type { HandshakeResult } from './result.js';
-import { MAX_EARLY_PACKETS, StepTimer, describe, refusalError, settleAll } from './steps.js';
+import { MAX_EARLY_PACKETS, StepTimer, describe, refusalError, settleAll, subscribeHandshake } from './steps.js';
 
 /** Extension ids a v1 server provides implicitly (v1 mandates UDP). */
 const V1_IMPLIED = new Set([0x01]);
@@ -106,20 +106,7 @@ export function clientHandshakeV2(options: ClientV2Options): OperatorFunction<Pa
       };
 
       timer.arm('INFO or CONTINUE from the server');
-      const upstream = source.subscribe({
-        next(packet) {
-          try {
-            onPacket(packet);
-          } catch (error) {
-            fail(error);
-          }
-        },
-        error: (error: unknown) => (state === 'done' ? subscriber.error(error) : fail(error)),
-        complete() {
-          if (state === 'done') subscriber.complete();
-          else fail(new WispError('HandshakeFailed', 'the connection ended during the handshake'));
-        },
-      });
+      const upstream = subscribeHandshake(source, subscriber, () => state === 'done', onPacket, fail);
       return () => {
         timer.stop();
         upstream.unsubscribe();

@@ -5,7 +5,7 @@ import { CloseReason } from '../packet/close-reason.js';
 import { encodeClose, encodeContinue, encodeInfo } from '../packet/encode.js';
 import { PacketType, type InfoPacket, type Packet } from '../packet/types.js';
 import type { HandshakeResult } from './result.js';
-import { MAX_EARLY_PACKETS, StepTimer, describe, refusalError, settle, settleAll, withReason } from './steps.js';
+import { MAX_EARLY_PACKETS, StepTimer, describe, refusalError, settle, settleAll, withReason, subscribeHandshake } from './steps.js';
 
 /** Authentication extensions: password (0x02) and Ed25519 key auth (0x03). */
 const AUTH_IDS: ReadonlySet<number> = new Set([0x02, 0x03]);
@@ -126,20 +126,7 @@ export function serverHandshakeV2(options: ServerV2Options): OperatorFunction<Pa
         }
       };
 
-      const upstream = source.subscribe({
-        next(packet) {
-          try {
-            onPacket(packet);
-          } catch (error) {
-            fail(error);
-          }
-        },
-        error: (error: unknown) => (state === 'done' ? subscriber.error(error) : fail(error)),
-        complete() {
-          if (state === 'done') subscriber.complete();
-          else fail(new WispError('HandshakeFailed', 'the connection ended during the handshake'));
-        },
-      });
+      const upstream = subscribeHandshake(source, subscriber, () => state === 'done', onPacket, fail);
       timer.arm("the client's INFO");
       settleAll(
         options.extensions.map((e) => e.encodeMetadata()),

@@ -1,4 +1,4 @@
-import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, type Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import { WispError, type WispErrorCode } from '../errors.js';
 import { CloseReason, closeReasonName } from '../packet/close-reason.js';
 import type { Packet } from '../packet/types.js';
@@ -89,4 +89,32 @@ export function withReason(error: WispError, reason: number): WispError {
 /** Describes a packet for error messages. */
 export function describe(packet: Packet): string {
   return `packet type 0x${packet.type.toString(16)} on stream ${packet.streamId}`;
+}
+
+/**
+ * Subscribes a handshake's packet handler to the inbound packets. Until the handshake is done,
+ * a handler that throws, an upstream error and an early end all fail it; afterwards errors and
+ * completion pass straight through.
+ */
+export function subscribeHandshake<T>(
+  source: Observable<Packet>,
+  subscriber: Subscriber<T>,
+  done: () => boolean,
+  onPacket: (packet: Packet) => void,
+  fail: (error: unknown) => void,
+): Subscription {
+  return source.subscribe({
+    next(packet) {
+      try {
+        onPacket(packet);
+      } catch (error) {
+        fail(error);
+      }
+    },
+    error: (error: unknown) => (done() ? subscriber.error(error) : fail(error)),
+    complete() {
+      if (done()) subscriber.complete();
+      else fail(new WispError('HandshakeFailed', 'the connection ended during the handshake'));
+    },
+  });
 }
