@@ -72,6 +72,10 @@ export function relayTcp(stream: MuxStream, socket: net.Socket, reader: Headroom
   const counters = options.counters;
   let sending = 0;
   let ending = false;
+  // A read callback returning false makes Node stop reading the handle without marking the
+  // socket paused (`isPaused()` stays false), so we track it ourselves: `socket.resume()`
+  // restarts reading only when asked to.
+  let stopped = false;
   const closeWhenSent = (): void => {
     ending = true;
     if (sending === 0) stream.close(CloseReason.Voluntary);
@@ -80,16 +84,22 @@ export function relayTcp(stream: MuxStream, socket: net.Socket, reader: Headroom
     sending--;
     if (error) return;
     if (ending && sending === 0) stream.close(CloseReason.Voluntary);
-    else if (socket.isPaused()) socket.resume();
+    else if (stopped) {
+      stopped = false;
+      socket.resume();
+    }
   };
 
   reader.attach((chunk) => {
     if (counters) counters.down += chunk.length;
     sending++;
     stream.send(chunk, sent, true);
-    return sending === 0; // still in flight: the transport is full, so stop reading
+    if (sending === 0) return true;
+    stopped = true; // still in flight: the transport is full, so stop reading
+    return false;
   });
-  if (socket.isPaused()) socket.resume();
+  // Reads before the relay attached returned false, which stopped reading: restart it.
+  if (!stopped) socket.resume();
 
   const subscription = stream.data$.subscribe({
     next(chunk) {
