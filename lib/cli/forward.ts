@@ -4,7 +4,7 @@
  * @module
  */
 import { ClientMux } from '../mux/client-mux.js';
-import { createLogger, type LogLevel, LOG_LEVELS } from '../server/logger.js';
+import { createLogger } from '../server/logger.js';
 import { CliError, UsageError } from './cli-error.js';
 import { FORWARD_FLAGS, describeError, resolveClientSettings } from './client-options.js';
 import { parseFlags } from './flags.js';
@@ -12,9 +12,7 @@ import { forwardTcp } from './forward-tcp.js';
 import { forwardUdp } from './forward-udp.js';
 import { forwardHelp } from './help.js';
 import { ReconnectingMux } from './reconnecting-mux.js';
-import { formatHostPort, parseHostPort, parseInteger } from './values.js';
-
-const MAX_MS = 2 ** 31 - 1;
+import { MAX_TIMER_MS, formatHostPort, parseHostPort, parseInteger, parseLogLevel } from './values.js';
 
 /**
  * Runs `wisp-rx forward`; resolves once listening (printing `listening on HOST:PORT`), or
@@ -32,11 +30,9 @@ export async function forward(argv: readonly string[]): Promise<number | undefin
   if (toText === undefined) throw new UsageError('--to HOST:PORT is required');
   const listen = parseHostPort(listenText, '--listen', 0);
   const target = parseHostPort(toText, '--to');
-  const waitMs = parseInteger(flags.string('reconnect-wait') ?? '10000', '--reconnect-wait', 0, MAX_MS);
-  const idleMs = parseInteger(flags.string('udp-idle') ?? '60000', '--udp-idle', 1, MAX_MS);
-  const level = flags.string('log-level') ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}`);
-  const logger = createLogger(level as LogLevel);
+  const waitMs = parseInteger(flags.string('reconnect-wait') ?? '10000', '--reconnect-wait', 0, MAX_TIMER_MS);
+  const idleMs = parseInteger(flags.string('udp-idle') ?? '60000', '--udp-idle', 1, MAX_TIMER_MS);
+  const logger = createLogger(parseLogLevel(flags.string('log-level') ?? 'info', '--log-level'));
 
   const mux = new ReconnectingMux({ connect: () => ClientMux.connect(client.url, client.options), logger });
   try {

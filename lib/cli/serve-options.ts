@@ -4,6 +4,7 @@
  * @module
  */
 import type { FlagSpec } from './flags.js';
+import { MAX_TIMER_MS as MAX_MS } from './values.js';
 
 /** How a setting's value is read (from a flag's text or a config file's JSON value). */
 export type OptionKind =
@@ -21,7 +22,6 @@ export interface ServeOption {
   readonly flagValue?: boolean;
 }
 
-const MAX_MS = 2 ** 31 - 1;
 const int = (min: number, max: number): OptionKind => ({ type: 'int', min, max });
 const bool: OptionKind = { type: 'bool' };
 
@@ -42,7 +42,7 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   option('port', int(0, 65535), LISTEN, { name: 'port', metavar: 'PORT', help: 'Port to listen on; 0 picks a free one.', default: '4000' }),
   option('prefix', { type: 'string' }, LISTEN, { name: 'prefix', metavar: 'PATH', help: 'WebSocket path that speaks Wisp; starts and ends with /.', default: '/' }),
   option('trustedProxies', { type: 'strings' }, LISTEN, { name: 'trusted-proxy', metavar: 'ADDR', help: 'Reverse proxy (address or CIDR) whose X-Forwarded-For is believed; repeatable.', default: 'none' }),
-  option('workers', int(1, 256), LISTEN, { name: 'workers', metavar: 'N', help: 'Processes sharing the port (node:cluster); dead workers are restarted.', default: '1' }),
+  option('workers', int(1, 256), LISTEN, { name: 'workers', metavar: 'N', help: 'Processes sharing the port (node:cluster); dead workers are restarted. Limits apply per worker.', default: '1' }),
 
   option('policy.allowLoopback', bool, POLICY, { name: 'allow-loopback', help: 'Allow loopback targets (127.0.0.0/8, ::1).', default: 'off' }, true),
   option('policy.allowPrivate', bool, POLICY, { name: 'allow-private', help: 'Allow private targets (10/8, 172.16/12, 192.168/16, fc00::/7, 100.64/10).', default: 'off' }, true),

@@ -9,14 +9,14 @@ import { isWispError } from '../errors.js';
 import { parsePublicKey } from '../extensions/key-auth.js';
 import { TrustedProxies } from '../server/client-limits.js';
 import { resolveGatewayOptions, type GatewayOptions } from '../server/gateway-options.js';
-import { LOG_LEVELS, type LogLevel } from '../server/logger.js';
+import type { LogLevel } from '../server/logger.js';
 import { assertValidPolicy, parsePortRanges, type PortRange } from '../server/policy.js';
 import { loadConfigFile } from './config-file.js';
 import { readPublicKeysFile, readUsersFile } from './credentials.js';
 import type { ParsedFlags } from './flags.js';
 import { SERVE_OPTIONS, type OptionKind } from './serve-options.js';
 import { UsageError } from './cli-error.js';
-import { parseCredentials, parseInteger } from './values.js';
+import { parseCredentials, parseInteger, parseLogLevel } from './values.js';
 
 /** What `wisp-rx serve` runs with. */
 export interface ServeSettings {
@@ -109,8 +109,7 @@ function convert(kind: OptionKind, value: unknown, label: string, dir?: string):
     case 'strings':
       return expectStrings(value, label);
     case 'level':
-      if (!(LOG_LEVELS as readonly unknown[]).includes(value)) throw new UsageError(`${label}: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(value)}`);
-      return value;
+      return parseLogLevel(value, label);
     case 'ports':
       return Array.isArray(value) ? value.flatMap((item) => portItem(item, label)) : ports(expectString(value, label), label);
     case 'users':

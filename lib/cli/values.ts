@@ -4,7 +4,11 @@
  * @module
  */
 import * as fs from 'node:fs';
+import { LOG_LEVELS, type LogLevel } from '../server/logger.js';
 import { UsageError } from './cli-error.js';
+
+/** Largest delay Node timers take, in milliseconds: the bound of every `MS` option. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * An integer in `[min, max]`, from a number (config files) or a decimal string (flags).
@@ -16,6 +20,15 @@ export function parseInteger(value: unknown, label: string, min: number, max: nu
     throw new UsageError(`${label}: expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
   }
   return n;
+}
+
+/**
+ * One of {@link LOG_LEVELS}.
+ * @throws UsageError otherwise.
+ */
+export function parseLogLevel(value: unknown, label: string): LogLevel {
+  if (!(LOG_LEVELS as readonly unknown[]).includes(value)) throw new UsageError(`${label}: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as LogLevel;
 }
 
 /** A host and port, as in `HOST:PORT` or `[IPv6]:PORT`. */
