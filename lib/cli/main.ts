@@ -1,20 +1,61 @@
-import { createGateway } from '../server/gateway.js';
-import { createLogger } from '../server/logger.js';
+/**
+ * Entry point of the `wisp-rx` command (`bin/wisp-rx.js`): dispatches to `serve` (the
+ * default), `forward` or `nc`, and turns failures into one line on stderr and an exit code
+ * (2 for invalid options, 1 otherwise).
+ * @module
+ */
+import cluster from 'node:cluster';
+import { CliError, UsageError } from './cli-error.js';
+import { describeError } from './client-options.js';
+import { runPrimary } from './cluster.js';
+import { parseFlags } from './flags.js';
+import { forward } from './forward.js';
+import { mainHelp, serveHelp } from './help.js';
+import { nc } from './nc.js';
+import { serve } from './serve.js';
+import { SERVE_FLAGS } from './serve-options.js';
+import { resolveServeSettings } from './serve-settings.js';
+import { runWorker } from './worker.js';
+import { WORKER_ENV } from './worker-messages.js';
 
-/** Entry point of the `wisp-rx` command. Returns once the command has started. */
+/** Runs `wisp-rx serve`; resolves once it listens (or forked its workers). */
+async function serveCommand(argv: readonly string[]): Promise<number | undefined> {
+  const flags = parseFlags(argv, SERVE_FLAGS, 'serve');
+  if (flags.has('help')) return process.stdout.write(serveHelp()), 0;
+  if (flags.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(flags.positionals[0])}`);
+  const settings = resolveServeSettings(flags);
+  const slot = process.env[WORKER_ENV];
+  if (cluster.isWorker && slot !== undefined) await runWorker(settings, slot);
+  else if (settings.workers > 1) runPrimary(settings);
+  else await serve(settings);
+  return undefined;
+}
+
+const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<number | undefined>>> = {
+  serve: serveCommand,
+  forward,
+  nc,
+  help: async () => (process.stdout.write(mainHelp()), 0),
+};
+
+/**
+ * Runs the command line `argv` (without `node` and the script). Resolves once a long-running
+ * command has started; commands that finish (`nc`, `--help`) and failures end the process.
+ */
 export async function main(argv: readonly string[]): Promise<void> {
-  const [command = 'serve'] = argv;
-  if (command !== 'serve') {
-    process.stderr.write(`wisp-rx: unknown command ${JSON.stringify(command)} (try: serve)\n`);
-    process.exitCode = 2;
-    return;
+  const [first] = argv;
+  const named = first !== undefined && !first.startsWith('-');
+  const command = named ? first : first === '--help' || first === '-h' ? 'help' : 'serve';
+  const run = COMMANDS[command];
+  let code: number | undefined;
+  try {
+    if (run === undefined) throw new UsageError(`unknown command ${JSON.stringify(command)} (commands: ${Object.keys(COMMANDS).join(', ')})`);
+    code = await run(named ? argv.slice(1) : argv);
+  } catch (error) {
+    const message = error instanceof CliError ? error.message : describeError(error);
+    process.stderr.write(`wisp-rx ${command}: ${message}\n`);
+    code = error instanceof CliError ? error.exitCode : 1;
   }
-  const logger = createLogger('info');
-  const gateway = await createGateway({ logger });
-  logger.info(`wisp-rx gateway listening on ${gateway.url}`);
-  const stop = (): void => {
-    void gateway.close({ graceMs: 5000 }).then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // Standard streams are flushed before exiting: stdout may be a pipe still draining.
+  if (code !== undefined) process.stdout.write('', () => process.exit(code));
 }

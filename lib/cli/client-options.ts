@@ -1,0 +1,90 @@
+/**
+ * Flags shared by the client commands (`forward`, `nc`): the server URL, credentials and
+ * protocol version, turned into ClientMux options.
+ * @module
+ */
+import { isWispError } from '../errors.js';
+import type { ExtensionBuilder } from '../extensions/extension.js';
+import { keyAuth } from '../extensions/key-auth.js';
+import { motd } from '../extensions/motd.js';
+import { password } from '../extensions/password.js';
+import { streamConfirmation } from '../extensions/stream-confirmation.js';
+import { udp } from '../extensions/udp.js';
+import type { ClientMuxOptions } from '../mux/client-mux.js';
+import { closeReasonName } from '../packet/close-reason.js';
+import { connectWs } from '../transport/ws.js';
+import { UsageError } from './cli-error.js';
+import { readPrivateKeyFile } from './credentials.js';
+import type { FlagSpec, ParsedFlags } from './flags.js';
+import { parseCredentials } from './values.js';
+
+/** Flags of every client command. */
+export const CLIENT_FLAGS: readonly FlagSpec[] = [
+  { name: 'server', type: 'string', metavar: 'URL', help: 'Wisp server, e.g. ws://127.0.0.1:4000/ (wss:// for TLS).', default: 'required' },
+  { name: 'user', type: 'string', metavar: 'NAME:PASS', help: 'Authenticate with a password (Wisp v2 password extension).', default: 'none' },
+  { name: 'key', type: 'string', metavar: 'FILE', help: 'Authenticate with the Ed25519 private key (32-byte seed, hex or base64) in FILE.', default: 'none' },
+  { name: 'v1', type: 'boolean', help: 'Speak Wisp v1 only (no extensions, so no auth).', default: 'off: v2, falling back to v1' },
+];
+
+const LOG_LEVEL: FlagSpec = { name: 'log-level', type: 'string', metavar: 'LEVEL', help: 'silent, error, warn, info or debug (log lines go to stderr).', default: 'info' };
+const HELP: FlagSpec = { name: 'help', type: 'boolean', help: 'Show this help and exit.' };
+
+/** Flags of `wisp-rx forward`. */
+export const FORWARD_FLAGS: readonly FlagSpec[] = [
+  ...CLIENT_FLAGS,
+  { name: 'listen', type: 'string', metavar: 'HOST:PORT', help: 'Local address to accept on; port 0 picks a free one.', default: 'required' },
+  { name: 'to', type: 'string', metavar: 'HOST:PORT', help: 'Destination, as the server dials it (the server\'s policy applies).', default: 'required' },
+  { name: 'udp', type: 'boolean', help: 'Forward UDP: each local source address:port is one flow (one UDP stream).', default: 'off: TCP' },
+  { name: 'reconnect-wait', type: 'string', metavar: 'MS', help: 'While the server is away, how long a new local connection waits for the reconnect before it is closed.', default: '10000' },
+  { name: 'udp-idle', type: 'string', metavar: 'MS', help: 'Close a UDP flow after this long without a datagram either way.', default: '60000' },
+  LOG_LEVEL,
+  HELP,
+];
+
+/** Flags of `wisp-rx nc`. */
+export const NC_FLAGS: readonly FlagSpec[] = [
+  ...CLIENT_FLAGS,
+  { name: 'udp', type: 'boolean', help: 'Open a UDP stream: each stdin line is one datagram; datagrams received go to stdout as they are.', default: 'off: TCP' },
+  { name: 'close-on-eof', type: 'boolean', help: 'Close the stream once stdin ends and everything read was sent.', default: 'off: keep reading until the remote closes' },
+  HELP,
+];
+
+/** Where and how a client command connects. */
+export interface ClientSettings {
+  readonly url: string;
+  readonly options: ClientMuxOptions;
+}
+
+/**
+ * Reads {@link CLIENT_FLAGS}.
+ * @throws UsageError for a missing or malformed URL, malformed credentials, an unreadable or
+ *   bad key file, or credentials together with `--v1`.
+ */
+export function resolveClientSettings(flags: ParsedFlags): ClientSettings {
+  const url = flags.string('server');
+  if (url === undefined) throw new UsageError('--server URL is required');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`--server: not a URL: ${JSON.stringify(url)}`);
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') throw new UsageError(`--server: expected a ws:// or wss:// URL, got ${JSON.stringify(url)}`);
+  const v2 = !flags.has('v1');
+  const extensions: ExtensionBuilder[] = [udp(), motd(), streamConfirmation()];
+  const user = flags.string('user');
+  if (user !== undefined) extensions.push(password(parseCredentials(user, '--user')));
+  const keyFile = flags.string('key');
+  if (keyFile !== undefined) extensions.push(keyAuth({ privateKey: readPrivateKeyFile(keyFile, '--key') }));
+  if (!v2 && extensions.length > 3) throw new UsageError('--user and --key need Wisp v2: drop --v1');
+  return { url, options: { v2, extensions, connector: (target, protocols) => connectWs(target, protocols) } };
+}
+
+/** One-line description of a failure, with the Wisp close reason when there is one. */
+export function describeError(error: unknown): string {
+  if (isWispError(error)) {
+    const reason = error.reason === undefined ? '' : closeReasonName(error.reason);
+    return `${error.code}: ${error.message}${error.message.includes(reason) ? '' : ` (${reason})`}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,89 @@
+/**
+ * Every setting of `wisp-rx serve`: its config file key, its flag, how its value is read,
+ * and its help line. The parser, the config file loader and `--help` all work from this table.
+ * @module
+ */
+import type { FlagSpec } from './flags.js';
+import { MAX_TIMER_MS as MAX_MS } from './values.js';
+
+/** How a setting's value is read (from a flag's text or a config file's JSON value). */
+export type OptionKind =
+  | { readonly type: 'int'; readonly min: number; readonly max: number }
+  | { readonly type: 'bool' | 'string' | 'strings' | 'ports' | 'level' | 'users' | 'usersFile' | 'keyFiles' | 'keys' };
+
+/** One setting of `wisp-rx serve`. */
+export interface ServeOption {
+  /** Config file key; `policy.`-prefixed keys live in the file's nested `policy` object. */
+  readonly key: string;
+  readonly kind: OptionKind;
+  /** The flag that sets it; absent for config-file-only settings. */
+  readonly flag?: FlagSpec;
+  /** For a boolean flag: the value giving the flag sets. */
+  readonly flagValue?: boolean;
+}
+
+const int = (min: number, max: number): OptionKind => ({ type: 'int', min, max });
+const bool: OptionKind = { type: 'bool' };
+
+function option(key: string, kind: OptionKind, group: string, flag: Omit<FlagSpec, 'type' | 'group'>, flagValue?: boolean): ServeOption {
+  const type = kind.type === 'bool' ? 'boolean' : ['strings', 'users', 'keyFiles'].includes(kind.type) ? 'list' : 'string';
+  return { key, kind, flag: { ...flag, type, group }, ...(flagValue === undefined ? {} : { flagValue }) };
+}
+
+const LISTEN = 'Listening';
+const POLICY = 'Destination policy (checked on the CONNECT and on every resolved address)';
+const LIMITS = 'Limits and timeouts';
+const AUTH = 'Protocol and authentication';
+const RUN = 'Running';
+
+/** The settings, in help order. */
+export const SERVE_OPTIONS: readonly ServeOption[] = [
+  option('host', { type: 'string' }, LISTEN, { name: 'host', metavar: 'ADDR', help: 'Address to listen on.', default: '127.0.0.1' }),
+  option('port', int(0, 65535), LISTEN, { name: 'port', metavar: 'PORT', help: 'Port to listen on; 0 picks a free one.', default: '4000' }),
+  option('prefix', { type: 'string' }, LISTEN, { name: 'prefix', metavar: 'PATH', help: 'WebSocket path that speaks Wisp; starts and ends with /.', default: '/' }),
+  option('trustedProxies', { type: 'strings' }, LISTEN, { name: 'trusted-proxy', metavar: 'ADDR', help: 'Reverse proxy (address or CIDR) whose X-Forwarded-For is believed; repeatable.', default: 'none' }),
+  option('workers', int(1, 256), LISTEN, { name: 'workers', metavar: 'N', help: 'Processes sharing the port (node:cluster); dead workers are restarted. Limits apply per worker.', default: '1' }),
+
+  option('policy.allowLoopback', bool, POLICY, { name: 'allow-loopback', help: 'Allow loopback targets (127.0.0.0/8, ::1).', default: 'off' }, true),
+  option('policy.allowPrivate', bool, POLICY, { name: 'allow-private', help: 'Allow private targets (10/8, 172.16/12, 192.168/16, fc00::/7, 100.64/10).', default: 'off' }, true),
+  option('policy.allowLinkLocal', bool, POLICY, { name: 'allow-link-local', help: 'Allow link-local targets (169.254/16, fe80::/10) and cloud metadata addresses.', default: 'off' }, true),
+  option('policy.allowDirectIp', bool, POLICY, { name: 'no-direct-ip', help: 'Refuse IP literals as target hosts (names only).', default: 'off: literals allowed' }, false),
+  option('policy.allowTcp', bool, POLICY, { name: 'no-tcp', help: 'Refuse TCP streams.', default: 'off: TCP allowed' }, false),
+  option('policy.allowUdp', bool, POLICY, { name: 'no-udp', help: 'Refuse UDP streams and do not offer the UDP extension.', default: 'off: UDP allowed' }, false),
+  option('policy.hostAllow', { type: 'strings' }, POLICY, { name: 'host-allow', metavar: 'PATTERN', help: 'Only these hosts (example.com or *.example.com); repeatable.', default: 'any host' }),
+  option('policy.hostDeny', { type: 'strings' }, POLICY, { name: 'host-deny', metavar: 'PATTERN', help: 'Refuse these hosts; repeatable; ignored with --host-allow.', default: 'none' }),
+  option('policy.portAllow', { type: 'ports' }, POLICY, { name: 'port-allow', metavar: 'PORTS', help: 'Only these ports, e.g. "80,443,8000-9000".', default: 'any port' }),
+  option('policy.portDeny', { type: 'ports' }, POLICY, { name: 'port-deny', metavar: 'PORTS', help: 'Refuse these ports; ignored with --port-allow.', default: 'none' }),
+
+  option('bufferSize', int(1, 0xffffffff), LIMITS, { name: 'buffer-size', metavar: 'PACKETS', help: 'Per-stream credit granted to clients, in packets.', default: '128' }),
+  option('maxStreamsPerConnection', int(1, 0xfffffffe), LIMITS, { name: 'max-streams', metavar: 'N', help: 'Streams one connection may hold open (more get 0x49).', default: '256' }),
+  option('maxConnectionsPerClient', int(1, Number.MAX_SAFE_INTEGER), LIMITS, { name: 'max-connections-per-client', metavar: 'N', help: 'Connections one client address may hold (more get HTTP 429).', default: '32' }),
+  option('handshakeTimeoutMs', int(1, MAX_MS), LIMITS, { name: 'handshake-timeout', metavar: 'MS', help: 'A Wisp handshake must finish within this.', default: '10000' }),
+  option('connectTimeoutMs', int(1, MAX_MS), LIMITS, { name: 'connect-timeout', metavar: 'MS', help: 'Dialing a target must finish within this (else 0x43).', default: '10000' }),
+  option('idleTimeoutMs', int(0, MAX_MS), LIMITS, { name: 'idle-timeout', metavar: 'MS', help: 'Close a stream without traffic for this long (0x47); 0: never.', default: '600000' }),
+  option('maxPacketSize', int(64, 2 ** 30), LIMITS, { name: 'max-packet-size', metavar: 'BYTES', help: 'Largest WebSocket message accepted; larger ones end the connection.', default: '131072' }),
+
+  option('v1Only', bool, AUTH, { name: 'v1-only', help: 'Speak only Wisp v1, even to clients offering v2.', default: 'off' }, true),
+  option('motd', { type: 'string' }, AUTH, { name: 'motd', metavar: 'TEXT', help: 'Message of the day sent to v2 clients.', default: 'none' }),
+  option('passwords', { type: 'users' }, AUTH, { name: 'user', metavar: 'NAME:PASS', help: 'Accept this user (password extension); repeatable. Prefer --users-file: arguments are visible to ps.', default: 'none' }),
+  option('usersFile', { type: 'usersFile' }, AUTH, { name: 'users-file', metavar: 'FILE', help: 'Users file: one name:password per line, # comments.', default: 'none' }),
+  option('keyFiles', { type: 'keyFiles' }, AUTH, { name: 'key-file', metavar: 'FILE', help: 'Ed25519 public keys allowed in (key extension), hex or base64, one per line; repeatable.', default: 'none' }),
+  { key: 'publicKeys', kind: { type: 'keys' } },
+  option('authRequired', bool, AUTH, { name: 'no-auth-required', help: 'With users or keys: also let in clients that do not authenticate.', default: 'off: auth required' }, false),
+
+  option('logLevel', { type: 'level' }, RUN, { name: 'log-level', metavar: 'LEVEL', help: 'silent, error, warn, info (one line per connection and stream) or debug.', default: 'info' }),
+  option('statsInterval', int(0, 86_400), RUN, { name: 'stats-interval', metavar: 'SECONDS', help: 'Print a stats line (connections, streams, bytes each way) this often; 0: off. SIGUSR2 prints one at any time.', default: '0' }),
+  option('shutdownGraceMs', int(0, 600_000), RUN, { name: 'shutdown-grace', metavar: 'MS', help: 'On SIGINT/SIGTERM, wait this long for connections to close before cutting them.', default: '5000' }),
+];
+
+/** Flags of `serve` that are not settings. */
+export const SERVE_EXTRA_FLAGS: readonly FlagSpec[] = [
+  { name: 'config', type: 'string', metavar: 'FILE', group: RUN, help: 'JSON config file (settings by their GatewayOptions names); flags win over it.', default: 'none' },
+  { name: 'help', type: 'boolean', group: RUN, help: 'Show this help and exit.' },
+];
+
+/** Every flag `serve` accepts, in help order. */
+export const SERVE_FLAGS: readonly FlagSpec[] = [
+  ...SERVE_OPTIONS.flatMap((o) => (o.flag ? [o.flag] : [])),
+  ...SERVE_EXTRA_FLAGS,
+];

@@ -1,0 +1,66 @@
+/**
+ * `wisp-rx serve` in one process: start the gateway, print where it listens, stats lines,
+ * and a graceful stop on SIGINT/SIGTERM. Workers (`--workers N`) reuse the pieces.
+ * @module
+ */
+import { createGateway, type Gateway } from '../server/gateway.js';
+import { createLogger, type Logger } from '../server/logger.js';
+import type { ServeSettings } from './serve-settings.js';
+import { printStats, scheduleStats } from './stats.js';
+
+/** How long after the grace period a stuck shutdown is cut short with `process.exit`. */
+const BACKSTOP_MS = 2000;
+
+/** A logger whose messages start with `prefix`. */
+export function prefixLogger(logger: Logger, prefix: string): Logger {
+  return {
+    level: logger.level,
+    error: (m) => logger.error(prefix + m),
+    warn: (m) => logger.warn(prefix + m),
+    info: (m) => logger.info(prefix + m),
+    debug: (m) => logger.debug(prefix + m),
+  };
+}
+
+/** Starts the gateway and logs (at debug) what it enforces, never a credential. */
+export async function startGateway(settings: ServeSettings, logger: Logger): Promise<Gateway> {
+  const gateway = await createGateway({ ...settings.gateway, logger });
+  const { passwords, publicKeys, authRequired, policy } = settings.gateway;
+  const users = passwords ? Object.keys(passwords).length : 0;
+  const keys = publicKeys?.length ?? 0;
+  logger.debug(`auth: ${users} user(s), ${keys} key(s)${users + keys > 0 ? (authRequired === false ? ', optional' : ', required') : ''}`);
+  logger.debug(`policy: ${JSON.stringify(policy ?? {})}`);
+  return gateway;
+}
+
+/**
+ * On SIGINT or SIGTERM (or `also`, e.g. the cluster primary going away): stop accepting,
+ * close every connection with a CLOSE (Voluntary), wait up to `graceMs`, then exit 0.
+ * `process.exit` is forced shortly after the grace period if closing hangs.
+ */
+export function stopOnSignals(gateway: Gateway, graceMs: number, logger: Logger, onStop?: () => void): (why: string) => void {
+  let stopping = false;
+  const stop = (why: string): void => {
+    if (stopping) return;
+    stopping = true;
+    onStop?.();
+    logger.info(`${why}: closing ${gateway.stats().connections} connection(s)`);
+    setTimeout(() => process.exit(0), graceMs + BACKSTOP_MS).unref();
+    void gateway.close({ graceMs }).then(() => {
+      logger.info('stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  return stop;
+}
+
+/** Runs `wisp-rx serve` in this process; prints `listening on URL` on stdout once ready. */
+export async function serve(settings: ServeSettings): Promise<void> {
+  const logger = createLogger(settings.logLevel);
+  const gateway = await startGateway(settings, logger);
+  const stopStats = scheduleStats(settings.statsIntervalS, () => printStats(gateway.stats()));
+  stopOnSignals(gateway, settings.shutdownGraceMs, logger, stopStats);
+  process.stdout.write(`listening on ${gateway.url}\n`);
+}

@@ -1,0 +1,26 @@
+/**
+ * One worker of `wisp-rx serve --workers N`: a gateway on the shared port that reports to
+ * the primary (ready, stats) and stops on SIGINT/SIGTERM or when the primary goes away.
+ * @module
+ */
+import { createLogger } from '../server/logger.js';
+import { prefixLogger, startGateway, stopOnSignals } from './serve.js';
+import type { ServeSettings } from './serve-settings.js';
+import { printStats } from './stats.js';
+import { isMessage, type ReadyMessage, type StatsReply, type StatsRequest } from './worker-messages.js';
+
+/** Runs this process as worker `slot`. */
+export async function runWorker(settings: ServeSettings, slot: string): Promise<void> {
+  const logger = prefixLogger(createLogger(settings.logLevel), `worker ${slot}: `);
+  const gateway = await startGateway(settings, logger);
+  const stop = stopOnSignals(gateway, settings.shutdownGraceMs, logger);
+  process.on('disconnect', () => stop('primary gone'));
+  process.on('SIGUSR2', () => printStats(gateway.stats(), `worker ${slot}: `));
+  process.on('message', (message) => {
+    if (!isMessage<StatsRequest>(message, 'wisp-rx:stats?')) return;
+    const reply: StatsReply = { type: 'wisp-rx:stats', id: message.id, stats: gateway.stats() };
+    process.send?.(reply);
+  });
+  const ready: ReadyMessage = { type: 'wisp-rx:ready', url: gateway.url };
+  process.send?.(ready);
+}
