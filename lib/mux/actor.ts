@@ -1,73 +1,16 @@
-import { Subject, type Observable, type Subscription } from 'rxjs';
+import { Subject, type Observable } from 'rxjs';
 import { WispError } from '../errors.js';
 import { CloseReason, closeReasonName } from '../packet/close-reason.js';
-import { dataPacketInPlace, encodeClose, encodeConnect, encodeContinue, encodeData } from '../packet/encode.js';
+import { encodeClose, encodeConnect, encodeContinue } from '../packet/encode.js';
 import { PacketType, StreamType, type Packet } from '../packet/types.js';
 import type { Transport } from '../transport/transport.js';
-import type { Role } from '../extensions/extension.js';
 import { ReceiveWindow } from './receive-window.js';
-import { StreamRecord, type PendingWrite, type StreamKind, type WriteCallback } from './stream-record.js';
+import { StreamRecord, type StreamKind, type WriteCallback } from './stream-record.js';
+import { Outbox } from './outbox.js';
+import type { MuxDebugState } from './debug-state.js';
+import type { ActorSettings, MuxEnd } from './settings.js';
 
-/** What the handshake settled, needed by the actor. */
-export interface ActorSettings {
-  readonly role: Role;
-  /** Server: the per-stream buffer we grant. Client: the initial credit per TCP stream. */
-  readonly bufferSize: number;
-  readonly maxPayload: number;
-  readonly maxQueuedPackets: number;
-  /** Server: streams allowed at once (more are refused with Throttled). */
-  readonly maxStreams: number;
-  /** The stream-open confirmation extension is in force. */
-  readonly confirmation: boolean;
-  /** UDP streams are allowed (v1, or v2 with the UDP extension agreed). */
-  readonly udp: boolean;
-}
-
-/** How a connection ended. */
-export interface MuxEnd {
-  /** Close reason from a CLOSE on stream 0, ours or the peer's. */
-  readonly reason?: number;
-  /** Set when the transport failed or closed without a CLOSE on stream 0. */
-  readonly error?: WispError;
-}
-
-/** One stream in {@link MuxDebugState}. */
-export interface StreamDebugState {
-  readonly id: number;
-  readonly kind: StreamKind;
-  /** Received chunks waiting in the inbox (not yet delivered to a reader). */
-  readonly queued: number;
-  /** Subscribers attached to the stream's data$. */
-  readonly readers: number;
-  /** Writes waiting for credit or for the transport. */
-  readonly pendingWrites: number;
-  /** Client TCP streams: packets we may send; Infinity where Wisp has no credit. */
-  readonly credit: number;
-}
-
-/**
- * What a connection's actor holds at one moment, for diagnostics (leak checks, tests,
- * debugging a stalled connection). A snapshot: reading it changes nothing.
- */
-export interface MuxDebugState {
-  readonly ended: boolean;
-  /** The stream table. Empty once the connection has ended. */
-  readonly streams: readonly StreamDebugState[];
-  /** Streams waiting in the round-robin send queue. */
-  readonly sendQueue: number;
-  /** The transport's outbound buffer is full; sending waits for drain$. */
-  readonly blocked: boolean;
-  /** Streams whose full inboxes keep the transport paused (client). */
-  readonly pausingStreams: number;
-  /**
-   * Subscriptions the actor holds (to the transport's drain$) plus observers still attached
-   * to its own subjects (incoming streams, protocol errors, end). Zero once it has ended.
-   */
-  readonly liveSubscriptions: number;
-}
-
-/** Packets per stream sent in one turn before the next stream gets its turn. */
-const BURST = 16;
+export type { ActorSettings, MuxEnd } from './settings.js';
 
 /**
  * The multiplexer actor of one connection. It alone owns the stream table, credit and close
@@ -76,13 +19,10 @@ const BURST = 16;
  */
 export class MuxActor {
   private readonly streams = new Map<number, StreamRecord>();
-  private readonly sendQueue: StreamRecord[] = [];
-  private sendHead = 0;
+  private readonly outbox: Outbox;
   private overLimit = 0;
-  private blocked = false;
   private ended: MuxEnd | undefined;
   private nextId = 1;
-  private readonly subscriptions: Subscription[] = [];
   private readonly endSubject = new Subject<MuxEnd>();
   private readonly incoming = new Subject<StreamRecord>();
   private readonly protocolErrors = new Subject<WispError>();
@@ -98,12 +38,7 @@ export class MuxActor {
     private readonly transport: Transport,
     readonly settings: ActorSettings,
   ) {
-    this.subscriptions.push(
-      transport.drain$.subscribe(() => {
-        this.blocked = false;
-        this.pump();
-      }),
-    );
+    this.outbox = new Outbox(transport, settings.maxPayload);
   }
 
   /** Feeds one post-handshake packet to the actor. */
@@ -139,11 +74,11 @@ export class MuxActor {
         pendingWrites: r.pending.length,
         credit: r.credit,
       })),
-      sendQueue: this.sendQueue.length - this.sendHead,
-      blocked: this.blocked,
+      sendQueue: this.outbox.waiting,
+      blocked: this.outbox.isBlocked,
       pausingStreams: this.overLimit,
       liveSubscriptions:
-        this.subscriptions.filter((s) => !s.closed).length +
+        (this.outbox.listening ? 1 : 0) +
         observers(this.incoming as Subject<unknown>) +
         observers(this.protocolErrors as Subject<unknown>) +
         observers(this.endSubject as Subject<unknown>),
@@ -155,7 +90,7 @@ export class MuxActor {
     this.protocolErrors.next(error);
     if (this.settings.role === 'server' && bytes.length >= 5 && bytes[0] === PacketType.Connect) {
       const id = (bytes[1]! | (bytes[2]! << 8) | (bytes[3]! << 16)) + bytes[4]! * 0x1000000;
-      if (id !== 0 && !this.streams.has(id)) this.emit(encodeClose(id, CloseReason.InvalidInfo));
+      if (id !== 0 && !this.streams.has(id)) this.outbox.emit(encodeClose(id, CloseReason.InvalidInfo));
     }
   }
 
@@ -172,7 +107,7 @@ export class MuxActor {
     const packet = encodeConnect(id, type, port, host); // validates the port before any state changes
     const record = this.createRecord(id, kind, host, port);
     if (kind === 'tcp') record.credit = this.settings.bufferSize;
-    this.emit(packet);
+    this.outbox.emit(packet);
     return record;
   }
 
@@ -190,19 +125,13 @@ export class MuxActor {
       callback?.(new WispError('InvalidArgument', `a datagram of ${chunk.length} bytes is too large`));
       return;
     }
-    record.pending.push({ chunk, offset: 0, callback, inPlace });
-    if (record.pending.length === 1 && this.sendQueue.length === this.sendHead && !this.blocked) {
-      this.sendFrom(record); // fast path: nothing else waiting
-      if (record.pending.length > 0) this.schedule(record);
-    } else {
-      this.schedule(record);
-    }
+    this.outbox.write(record, { chunk, offset: 0, callback, inPlace });
   }
 
   /** Closes a stream from our side: sends CLOSE, fails pending writes, drops unread data. */
   close(record: StreamRecord, reason: number): void {
     if (record.closed) return;
-    if (!this.ended) this.emit(encodeClose(record.id, reason));
+    if (!this.ended) this.outbox.emit(encodeClose(record.id, reason));
     this.finish(record, reason, 'local');
   }
 
@@ -220,13 +149,13 @@ export class MuxActor {
     record.confirmed = true;
     if (!this.settings.confirmation) return;
     const value = record.window ? record.window.confirmation() : this.settings.bufferSize;
-    this.emit(encodeContinue(record.id, value));
+    this.outbox.emit(encodeContinue(record.id, value));
   }
 
   /** Ends the connection: CLOSE on stream 0, every stream closed, transport closed. */
   shutdown(reason: number = CloseReason.Voluntary): void {
     if (this.ended) return;
-    this.emit(encodeClose(0, reason));
+    this.outbox.emit(encodeClose(0, reason));
     this.terminate({ reason });
     this.transport.close(1000, 'wisp connection closed');
   }
@@ -287,8 +216,8 @@ export class MuxActor {
       record.credit = value;
     }
     if (record.credit > 0 && record.pending.length > 0) {
-      this.schedule(record);
-      this.pump();
+      this.outbox.schedule(record);
+      this.outbox.pump();
     }
   }
 
@@ -313,69 +242,16 @@ export class MuxActor {
     }
     if (kind === 'udp' && !this.settings.udp) {
       this.unexpected(`UDP stream ${id} without the UDP extension`);
-      this.emit(encodeClose(id, CloseReason.InvalidInfo));
+      this.outbox.emit(encodeClose(id, CloseReason.InvalidInfo));
       return;
     }
     if (this.streams.size >= this.settings.maxStreams) {
-      this.emit(encodeClose(id, CloseReason.Throttled));
+      this.outbox.emit(encodeClose(id, CloseReason.Throttled));
       return;
     }
     const record = this.createRecord(id, kind, host, port);
     if (kind === 'tcp') record.window = new ReceiveWindow(this.settings.bufferSize);
     this.incoming.next(record);
-  }
-
-  // ---- sending -----------------------------------------------------------------------------
-
-  private emit(packet: Uint8Array): void {
-    if (!this.transport.send(packet)) this.blocked = true;
-  }
-
-  /**
-   * Queues a stream that can send now and is held up only by its turn or the transport. A
-   * stream at zero credit stays out until a CONTINUE reschedules it: in the queue it would
-   * hold up every other stream's writes, which take the queue when it is not empty.
-   */
-  private schedule(record: StreamRecord): void {
-    if (record.scheduled || record.pending.length === 0 || record.credit <= 0) return;
-    record.scheduled = true;
-    this.sendQueue.push(record);
-  }
-
-  /** Round-robin over streams with pending writes while the transport accepts data. */
-  private pump(): void {
-    while (!this.blocked && this.sendHead < this.sendQueue.length) {
-      const record = this.sendQueue[this.sendHead++]!;
-      record.scheduled = false;
-      if (record.closed) continue;
-      this.sendFrom(record, BURST);
-      if (record.pending.length > 0 && record.credit > 0) this.schedule(record);
-    }
-    if (this.sendHead === this.sendQueue.length) {
-      this.sendQueue.length = 0;
-      this.sendHead = 0;
-    }
-  }
-
-  /** Sends up to `budget` packets of a stream's pending writes. */
-  private sendFrom(record: StreamRecord, budget = Infinity): void {
-    const max = this.settings.maxPayload;
-    const pending = record.pending;
-    while (budget > 0 && pending.length > 0 && record.credit > 0 && !this.blocked) {
-      const write: PendingWrite = pending[0]!;
-      const { chunk } = write;
-      const size = record.kind === 'udp' ? chunk.length : Math.min(max, chunk.length - write.offset);
-      const whole = size === chunk.length;
-      const piece = whole ? chunk : chunk.subarray(write.offset, write.offset + size);
-      write.offset += size;
-      record.credit--;
-      budget--;
-      this.emit((whole && write.inPlace && dataPacketInPlace(record.id, chunk)) || encodeData(record.id, piece));
-      if (write.offset >= chunk.length) {
-        pending.shift();
-        write.callback?.();
-      }
-    }
   }
 
   // ---- consumption and closing ---------------------------------------------------------------
@@ -389,9 +265,9 @@ export class MuxActor {
           // raises its credit: a grant going first would leave it at zero credit for good. A
           // grant is due only once the client has spent its credit, so confirm with 0 first.
           record.confirmed = true;
-          this.emit(encodeContinue(record.id, 0));
+          this.outbox.emit(encodeContinue(record.id, 0));
         }
-        this.emit(encodeContinue(record.id, value));
+        this.outbox.emit(encodeContinue(record.id, value));
       }
     }
     if (record.overLimit && record.inbox.length <= this.settings.maxQueuedPackets / 2) {
@@ -438,10 +314,7 @@ export class MuxActor {
     const reason = end.reason ?? CloseReason.NetworkError;
     for (const record of [...this.streams.values()]) this.finish(record, reason, 'remote', end.error);
     // Nothing will be sent any more: release the streams waiting for the transport.
-    for (let i = this.sendHead; i < this.sendQueue.length; i++) this.sendQueue[i]!.scheduled = false;
-    this.sendQueue.length = 0;
-    this.sendHead = 0;
-    for (const s of this.subscriptions) s.unsubscribe();
+    this.outbox.clear();
     this.incoming.complete();
     this.protocolErrors.complete();
     this.endSubject.next(end);

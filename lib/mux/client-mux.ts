@@ -12,7 +12,8 @@ import type { HandshakeResult } from '../handshake/result.js';
 import { CloseReason } from '../packet/close-reason.js';
 import { defaultConnector } from '../transport/default-connector.js';
 import type { Transport, TransportConnector } from '../transport/transport.js';
-import type { MuxActor, MuxDebugState, MuxEnd } from './actor.js';
+import type { MuxActor, MuxEnd } from './actor.js';
+import type { MuxDebugState } from './debug-state.js';
 import { runConnection } from './connection.js';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,

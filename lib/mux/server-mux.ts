@@ -10,7 +10,8 @@ import { WISP_V2_PROTOCOL, confirmationAgreed, instantiate, udpAllowed } from '.
 import type { HandshakeResult } from '../handshake/result.js';
 import { CloseReason } from '../packet/close-reason.js';
 import type { Transport } from '../transport/transport.js';
-import type { MuxActor, MuxDebugState, MuxEnd } from './actor.js';
+import type { MuxActor, MuxEnd } from './actor.js';
+import type { MuxDebugState } from './debug-state.js';
 import { runConnection } from './connection.js';
 import { DEFAULT_BUFFER_SIZE, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_QUEUED_PACKETS, type MuxOptions } from './options.js';
 import { MuxStream } from './stream.js';
