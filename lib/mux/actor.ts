@@ -156,7 +156,7 @@ export class MuxActor {
   shutdown(reason: number = CloseReason.Voluntary): void {
     if (this.ended) return;
     this.outbox.emit(encodeClose(0, reason));
-    this.terminate({ reason });
+    this.terminate({ reason }, 'local');
     this.transport.close(1000, 'wisp connection closed');
   }
 
@@ -308,11 +308,11 @@ export class MuxActor {
     record.closed$.complete();
   }
 
-  private terminate(end: MuxEnd): void {
+  private terminate(end: MuxEnd, side: 'local' | 'remote' = 'remote'): void {
     if (this.ended) return;
     this.ended = end;
     const reason = end.reason ?? CloseReason.NetworkError;
-    for (const record of [...this.streams.values()]) this.finish(record, reason, 'remote', end.error);
+    for (const record of [...this.streams.values()]) this.finish(record, reason, side, end.error);
     // Nothing will be sent any more: release the streams waiting for the transport.
     this.outbox.clear();
     this.incoming.complete();

@@ -51,6 +51,7 @@ export class ServerMux {
   private actor: MuxActor | undefined;
   private handshakeResult: HandshakeResult | undefined;
   private readonly endSubject = new ReplaySubject<MuxEnd>(1);
+  private readonly errorsSubject = new Subject<WispError>();
   private readonly readySubject = new ReplaySubject<void>(1);
   private readonly incoming = new Subject<IncomingStream>();
   private readonly waiting: IncomingStream[] = [];
@@ -131,12 +132,14 @@ export class ServerMux {
     this.handshakeResult = result;
     actor.incoming$.subscribe({ next: (record) => this.onIncoming(actor, record), complete: () => this.endStreams() });
     actor.end$.subscribe(this.endSubject);
+    actor.protocolErrors$.subscribe(this.errorsSubject);
     this.readySubject.next();
     this.readySubject.complete();
   }
 
   private onFailed(error: WispError): void {
     this.endStreams();
+    this.errorsSubject.complete();
     this.readySubject.error(error);
     this.endSubject.next({ error, ...(error.reason === undefined ? {} : { reason: error.reason }) });
     this.endSubject.complete();
@@ -181,9 +184,12 @@ export class ServerMux {
     return this.actor?.streamCount ?? 0;
   }
 
-  /** Non-fatal protocol errors from the client (malformed or unexpected packets, throttling). */
+  /**
+   * Non-fatal protocol errors from the client (malformed or unexpected packets, throttling).
+   * May be subscribed before the handshake is done; completes when the connection ends.
+   */
   get errors$(): Observable<WispError> {
-    return this.actor?.protocolErrors$ ?? new Observable<WispError>((s) => s.complete());
+    return this.errorsSubject.asObservable();
   }
 
   /**

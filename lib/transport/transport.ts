@@ -35,7 +35,8 @@ export interface Transport {
   readonly writable: boolean;
   /**
    * Stops delivering inbound messages until {@link resume}, which lets backpressure reach the
-   * peer. Best effort: the browser `WebSocket` cannot pause, so there it is a no-op.
+   * peer. The standard `WebSocket` cannot stop reading, so there messages are held in memory
+   * until resume and the peer is not slowed.
    */
   pause(): void;
   /** Resumes inbound delivery after {@link pause}. */

@@ -5,7 +5,7 @@ import type { MuxStream } from '../mux/stream.js';
 
 /** Options for `MuxStream.toDuplex()`. */
 export interface DuplexOptions {
-  /** Readable high water mark in bytes (default Node's 16 KiB... raised to 64 KiB here). */
+  /** Readable high water mark in bytes (default 64 KiB, above Node's 16 KiB, to match packet sizes). */
   readonly readableHighWaterMark?: number;
   /** Writable high water mark in bytes (default 64 KiB). */
   readonly writableHighWaterMark?: number;
