@@ -11,7 +11,11 @@ export interface GatewayOptions {
   readonly host?: string;
   /** Port to listen on, 0 for any (ignored with `server`). Default 4000. */
   readonly port?: number;
-  /** An existing HTTP server to attach to instead of listening (its other routes keep working). */
+  /**
+   * An existing HTTP server to attach to instead of listening: the gateway listens to its
+   * 'upgrade' events and takes only those under `prefix`; other requests and upgrades are left
+   * to the application, and `close()` leaves the server running.
+   */
   readonly server?: import('node:http').Server;
   /** WebSocket upgrades for this path (must end with `/`) are Wisp. Default `/`. */
   readonly prefix?: string;
