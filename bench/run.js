@@ -1,28 +1,32 @@
 'use strict';
 // wisp-rx bench: every implementation on the same work, in the same process layout.
-//   node bench/run.js [--quick] [--only=name,name] [--scenarios=id,id] [--out=path]
-// Prints a table per scenario (absolute figure, ratio vs plain-relay, ratio vs wisp-js) and
+//   node bench/run.js [--quick] [--only=name,name] [--scenarios=id,id] [--out=path] [--in-process]
+// Each implementation runs each scenario in a fresh child process (lib/isolate.js), so none
+// inherits another's heap or JIT state; --in-process runs them all here (for --cpu-prof). Prints a table per scenario (absolute figure, ratio vs plain-relay, ratio vs wisp-js) and
 // writes everything to bench/results/latest.json. See bench/README.md.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { IMPLEMENTATIONS, resolve } = require('./impl');
-const { now, settle, deadline, heapAfterGc } = require('./lib/util');
+const { now } = require('./lib/util');
+const { runOne } = require('./lib/run-one');
+const { runIsolated } = require('./lib/isolate');
 
-const SCENARIOS = ['single', 'multi', 'churn', 'scale-hold', 'scale-gateway', 'small-writes'].map((id) => require(`./scenarios/${id}`));
+const SCENARIOS = ['single', 'multi', 'churn', 'scale-hold', 'scale-gateway', 'small-writes'].map((file) => ({ file, ...require(`./scenarios/${file}`) }));
 const REFERENCES = ['plain-relay', 'wisp-js'];
 
 function parseArgs(argv) {
-  const args = { quick: false, only: undefined, scenarios: undefined, out: path.join(__dirname, 'results', 'latest.json') };
+  const args = { quick: false, inProcess: false, only: undefined, scenarios: undefined, out: path.join(__dirname, 'results', 'latest.json') };
   for (const arg of argv) {
     const [key, value] = arg.split('=');
     if (key === '--quick') args.quick = true;
+    else if (key === '--in-process') args.inProcess = true;
     else if (key === '--only') args.only = value.split(',');
     else if (key === '--scenarios') args.scenarios = value.split(',');
     else if (key === '--out') args.out = path.resolve(value);
     else if (key === '--help' || key === '-h') {
-      console.log('usage: node bench/run.js [--quick] [--only=impl,...] [--scenarios=id,...] [--out=file.json]');
+      console.log('usage: node bench/run.js [--quick] [--only=impl,...] [--scenarios=id,...] [--out=file.json] [--in-process]');
       console.log(`implementations: ${IMPLEMENTATIONS.map((i) => i.name).join(', ')}`);
       console.log(`scenarios: ${SCENARIOS.map((s) => s.id).join(', ')}`);
       process.exit(0);
@@ -96,52 +100,13 @@ function printScenario(scenario, entry) {
   }
 }
 
-// ---- running ------------------------------------------------------------------------------
-
-async function runOne(scenario, pair, params, report) {
-  const tracked = [];
-  const warnings = [];
-  const ctx = {
-    quick: report.quick,
-    track(resource) {
-      tracked.push(resource);
-      return resource;
-    },
-    warn(message) {
-      warnings.push(message);
-      report.warnings.push(`${scenario.id}/${pair.name}: ${message}`);
-    },
-  };
-  const t0 = now();
-  const result = {};
-  try {
-    const out = await deadline(scenario.run(pair, params, ctx), scenario.timeoutMs(params), `${scenario.id} for ${pair.name}`);
-    Object.assign(result, out);
-  } catch (error) {
-    result.error = String((error && error.stack) || error);
-  }
-  // Close in reverse order of creation: client, server, then targets. Bounded in time.
-  for (const resource of tracked.reverse()) {
-    if (!(await settle(resource.close(), 15000))) ctx.warn('a resource did not close within 15 s');
-  }
-  result.ms = now() - t0;
-  const adapterWarnings = {};
-  for (const a of new Set([pair.client, pair.server])) {
-    const taken = typeof a.takeWarnings === 'function' ? a.takeWarnings() : {};
-    if (Object.keys(taken).length) adapterWarnings[a.name] = taken;
-  }
-  if (Object.keys(adapterWarnings).length) result.adapterWarnings = adapterWarnings;
-  result.heapAfterClose = (await heapAfterGc()).heapUsed;
-  if (warnings.length) result.warnings = warnings;
-  return result;
-}
-
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const started = now();
   const report = {
     command: process.argv,
     quick: args.quick,
+    isolation: args.inProcess ? 'one process for all runs' : 'a fresh process per implementation and scenario',
     startedAt: new Date().toISOString(),
     machine: machine(),
     implementations: [],
@@ -150,7 +115,7 @@ async function main() {
   };
   const m = report.machine;
   console.log(`machine: ${m.cpu}, ${m.cores} cores, node ${m.node}, ${m.platform}, fd limit ${m.fdLimit}`);
-  console.log(`mode: ${args.quick ? 'quick (smoke sizes; do not compare numbers with a full run)' : 'full'}`);
+  console.log(`mode: ${args.quick ? 'quick (smoke sizes; do not compare numbers with a full run)' : 'full'}; ${report.isolation}`);
 
   process.on('uncaughtException', (error) => report.warnings.push(`uncaught exception: ${(error && error.stack) || error}`));
   process.on('unhandledRejection', (error) => report.warnings.push(`unhandled rejection: ${(error && error.stack) || error}`));
@@ -175,7 +140,11 @@ async function main() {
         printedSkips.add(key);
         continue;
       }
-      const result = pair.error ? { error: pair.error } : await runOne(scenario, pair, params, report);
+      let result;
+      if (pair.error) result = { error: pair.error };
+      else if (args.inProcess) result = await runOne(scenario, pair, params, args.quick);
+      else result = await runIsolated({ scenario: scenario.file, impl: impl.name, quick: args.quick }, scenario.timeoutMs(params) + 60000);
+      for (const w of result.warnings || []) report.warnings.push(`${scenario.id}/${impl.name}: ${w}`);
       entry.results[impl.name] = result;
       const summary = result.error
         ? `ERROR ${result.error.split('\n')[0]}`
