@@ -35,8 +35,17 @@ export function parseIp(text: string): ParsedIp | undefined {
   return pct === -1 ? { family: 6, bytes } : { family: 6, bytes, zone: text.slice(pct + 1) };
 }
 
+// Only called on text isIP() already accepted: four decimal octets. A plain loop, because this
+// runs several times per stream (policy, resolution, address classes) and split/map allocates.
 function parseV4(text: string): Uint8Array {
-  return Uint8Array.from(text.split('.'), Number);
+  const out = new Uint8Array(4);
+  let octet = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) octet++;
+    else out[octet] = out[octet]! * 10 + (c - 0x30);
+  }
+  return out;
 }
 
 // Only called on text isIP() already accepted, so the shape is known to be valid.
