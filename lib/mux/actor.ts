@@ -71,6 +71,7 @@ export class MuxActor {
         kind: r.kind,
         queued: r.inbox.length,
         readers: r.inbox.listenerCount,
+        closeWaiters: r.closeSignal.waiting,
         pendingWrites: r.pending.length,
         credit: r.credit,
       })),
@@ -304,8 +305,7 @@ export class MuxActor {
     }
     if (side === 'local') record.inbox.discard(error);
     else record.inbox.end(error);
-    record.closed$.next(reason);
-    record.closed$.complete();
+    record.closeSignal.fire(reason);
   }
 
   private terminate(end: MuxEnd, side: 'local' | 'remote' = 'remote'): void {

@@ -8,6 +8,8 @@ export interface StreamDebugState {
   readonly queued: number;
   /** Subscribers attached to the stream's data$. */
   readonly readers: number;
+  /** Subscribers still waiting on the stream's closed$. */
+  readonly closeWaiters: number;
   /** Writes waiting for credit or for the transport. */
   readonly pendingWrites: number;
   /** Client TCP streams: packets we may send; Infinity where Wisp has no credit. */

@@ -1,4 +1,4 @@
-import type { Subscriber } from 'rxjs';
+import { Observable, type Subscriber } from 'rxjs';
 
 /**
  * The receive buffer of one stream. Chunks are delivered to subscribers as they arrive while
@@ -7,11 +7,15 @@ import type { Subscriber } from 'rxjs';
  *
  * Each delivered chunk is reported through `onDelivered`, which is how consumption turns into
  * CONTINUE packets and transport resumption.
+ *
+ * The inbox is itself the stream's `data$` Observable, and an idle one holds no arrays of its
+ * own (they start as shared empty ones): with thousands of open streams, every closure and
+ * array per stream shows in the heap.
  */
-export class Inbox {
-  private chunks: Uint8Array[] = [];
+export class Inbox<Owner> extends Observable<Uint8Array> {
+  private chunks: Uint8Array[] = NO_CHUNKS;
   private head = 0;
-  private listeners: Subscriber<Uint8Array>[] = [];
+  private listeners: readonly Subscriber<Uint8Array>[] = NO_LISTENERS;
   private paused = false;
   private delivering = false;
   private ending: { error?: unknown } | undefined;
@@ -19,7 +23,13 @@ export class Inbox {
   /** Bytes queued and not yet delivered. */
   bytes = 0;
 
-  constructor(private readonly onDelivered: (packets: number) => void) {}
+  constructor(
+    private readonly owner: Owner,
+    private readonly onDelivered: (owner: Owner, packets: number) => void,
+  ) {
+    // A shared function, not a closure: rxjs calls it as a method of this Observable.
+    super(attachToInbox);
+  }
 
   /** Chunks queued and not yet delivered. */
   get length(): number {
@@ -34,7 +44,8 @@ export class Inbox {
   /** Queues (or, when flowing, delivers) one chunk. */
   push(chunk: Uint8Array): void {
     if (this.ending) return;
-    this.chunks.push(chunk);
+    if (this.chunks === NO_CHUNKS) this.chunks = [chunk];
+    else this.chunks.push(chunk);
     this.bytes += chunk.length;
     this.flush();
   }
@@ -48,7 +59,7 @@ export class Inbox {
 
   /** Ends now, dropping what is queued (a local close discards unread data). */
   discard(error?: unknown): void {
-    this.chunks = [];
+    this.chunks = NO_CHUNKS;
     this.head = 0;
     this.bytes = 0;
     this.ending = undefined;
@@ -74,7 +85,7 @@ export class Inbox {
     return this.listeners.length;
   }
 
-  /** Adds a subscriber (see `MuxStream.data$`); returns the teardown. */
+  /** @internal Adds a subscriber (see `MuxStream.data$`); returns the teardown. */
   attach(subscriber: Subscriber<Uint8Array>): () => void {
     if (this.finished) {
       this.finishOne(subscriber);
@@ -102,13 +113,13 @@ export class Inbox {
         for (let i = 0; i < listeners.length; i++) listeners[i]!.next(chunk);
       }
       if (this.head === this.chunks.length && this.head > 0) {
-        this.chunks = [];
+        this.chunks = NO_CHUNKS;
         this.head = 0;
       } else if (this.head > 1024 && this.head * 2 > this.chunks.length) {
         this.chunks = this.chunks.slice(this.head);
         this.head = 0;
       }
-      if (delivered > 0) this.onDelivered(delivered);
+      if (delivered > 0) this.onDelivered(this.owner, delivered);
       if (this.ending && this.head === this.chunks.length && !this.finished) {
         // Completion waits for a subscriber: ending with nobody listening would lose it.
         if (this.listeners.length > 0 || this.ending.error !== undefined) this.finishAll();
@@ -121,7 +132,7 @@ export class Inbox {
   private finishAll(): void {
     this.finished = true;
     const listeners = this.listeners;
-    this.listeners = [];
+    this.listeners = NO_LISTENERS;
     for (const l of listeners) this.finishOne(l);
   }
 
@@ -132,3 +143,10 @@ export class Inbox {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Shared, never written: `push` replaces it before adding, `flush` only reads an empty one. */
+const NO_CHUNKS: Uint8Array[] = [];
+const NO_LISTENERS: readonly Subscriber<Uint8Array>[] = Object.freeze([]);
+
+function attachToInbox(this: Observable<Uint8Array>, subscriber: Subscriber<Uint8Array>): () => void {
+  return (this as Inbox<unknown>).attach(subscriber);
+}

@@ -1,4 +1,4 @@
-import { ReplaySubject } from 'rxjs';
+import { CloseSignal } from './close-signal.js';
 import { Inbox } from './inbox.js';
 import type { ReceiveWindow } from './receive-window.js';
 
@@ -37,8 +37,10 @@ export class StreamRecord {
   confirmed = false;
   /** Client with confirmation in force: settles `open(..., { awaitConfirmation })`. */
   onConfirm: ((error?: Error) => void) | undefined;
-  readonly closed$ = new ReplaySubject<number>(1);
-  readonly inbox: Inbox;
+  /** Fired with the reason when the stream closes; `MuxStream.closed$` is its observable. */
+  readonly closeSignal = new CloseSignal();
+  /** Received data; `MuxStream.data$` is this inbox. */
+  readonly inbox: Inbox<StreamRecord>;
 
   constructor(
     readonly id: number,
@@ -47,7 +49,7 @@ export class StreamRecord {
     readonly port: number,
     onDelivered: (record: StreamRecord, packets: number) => void,
   ) {
-    this.inbox = new Inbox((packets) => onDelivered(this, packets));
+    this.inbox = new Inbox<StreamRecord>(this, onDelivered);
   }
 
   get closed(): boolean {

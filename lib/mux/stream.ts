@@ -62,8 +62,8 @@ export class MuxStream implements StreamReader, StreamWriter {
     private readonly actor: MuxActor,
     private readonly record: StreamRecord,
   ) {
-    this.data$ = new Observable<Uint8Array>((subscriber) => record.inbox.attach(subscriber));
-    this.closed$ = record.closed$.asObservable();
+    this.data$ = record.inbox;
+    this.closed$ = record.closeSignal;
   }
 
   /** Stream id on the wire. */

@@ -1,0 +1,81 @@
+import { TestScheduler } from 'rxjs/testing';
+import { Subscription, take, takeUntil } from 'rxjs';
+import { CloseSignal } from '../../lib/mux/close-signal';
+
+function scheduler(): TestScheduler {
+  return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+}
+
+describe('CloseSignal', () => {
+  it('emits the reason once and completes, for waiters that came before', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const signal = new CloseSignal();
+      cold('---x').subscribe(() => signal.fire(2));
+      expectObservable(signal).toBe('---(r|)', { r: 2 });
+      expectObservable(signal).toBe('---(r|)', { r: 2 });
+    });
+  });
+
+  it('replays the reason at once to a late subscriber', () => {
+    scheduler().run(({ expectObservable }) => {
+      const signal = new CloseSignal();
+      signal.fire(0x41);
+      expectObservable(signal).toBe('(r|)', { r: 0x41 });
+    });
+  });
+
+  it('fires only once: a second reason is ignored', () => {
+    scheduler().run(({ expectObservable }) => {
+      const signal = new CloseSignal();
+      signal.fire(2);
+      signal.fire(3);
+      expectObservable(signal).toBe('(r|)', { r: 2 });
+      expect(signal.fired).toBe(true);
+    });
+  });
+
+  it('is lazy: takeUntil on it ends a source when the signal fires', () => {
+    scheduler().run(({ cold, hot, expectObservable }) => {
+      const signal = new CloseSignal();
+      hot('----x').subscribe(() => signal.fire(2));
+      expectObservable(cold('a-b-c-d').pipe(takeUntil(signal))).toBe('a-b-|');
+    });
+  });
+
+  it('does not deliver to a waiter that unsubscribed', () => {
+    const signal = new CloseSignal();
+    const seen: number[] = [];
+    const first = signal.subscribe((r) => seen.push(r));
+    signal.subscribe((r) => seen.push(r * 10));
+    first.unsubscribe();
+    signal.fire(1);
+    expect(seen).toEqual([10]);
+  });
+
+  it('lets a waiter subscribe again from inside a delivery (gets the reason at once)', () => {
+    const signal = new CloseSignal();
+    const seen: string[] = [];
+    signal.subscribe(() => {
+      seen.push('outer');
+      signal.pipe(take(1)).subscribe((r) => seen.push(`inner ${r}`));
+    });
+    signal.fire(4);
+    expect(seen).toEqual(['outer', 'inner 4']);
+  });
+
+  it('keeps no more than the live waiters plus one across subscribe/unsubscribe cycles', () => {
+    const signal = new CloseSignal();
+    const keep = new Subscription();
+    keep.add(signal.subscribe());
+    keep.add(signal.subscribe());
+    for (let i = 0; i < 1000; i++) signal.subscribe().unsubscribe();
+    expect(signal.waiting).toBe(2);
+    // The held list is internal; its bound is what matters: live (2) + the last dead one.
+    const held = (signal as unknown as { waiters: unknown[] }).waiters;
+    expect(Array.isArray(held) ? held.length : 1).toBeLessThanOrEqual(3);
+    keep.unsubscribe();
+    expect(signal.waiting).toBe(0);
+    signal.fire(2);
+    expect((signal as unknown as { waiters: unknown }).waiters).toBeUndefined();
+  });
+});
