@@ -53,6 +53,26 @@ function machine() {
   };
 }
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** One result from a scenario's rounds: the median of each metric; every round kept in raw. */
+function combineRounds(scenario, results) {
+  if (results.length === 1) return results[0];
+  const failed = results.find((r) => r.error);
+  if (failed) return failed;
+  const values = {};
+  for (const m of scenario.metrics) values[m.key] = median(results.map((r) => r.values[m.key]));
+  return {
+    values,
+    raw: { rounds: results.map((r) => ({ values: r.values, raw: r.raw })) },
+    ms: results.reduce((sum, r) => sum + r.ms, 0),
+    heapAfterClose: Math.max(...results.map((r) => r.heapAfterClose)),
+    ...(results.some((r) => r.warnings) ? { warnings: results.flatMap((r) => r.warnings || []) } : {}),
+    ...(results[0].note ? { note: results[0].note } : {}),
+    ...(results.some((r) => r.adapterWarnings) ? { adapterWarnings: results.map((r) => r.adapterWarnings || {}) } : {}),
+  };
+}
+
 // ---- formatting ---------------------------------------------------------------------------
 
 function fmt(value) {
@@ -130,27 +150,36 @@ async function main() {
     const entry = { id: scenario.id, title: scenario.title, params, metrics: scenario.metrics, results: {} };
     report.scenarios.push(entry);
     console.log(`\n== ${scenario.title}  ${JSON.stringify(params)}`);
-    for (const impl of impls) {
-      const pair = resolve(impl, scenario.role || 'server');
-      if (pair.skip) {
-        entry.results[impl.name] = { skipped: pair.skip };
-        report.implementations.find((i) => i.name === impl.name).skipped[scenario.id] = pair.skip;
-        const key = `${impl.name}: ${pair.skip}`;
-        if (!printedSkips.has(key)) console.log(`  skip ${key}`);
-        printedSkips.add(key);
-        continue;
+    // Scenarios whose figures swing from process to process (one-stream bulk transfer) run in
+    // several rounds, each a fresh process per implementation, implementations interleaved;
+    // the figure is the median over rounds.
+    const rounds = args.inProcess || args.quick ? 1 : scenario.rounds || 1;
+    const perImpl = new Map();
+    for (let round = 1; round <= rounds; round++) {
+      for (const impl of impls) {
+        const pair = resolve(impl, scenario.role || 'server');
+        if (pair.skip) {
+          entry.results[impl.name] = { skipped: pair.skip };
+          report.implementations.find((i) => i.name === impl.name).skipped[scenario.id] = pair.skip;
+          const key = `${impl.name}: ${pair.skip}`;
+          if (!printedSkips.has(key)) console.log(`  skip ${key}`);
+          printedSkips.add(key);
+          continue;
+        }
+        let result;
+        if (pair.error) result = { error: pair.error };
+        else if (args.inProcess) result = await runOne(scenario, pair, params, args.quick);
+        else result = await runIsolated({ scenario: scenario.file, impl: impl.name, quick: args.quick }, scenario.timeoutMs(params) + 60000);
+        for (const w of result.warnings || []) report.warnings.push(`${scenario.id}/${impl.name}: ${w}`);
+        perImpl.set(impl.name, [...(perImpl.get(impl.name) || []), result]);
+        const summary = result.error
+          ? `ERROR ${result.error.split('\n')[0]}`
+          : scenario.metrics.map((mt) => `${mt.label} ${fmt(result.values[mt.key])} ${mt.unit}`).join(', ');
+        const label = rounds > 1 ? `${impl.name} [${round}/${rounds}]` : impl.name;
+        console.log(`  ${label.padEnd(18)} ${summary}${result.ms ? `  (${(result.ms / 1000).toFixed(1)} s)` : ''}`);
       }
-      let result;
-      if (pair.error) result = { error: pair.error };
-      else if (args.inProcess) result = await runOne(scenario, pair, params, args.quick);
-      else result = await runIsolated({ scenario: scenario.file, impl: impl.name, quick: args.quick }, scenario.timeoutMs(params) + 60000);
-      for (const w of result.warnings || []) report.warnings.push(`${scenario.id}/${impl.name}: ${w}`);
-      entry.results[impl.name] = result;
-      const summary = result.error
-        ? `ERROR ${result.error.split('\n')[0]}`
-        : scenario.metrics.map((mt) => `${mt.label} ${fmt(result.values[mt.key])} ${mt.unit}`).join(', ');
-      console.log(`  ${impl.name.padEnd(18)} ${summary}${result.ms ? `  (${(result.ms / 1000).toFixed(1)} s)` : ''}`);
     }
+    for (const [name, results] of perImpl) entry.results[name] = combineRounds(scenario, results);
     printScenario(scenario, entry);
   }
 
