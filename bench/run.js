@@ -157,7 +157,7 @@ async function main() {
     const perImpl = new Map();
     for (let round = 1; round <= rounds; round++) {
       for (const impl of impls) {
-        const pair = resolve(impl, scenario.role || 'server');
+        const pair = resolve(impl, scenario.role || 'server', scenario.id);
         if (pair.skip) {
           entry.results[impl.name] = { skipped: pair.skip };
           report.implementations.find((i) => i.name === impl.name).skipped[scenario.id] = pair.skip;

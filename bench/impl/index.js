@@ -7,6 +7,7 @@ const ADAPTERS = {
   'plain-relay': () => require('./plain-relay'),
   'wisp-js': () => require('./wisp-js'),
   'wisp-rx': () => require('./wisp-rx'),
+  'direct-tcp': () => require('./direct-tcp'),
 };
 
 const IMPLEMENTATIONS = [
@@ -15,6 +16,8 @@ const IMPLEMENTATIONS = [
   { name: 'wisp-js->wisp-rx', client: 'wisp-js', server: 'wisp-rx' },
   { name: 'wisp-rx->wisp-js', client: 'wisp-rx', server: 'wisp-js' },
   { name: 'wisp-rx', client: 'wisp-rx', server: 'wisp-rx' },
+  // The floor under every proxy (no proxy at all), only where a scenario is bound by it.
+  { name: 'direct-tcp', client: 'direct-tcp', server: 'direct-tcp', scenarios: ['churn', 'small'] },
 ];
 
 /** Loads an adapter by name; a MODULE_NOT_FOUND while loading it becomes { unavailable }. */
@@ -32,9 +35,13 @@ function adapter(name) {
 /**
  * Resolves an implementation: { name, client, server, skip, error } where skip is why it cannot
  * run (for the role `role`: 'server' = a gateway that dials, 'hold' = a server that holds
- * streams) and error is set when an adapter is there but fails to load.
+ * streams) and error is set when an adapter is there but fails to load. An implementation that
+ * lists its `scenarios` is skipped in the others.
  */
-function resolve(impl, role = 'server') {
+function resolve(impl, role = 'server', scenarioId = undefined) {
+  if (impl.scenarios && scenarioId && !impl.scenarios.includes(scenarioId)) {
+    return { name: impl.name, skip: `reference for ${impl.scenarios.join(', ')} only` };
+  }
   const client = adapter(impl.client);
   const server = adapter(impl.server);
   const reasons = [];

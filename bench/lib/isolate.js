@@ -39,7 +39,7 @@ function childMain() {
     try {
       const scenario = require(`../scenarios/${id}`);
       const impl = IMPLEMENTATIONS.find((i) => i.name === name);
-      const pair = resolve(impl, scenario.role || 'server');
+      const pair = resolve(impl, scenario.role || 'server', scenario.id);
       result = pair.error ? { error: pair.error } : await runOne(scenario, pair, scenario.params(quick), quick);
     } catch (error) {
       result = { error: String((error && error.stack) || error) };
