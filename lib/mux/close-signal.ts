@@ -1,9 +1,9 @@
 import { Observable, type Subscriber } from 'rxjs';
 
 /**
- * A stream's end as an Observable (it is `MuxStream.closed$`): emits the close reason once to every subscriber, then
- * completes; whoever subscribes later gets the reason at once. It behaves like a
- * `ReplaySubject(1)` that is completed after its only value, at a fraction of the memory.
+ * A stream's end as an Observable (it is `MuxStream.closed$`): emits the close reason once to
+ * every subscriber, then completes; whoever subscribes later gets the reason at once. It
+ * behaves like a `ReplaySubject(1)` completed after its only value, at a fraction of the memory.
  *
  * Why not the subject: an idle stream is mostly this. A `ReplaySubject` plus the usual two
  * subscriptions to it (the gateway's relay and the application's) came to about 2 KiB per

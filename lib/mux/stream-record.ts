@@ -37,7 +37,7 @@ export class StreamRecord {
   confirmed = false;
   /** Client with confirmation in force: settles `open(..., { awaitConfirmation })`. */
   onConfirm: ((error?: Error) => void) | undefined;
-  /** Fired with the reason when the stream closes; `MuxStream.closed$` is its observable. */
+  /** Fired with the reason when the stream closes; it is `MuxStream.closed$`. */
   readonly closeSignal = new CloseSignal();
   /** Received data; `MuxStream.data$` is this inbox. */
   readonly inbox: Inbox<StreamRecord>;
