@@ -9,8 +9,8 @@ export { WispError, isWispError, type WispErrorCode } from './errors.js';
 export * from './packet/index.js';
 
 // transports
-export type { Transport, TransportClose, TransportConnector } from './transport/transport.js';
-export { DEFAULT_HIGH_WATER_MARK } from './transport/transport.js';
+export type { Transport, TransportClose, TransportConnector, TransportMessage, SplitMessage } from './transport/transport.js';
+export { DEFAULT_HIGH_WATER_MARK, isSplitMessage, messageBytes } from './transport/transport.js';
 export { memoryTransportPair, dropMemoryTransport, type MemoryTransportOptions } from './transport/memory.js';
 export {
   webSocketTransport,

@@ -1,10 +1,15 @@
 import type { Subscription } from 'rxjs';
-import { dataPacketInPlace, encodeData } from '../packet/encode.js';
+import { dataPacketInPlace, encodeData, encodeDataHeader } from '../packet/encode.js';
 import type { Transport } from '../transport/transport.js';
 import type { PendingWrite, StreamRecord } from './stream-record.js';
 
 /** Packets per stream sent in one turn before the next stream gets its turn. */
 const BURST = 16;
+/**
+ * DATA payloads from this size on go out split (header frame + payload frame) where the
+ * transport can: copying them behind the header would cost more than the extra frame.
+ */
+const SPLIT_FROM = 16 * 1024;
 
 /**
  * The actor's way out: hands encoded packets to the transport and schedules stream data
@@ -93,6 +98,21 @@ export class Outbox {
     this.drain.unsubscribe();
   }
 
+  /**
+   * One DATA packet without copying the payload where possible: the header written into the
+   * headroom in front of it (`inPlace`), or the packet sent in two parts; otherwise copied.
+   */
+  private sendData(streamId: number, payload: Uint8Array, inPlace: boolean): void {
+    const packet = inPlace ? dataPacketInPlace(streamId, payload) : undefined;
+    if (packet) return this.emit(packet);
+    const transport = this.transport;
+    if (payload.length >= SPLIT_FROM && transport.sendSplit) {
+      if (!transport.sendSplit(encodeDataHeader(streamId), payload)) this.blocked = true;
+      return;
+    }
+    this.emit(encodeData(streamId, payload));
+  }
+
   /** Sends up to `budget` packets of a stream's pending writes. */
   private sendFrom(record: StreamRecord, budget = Infinity): void {
     const pending = record.pending;
@@ -105,7 +125,7 @@ export class Outbox {
       write.offset += size;
       record.credit--;
       budget--;
-      this.emit((whole && write.inPlace && dataPacketInPlace(record.id, chunk)) || encodeData(record.id, piece));
+      this.sendData(record.id, piece, whole && write.inPlace);
       if (write.offset >= chunk.length) {
         pending.shift();
         write.callback?.();

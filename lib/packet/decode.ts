@@ -1,4 +1,5 @@
 import { WispError } from '../errors.js';
+import { joinBytes } from '../join-bytes.js';
 import {
   HEADER_SIZE,
   PacketType,
@@ -46,6 +47,20 @@ export function decodePacket(bytes: Uint8Array, extensionTypes?: ReadonlySet<num
       }
       throw new WispError('InvalidPacketType', `unknown packet type 0x${type.toString(16)}`);
   }
+}
+
+/**
+ * Decodes a packet that arrived in two parts: `head`, the first frame of its WebSocket message,
+ * and `body`, the rest. wisp-mux sends large DATA this way (the 5-byte header as one frame, the
+ * payload as a continuation frame), and so does wisp-rx over `ws`. When `head` is exactly a
+ * DATA header, `body` becomes the payload with no copy; any other split is joined (one copy)
+ * and decoded as {@link decodePacket} would. Throws what {@link decodePacket} throws.
+ */
+export function decodeSplitPacket(head: Uint8Array, body: Uint8Array, extensionTypes?: ReadonlySet<number>): Packet {
+  if (head.length === HEADER_SIZE && head[0] === PacketType.Data) {
+    return { type: PacketType.Data, streamId: readU32(head, 1), payload: body };
+  }
+  return decodePacket(joinBytes(head, body), extensionTypes);
 }
 
 function decodeConnect(bytes: Uint8Array, streamId: number, size: number): Packet {

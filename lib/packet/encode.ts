@@ -29,6 +29,16 @@ export function encodeData(streamId: number, payload: Uint8Array): Uint8Array {
 }
 
 /**
+ * The 5-byte header of a DATA packet alone, for transports that send a packet in two parts
+ * (`Transport.sendSplit`): the payload goes out as it is, without being copied behind it.
+ */
+export function encodeDataHeader(streamId: number): Uint8Array {
+  const header = new Uint8Array(HEADER_SIZE);
+  writeHeader(header, PacketType.Data, streamId);
+  return header;
+}
+
+/**
  * Zero-copy DATA packet: when `payload` was read into a buffer that keeps at least five
  * spare bytes in front of it (same ArrayBuffer), the header is written there and a view
  * over header + payload is returned. Returns undefined when there is no such headroom.

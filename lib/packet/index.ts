@@ -1,9 +1,10 @@
 export * from './types.js';
 export * from './close-reason.js';
-export { decodePacket } from './decode.js';
+export { decodePacket, decodeSplitPacket } from './decode.js';
 export {
   encodePacket,
   encodeData,
+  encodeDataHeader,
   encodeContinue,
   encodeClose,
   encodeConnect,

@@ -1,5 +1,6 @@
 import { Observable, type Subscriber } from 'rxjs';
 import { WispError } from '../errors.js';
+import type { TransportMessage } from './transport.js';
 
 /**
  * The inbound half of a socket-backed transport: hands received messages to the single
@@ -10,11 +11,11 @@ import { WispError } from '../errors.js';
  */
 export class Inbox {
   /** The transport's `messages$`: one reader at a time; completes or errors once the socket ends. */
-  readonly messages$: Observable<Uint8Array>;
+  readonly messages$: Observable<TransportMessage>;
 
-  private readonly queue: (Uint8Array | undefined)[] = [];
+  private readonly queue: (TransportMessage | undefined)[] = [];
   private head = 0;
-  private reader: Subscriber<Uint8Array> | undefined;
+  private reader: Subscriber<TransportMessage> | undefined;
   private paused = false;
   /** False once the transport is closing locally: later messages are discarded. */
   private accepting = true;
@@ -30,7 +31,7 @@ export class Inbox {
    *   take messages) and `true` when it should read again.
    */
   constructor(private readonly onFlowChange: (flowing: boolean) => void) {
-    this.messages$ = new Observable<Uint8Array>((subscriber) => {
+    this.messages$ = new Observable<TransportMessage>((subscriber) => {
       if (this.reader) {
         subscriber.error(new WispError('InvalidArgument', 'a transport has exactly one reader'));
         return;
@@ -58,7 +59,7 @@ export class Inbox {
   }
 
   /** A message arrived from the socket. */
-  push(message: Uint8Array): void {
+  push(message: TransportMessage): void {
     if (!this.accepting || this.ended || this.failure) return;
     this.queue.push(message);
     this.deliver();

@@ -1,6 +1,6 @@
 import { Observable, ReplaySubject, Subject } from 'rxjs';
 import { WispError } from '../errors.js';
-import { DEFAULT_HIGH_WATER_MARK, type Transport, type TransportClose } from './transport.js';
+import { DEFAULT_HIGH_WATER_MARK, isSplitMessage, type Transport, type TransportClose, type TransportMessage } from './transport.js';
 
 /** Options for {@link memoryTransportPair}. */
 export interface MemoryTransportOptions {
@@ -8,6 +8,11 @@ export interface MemoryTransportOptions {
   readonly highWaterMark?: number;
   /** Subprotocol both ends report (e.g. `wisp-v2`). */
   readonly protocol?: string;
+  /**
+   * Offer `sendSplit` and deliver what it sends as a {@link SplitMessage}, as two `ws`
+   * transports would: exercises that path without sockets. Default false.
+   */
+  readonly split?: boolean;
 }
 
 /**
@@ -27,21 +32,21 @@ class MemoryTransport implements Transport {
   peer!: MemoryTransport;
   readonly protocol: string;
   private readonly highWaterMark: number;
-  private readonly inbox: Uint8Array[] = [];
+  private readonly inbox: TransportMessage[] = [];
   private inboxHead = 0;
   /** Bytes this end sent that the peer has not delivered yet. */
   private inFlight = 0;
   private blocked = false;
   private paused = false;
   private flushScheduled = false;
-  private subscriber: { next(m: Uint8Array): void; error(e: unknown): void; complete(): void } | undefined;
+  private subscriber: { next(m: TransportMessage): void; error(e: unknown): void; complete(): void } | undefined;
   private ended: TransportClose | undefined;
   private readonly closedSubject = new ReplaySubject<TransportClose>(1);
   private readonly drainSubject = new Subject<void>();
 
   readonly closed$ = this.closedSubject.asObservable();
   readonly drain$ = this.drainSubject.asObservable();
-  readonly messages$ = new Observable<Uint8Array>((subscriber) => {
+  readonly messages$ = new Observable<TransportMessage>((subscriber) => {
     if (this.subscriber) {
       subscriber.error(new WispError('InvalidArgument', 'a transport has exactly one reader'));
       return;
@@ -53,9 +58,13 @@ class MemoryTransport implements Transport {
     };
   });
 
+  /** Present only with the `split` option (see {@link MemoryTransportOptions.split}). */
+  readonly sendSplit?: (head: Uint8Array, body: Uint8Array) => boolean;
+
   constructor(options: MemoryTransportOptions) {
     this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     this.protocol = options.protocol ?? '';
+    if (options.split) this.sendSplit = (head, body) => this.sendMessage({ head, body });
   }
 
   get writable(): boolean {
@@ -63,8 +72,12 @@ class MemoryTransport implements Transport {
   }
 
   send(message: Uint8Array): boolean {
+    return this.sendMessage(message);
+  }
+
+  private sendMessage(message: TransportMessage): boolean {
     if (this.ended) return false;
-    this.inFlight += message.length;
+    this.inFlight += byteLength(message);
     this.peer.enqueue(message);
     if (this.inFlight > this.highWaterMark) this.blocked = true;
     return !this.blocked;
@@ -94,7 +107,7 @@ class MemoryTransport implements Transport {
     this.peer.finish(info);
   }
 
-  private enqueue(message: Uint8Array): void {
+  private enqueue(message: TransportMessage): void {
     if (this.ended) return;
     this.inbox.push(message);
     this.scheduleFlush();
@@ -111,7 +124,7 @@ class MemoryTransport implements Transport {
     while (!this.paused && this.subscriber && this.inboxHead < this.inbox.length) {
       const message = this.inbox[this.inboxHead]!;
       this.inbox[this.inboxHead++] = undefined as unknown as Uint8Array;
-      this.peer.delivered(message.length);
+      this.peer.delivered(byteLength(message));
       this.subscriber.next(message);
     }
     if (this.inboxHead === this.inbox.length) {
@@ -150,6 +163,10 @@ class MemoryTransport implements Transport {
     if (this.ended.clean) subscriber.complete();
     else subscriber.error(new WispError('TransportClosed', `transport closed abnormally (${this.ended.code})`));
   }
+}
+
+function byteLength(message: TransportMessage): number {
+  return isSplitMessage(message) ? message.head.length + message.body.length : message.length;
 }
 
 /** Drops an in-memory transport abruptly (no close frame), as a network failure would. Test helper. */

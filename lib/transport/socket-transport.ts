@@ -1,7 +1,8 @@
 import { ReplaySubject, Subject, type Observable } from 'rxjs';
 import { WispError } from '../errors.js';
 import { Inbox } from './inbox.js';
-import { DEFAULT_HIGH_WATER_MARK, type Transport, type TransportClose } from './transport.js';
+import { joinBytes } from '../join-bytes.js';
+import { DEFAULT_HIGH_WATER_MARK, type Transport, type TransportClose, type TransportMessage } from './transport.js';
 
 /** WebSocket `readyState` values; Node `ws` and the standard API share them. */
 export const ReadyState = { Connecting: 0, Open: 1, Closing: 2, Closed: 3 } as const;
@@ -31,7 +32,7 @@ const MAX_CLOSE_REASON_BYTES = 123;
  * @internal
  */
 export abstract class SocketTransport implements Transport {
-  readonly messages$: Observable<Uint8Array>;
+  readonly messages$: Observable<TransportMessage>;
   readonly closed$: Observable<TransportClose>;
   readonly drain$: Observable<void>;
   abstract readonly protocol: string;
@@ -66,6 +67,10 @@ export abstract class SocketTransport implements Transport {
   protected abstract get socketBufferedAmount(): number;
   /** Sends one binary message on an open socket. */
   protected abstract write(message: Uint8Array): void;
+  /** Sends one message in two parts on an open socket; by default joins them (one copy). */
+  protected writeSplit(head: Uint8Array, body: Uint8Array): void {
+    this.write(joinBytes(head, body));
+  }
   /** Starts the closing handshake (or aborts a connecting socket). May throw on a refused code. */
   protected abstract closeSocket(code: number, reason: string): void;
   /** Stops (`false`) or restarts (`true`) reading from the socket, where the API allows it. */
@@ -85,11 +90,21 @@ export abstract class SocketTransport implements Transport {
   }
 
   send(message: Uint8Array): boolean {
+    return this.sendParts(message, undefined);
+  }
+
+  /**
+   * `send` for a message given whole (`body` undefined) or in two parts; adapters that can
+   * keep the parts apart expose it as `sendSplit` and override {@link writeSplit}.
+   */
+  protected sendParts(head: Uint8Array, body: Uint8Array | undefined): boolean {
     if (this.closeRequested || this.ended) return false;
     const state = this.readyState;
     if (state === ReadyState.Open) {
-      this.write(message);
+      if (body === undefined) this.write(head);
+      else this.writeSplit(head, body);
     } else if (state === ReadyState.Connecting) {
+      const message = body === undefined ? head : joinBytes(head, body);
       this.outbox.push(message);
       this.outboxBytes += message.byteLength;
     } else {
@@ -142,7 +157,7 @@ export abstract class SocketTransport implements Transport {
   }
 
   /** A binary message arrived. */
-  protected received(message: Uint8Array): void {
+  protected received(message: TransportMessage): void {
     this.inbox.push(message);
   }
 

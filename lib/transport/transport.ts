@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import { joinBytes } from '../join-bytes.js';
 
 /** How a transport ended. */
 export interface TransportClose {
@@ -11,16 +12,40 @@ export interface TransportClose {
 }
 
 /**
+ * A message that arrived in two parts the transport kept apart instead of copying them
+ * together: `head` is the first frame of a WebSocket message, `body` the rest. Peers send
+ * large DATA packets this way (wisp-mux, and wisp-rx through {@link Transport.sendSplit}):
+ * the 5-byte header as one frame, the payload as a continuation frame.
+ */
+export interface SplitMessage {
+  readonly head: Uint8Array;
+  readonly body: Uint8Array;
+}
+
+/** What {@link Transport.messages$} carries: a whole message, or a {@link SplitMessage}. */
+export type TransportMessage = Uint8Array | SplitMessage;
+
+/** True when `message` is a {@link SplitMessage}. */
+export function isSplitMessage(message: TransportMessage): message is SplitMessage {
+  return !ArrayBuffer.isView(message);
+}
+
+/** A message's bytes in one buffer: whole messages as they are, split ones joined (a copy). */
+export function messageBytes(message: TransportMessage): Uint8Array {
+  return isSplitMessage(message) ? joinBytes(message.head, message.body) : message;
+}
+
+/**
  * A message-oriented, binary, ordered, reliable connection: one Wisp packet per message.
  * Adapters exist for Node `ws`, the standard `WebSocket`, and an in-memory pair.
  */
 export interface Transport {
   /**
-   * Inbound binary messages. Subscribe once, promptly after creating the transport.
-   * Completes when the transport closes cleanly, errors with a `WispError`
+   * Inbound binary messages, whole or split (see {@link SplitMessage}). Subscribe once,
+   * promptly after creating the transport. Completes when the transport closes cleanly, errors with a `WispError`
    * (`TransportError`, `TextFrame`, or `TransportClosed` for an abnormal close).
    */
-  readonly messages$: Observable<Uint8Array>;
+  readonly messages$: Observable<TransportMessage>;
   /** Emits once when the transport has closed, however that happened. */
   readonly closed$: Observable<TransportClose>;
   /**
@@ -29,6 +54,13 @@ export interface Transport {
    * {@link drain$} emits. Sending on a closed transport is silently dropped.
    */
   send(message: Uint8Array): boolean;
+  /**
+   * Optional. Sends one message made of `head` followed by `body` without joining them: the
+   * `ws` adapter sends them as two frames of one WebSocket message, so a DATA payload goes
+   * out without being copied behind its header. Returns what {@link send} returns. Without it,
+   * the mux joins the parts and calls `send`.
+   */
+  sendSplit?(head: Uint8Array, body: Uint8Array): boolean;
   /** Emits each time the outbound buffer drops below the low water mark after `send` returned false. */
   readonly drain$: Observable<void>;
   /** True while `send` would return true. */

@@ -6,7 +6,7 @@
 import { WebSocket, type RawData } from 'ws';
 import { WispError } from '../errors.js';
 import { ReadyState, SocketTransport } from './socket-transport.js';
-import type { Transport } from './transport.js';
+import type { Transport, TransportMessage } from './transport.js';
 
 /** Options for {@link wsTransport}. */
 export interface WsTransportOptions {
@@ -81,6 +81,8 @@ export function connectWs(url: string, protocols: readonly string[], options: Co
 
 /** `ws` send options: always binary, never compressed, always a whole message. */
 const SEND_OPTIONS = { binary: true, compress: false, fin: true } as const;
+/** The first frame of a split message: the continuation frame that follows ends it. */
+const HEAD_OPTIONS = { binary: true, compress: false, fin: false } as const;
 
 /** The part of the network socket under a `ws` WebSocket that we listen to. */
 interface NetworkSocket {
@@ -102,9 +104,10 @@ class WsTransport extends SocketTransport {
     highWaterMark: number | undefined,
   ) {
     super(highWaterMark);
-    socket.binaryType = 'nodebuffer';
+    // Frames as they came: a two-frame message stays split (see SplitMessage), no join.
+    socket.binaryType = 'fragments';
     socket.on('message', (data, isBinary) => {
-      if (isBinary) this.received(toBytes(data));
+      if (isBinary) this.received(toMessage(data));
       else this.receivedText();
     });
     socket.on('error', (error) => this.failed(error, `WebSocket error: ${describe(error)}`));
@@ -132,17 +135,35 @@ class WsTransport extends SocketTransport {
     return this.socket.bufferedAmount;
   }
 
+  /** Sends `head` and `body` as two frames of one message (as wisp-mux does): no join. */
+  sendSplit(head: Uint8Array, body: Uint8Array): boolean {
+    return this.sendParts(head, body);
+  }
+
   protected write(message: Uint8Array): void {
-    // Cork the network socket for the rest of this turn: every packet the mux produces in one
-    // go (CONNECTs, CONTINUEs, CLOSEs, small DATA) leaves in one writev instead of one syscall
-    // each. `ws` corks per frame itself; corks nest, so its uncork does not flush ours early.
+    this.corkForThisTurn();
+    this.socket.send(message, SEND_OPTIONS, this.onWritten);
+  }
+
+  protected override writeSplit(head: Uint8Array, body: Uint8Array): void {
+    // Nothing can come between the two sends: the message's frames stay together.
+    this.corkForThisTurn();
+    this.socket.send(head, HEAD_OPTIONS);
+    this.socket.send(body, SEND_OPTIONS, this.onWritten);
+  }
+
+  /**
+   * Corks the network socket for the rest of this turn: every packet the mux produces in one
+   * go (CONNECTs, CONTINUEs, CLOSEs, small DATA) leaves in one writev instead of one syscall
+   * each. `ws` corks per frame itself; corks nest, so its uncork does not flush ours early.
+   */
+  private corkForThisTurn(): void {
     const network = this.network;
     if (network && !this.corked) {
       this.corked = true;
       network.cork();
       queueMicrotask(this.uncork);
     }
-    this.socket.send(message, SEND_OPTIONS, this.onWritten);
   }
 
   private corked = false;
@@ -174,19 +195,22 @@ class WsTransport extends SocketTransport {
   }
 }
 
-/** A received binary message as a zero-copy `Uint8Array` (fragments are joined, the one copy). */
-function toBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) {
-    if (data.length === 1) return view(data[0]!);
-    const joined = new Uint8Array(data.reduce((sum, part) => sum + part.byteLength, 0));
-    let offset = 0;
-    for (const part of data) {
-      joined.set(part, offset);
-      offset += part.byteLength;
-    }
-    return joined;
+/**
+ * A received binary message, zero-copy: one frame is a view of it, two frames a
+ * {@link SplitMessage} (the decoder joins them only when they are not a DATA header and its
+ * payload); three or more frames are joined, the one copy.
+ */
+function toMessage(data: RawData): TransportMessage {
+  if (!Array.isArray(data)) return ArrayBuffer.isView(data) ? view(data) : new Uint8Array(data);
+  if (data.length === 1) return view(data[0]!);
+  if (data.length === 2) return { head: view(data[0]!), body: view(data[1]!) };
+  const joined = new Uint8Array(data.reduce((sum, part) => sum + part.byteLength, 0));
+  let offset = 0;
+  for (const part of data) {
+    joined.set(part, offset);
+    offset += part.byteLength;
   }
-  return ArrayBuffer.isView(data) ? view(data) : new Uint8Array(data);
+  return joined;
 }
 
 function view(buffer: Uint8Array): Uint8Array {

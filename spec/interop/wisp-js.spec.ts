@@ -49,7 +49,11 @@ async function wispJsEchoRoundTrip(conn: WispJsConnection, port: number, size = 
   stream.close(CloseReason.Voluntary);
 }
 
-/** The same through a wisp-rx stream. */
+/**
+ * The same through a wisp-rx stream. Its 16 KiB writes go out split (the header as one
+ * WebSocket frame, the payload as a continuation frame), so this also checks that wisp-js
+ * reassembles them.
+ */
 async function muxEchoRoundTrip(mux: ClientMux, port: number, size = MiB): Promise<void> {
   const payload = randomBytes(size);
   const stream = await mux.open('tcp', '127.0.0.1', port);

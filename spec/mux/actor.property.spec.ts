@@ -41,7 +41,7 @@ import { decodePacket } from '../../lib/packet/decode';
 import { encodeClose, encodeConnect, encodeContinue, encodeData, encodeInfo } from '../../lib/packet/encode';
 import { PacketType, StreamType, type CorePacket } from '../../lib/packet/types';
 import { memoryTransportPair } from '../../lib/transport/memory';
-import type { Transport } from '../../lib/transport/transport';
+import { messageBytes, type Transport, type TransportMessage } from '../../lib/transport/transport';
 import { udp } from '../../lib/extensions/udp';
 import { streamConfirmation } from '../../lib/extensions/stream-confirmation';
 import { motd } from '../../lib/extensions/motd';
@@ -204,11 +204,12 @@ function record(inner: Transport, afterEach: () => void): Recorder {
   const out: Sent[] = [];
   const log: Recorder['log'] = [];
   let current: Uint8Array | undefined;
-  const messages$ = new Observable<Uint8Array>((subscriber) =>
+  const messages$ = new Observable<TransportMessage>((subscriber) =>
     inner.messages$.subscribe({
       next(message) {
-        log.push({ dir: 'in', bytes: message });
-        current = message;
+        const bytes = messageBytes(message);
+        log.push({ dir: 'in', bytes });
+        current = bytes;
         try {
           subscriber.next(message);
         } finally {
@@ -746,7 +747,7 @@ async function clientCase(v2: boolean, k: ClientCase, coverage: Coverage): Promi
 
   // The hostile server's handshake.
   const fromClient: Uint8Array[] = [];
-  s.messages$.subscribe({ next: (m) => fromClient.push(m), error: () => undefined });
+  s.messages$.subscribe({ next: (m) => fromClient.push(messageBytes(m)), error: () => undefined });
   const records = k.extensions.map((id) => ({ id, metadata: id === 0x04 ? new TextEncoder().encode('motd') : new Uint8Array(0) }));
   if (k.handshake === 'garbage') s.send(Uint8Array.of(0x42, 0, 0));
   if (k.handshake === 'bad-version') s.send(encodeInfo(0, 3, 0, records));

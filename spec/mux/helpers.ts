@@ -11,7 +11,7 @@ import { ServerMux, type ServerMuxOptions } from '../../lib/mux/server-mux';
 import type { MuxStream } from '../../lib/mux/stream';
 import type { StreamRecord } from '../../lib/mux/stream-record';
 import { memoryTransportPair, type MemoryTransportOptions } from '../../lib/transport/memory';
-import type { Transport } from '../../lib/transport/transport';
+import { messageBytes, type Transport, type TransportMessage } from '../../lib/transport/transport';
 import { decodePacket } from '../../lib/packet/decode';
 import { encodeContinue, encodeInfo } from '../../lib/packet/encode';
 import { PacketType, type Packet } from '../../lib/packet/types';
@@ -82,10 +82,10 @@ export function tap(
 ): Tapped {
   const sent: Packet[] = [];
   const received: Packet[] = [];
-  const messages$ = new Observable<Uint8Array>((subscriber) =>
+  const messages$ = new Observable<TransportMessage>((subscriber) =>
     inner.messages$.subscribe({
       next(message) {
-        const packet = decodeQuietly(message);
+        const packet = decodeQuietly(messageBytes(message));
         if (packet) {
           received.push(packet);
           hooks.beforeReceive?.(packet);
@@ -138,7 +138,7 @@ export class RawPeer {
   constructor(readonly transport: Transport) {
     transport.messages$.subscribe({
       next: (message) => {
-        const packet = decodePacket(message);
+        const packet = decodePacket(messageBytes(message));
         this.packets.push(packet);
         this.stream.next(packet);
       },

@@ -8,6 +8,7 @@ import {
   PacketType,
   StreamType,
   decodePacket,
+  decodeSplitPacket,
   encodePacket,
   type ConnectPacket,
   type ContinuePacket,
@@ -248,5 +249,38 @@ describe(`packet codec properties (${RUNS} runs each)`, () => {
     // Guard against a vacuous property: all runs happened and a good share of them decoded.
     expect(total).toBeGreaterThanOrEqual(RUNS);
     expect(decoded).toBeGreaterThan(total * 0.2);
+  });
+
+  it('(d) a message split into two frames at any point decodes exactly as the whole message', () => {
+    let split = 0;
+    fc.assert(
+      fc.property(fc.oneof(wireBytes, typedBytes, mutatedBytes), fc.oneof(fc.constant(5), fc.nat()), fc.boolean(), (b, at, withExtensions) => {
+        const cut = at % (b.length + 1);
+        const head = b.slice(0, cut);
+        const body = b.slice(cut);
+        const types = withExtensions ? EXTENSION_TYPES : undefined;
+        const whole = tryDecode(b, types);
+        let parts: Packet | WispError;
+        try {
+          parts = decodeSplitPacket(head, body, types);
+        } catch (err) {
+          if (!(err instanceof WispError)) throw err;
+          parts = err;
+        }
+        if (whole instanceof WispError) {
+          expect(parts).toBeInstanceOf(WispError);
+          expect((parts as WispError).code).toBe(whole.code);
+          return;
+        }
+        expect(parts).toEqual(whole);
+        // The zero-copy case: a DATA header alone in the first frame, the payload is the body itself.
+        if (cut === 5 && b[0] === PacketType.Data) {
+          split++;
+          expect((parts as DataPacket).payload).toBe(body);
+        }
+      }),
+      params(),
+    );
+    expect(split).toBeGreaterThan(0);
   });
 });

@@ -1,9 +1,10 @@
 import { lastValueFrom, toArray } from 'rxjs';
+import { messageBytes, type TransportMessage } from '../../lib/transport/transport';
 import { Inbox } from '../../lib/transport/inbox';
 import { WispError } from '../../lib/errors';
 
 const msg = (n: number) => new Uint8Array([n]);
-const values = (messages: Uint8Array[]) => messages.map((m) => m[0]);
+const values = (messages: TransportMessage[]) => messages.map((m) => messageBytes(m)[0]);
 
 function setup() {
   const flow: boolean[] = [];
@@ -36,7 +37,7 @@ describe('Inbox (shared by the socket transports)', () => {
   it('delivers nothing while paused, then everything on resume', async () => {
     const { inbox } = setup();
     const seen: number[] = [];
-    inbox.messages$.subscribe((m) => seen.push(m[0]!));
+    inbox.messages$.subscribe((m) => seen.push(messageBytes(m)[0]!));
     await Promise.resolve();
     inbox.pause();
     inbox.push(msg(1));
@@ -64,7 +65,7 @@ describe('Inbox (shared by the socket transports)', () => {
     const { inbox, flow } = setup();
     const seen: number[] = [];
     let error: unknown;
-    inbox.messages$.subscribe({ next: (m) => seen.push(m[0]!), error: (e) => (error = e) });
+    inbox.messages$.subscribe({ next: (m) => seen.push(messageBytes(m)[0]!), error: (e) => (error = e) });
     inbox.pause();
     inbox.push(msg(1));
     inbox.fail(new WispError('TransportError', 'boom'));
@@ -89,8 +90,8 @@ describe('Inbox (shared by the socket transports)', () => {
     const { inbox } = setup();
     const seen: number[] = [];
     inbox.messages$.subscribe((m) => {
-      seen.push(m[0]!);
-      if (m[0] === 2) inbox.pause();
+      seen.push(messageBytes(m)[0]!);
+      if (messageBytes(m)[0] === 2) inbox.pause();
     });
     for (let i = 1; i <= 4; i++) inbox.push(msg(i));
     await Promise.resolve();

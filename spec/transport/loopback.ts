@@ -2,6 +2,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { WebSocket, WebSocketServer, type ServerOptions } from 'ws';
+import { isSplitMessage, type TransportMessage } from '../../lib/transport/transport';
 
 export interface Loopback {
   readonly url: string;
@@ -77,4 +78,10 @@ export function patternBytes(length: number, seed: number): Uint8Array {
 /** Lets pending I/O callbacks run once; used only to give a wrong implementation a chance to misbehave. */
 export function turn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A received message as bytes; fails the test if it arrived split (these tests send whole messages). */
+export function whole(message: TransportMessage): Uint8Array {
+  if (isSplitMessage(message)) throw new Error('expected a whole message, got a split one');
+  return message;
 }

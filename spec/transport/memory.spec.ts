@@ -1,4 +1,5 @@
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { messageBytes } from '../../lib/transport/transport';
 import { dropMemoryTransport, memoryTransportPair } from '../../lib/transport/memory';
 import { WispError } from '../../lib/errors';
 import { turn } from './loopback';
@@ -10,13 +11,13 @@ describe('memory transport', () => {
     const [a, b] = memoryTransportPair();
     const received = firstValueFrom(b.messages$.pipe(take(50), toArray()));
     for (let i = 0; i < 50; i++) expect(a.send(bytes(i, i >> 8))).toBe(true);
-    expect((await received).map((m) => m[0])).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect((await received).map((m) => messageBytes(m)[0])).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 
   it('holds delivery while paused and releases it on resume', async () => {
     const [a, b] = memoryTransportPair();
     const seen: number[] = [];
-    b.messages$.subscribe((m) => seen.push(m[0]!));
+    b.messages$.subscribe((m) => seen.push(messageBytes(m)[0]!));
     b.pause();
     a.send(bytes(1));
     a.send(bytes(2));
@@ -45,7 +46,7 @@ describe('memory transport', () => {
     const done = lastValueFrom(b.messages$.pipe(toArray()));
     a.send(bytes(7));
     a.close(1000, 'bye');
-    expect((await done).map((m) => m[0])).toEqual([7]);
+    expect((await done).map((m) => messageBytes(m)[0])).toEqual([7]);
     expect(await firstValueFrom(b.closed$)).toEqual({ code: 1000, reason: 'bye', clean: true });
   });
 

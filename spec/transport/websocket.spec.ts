@@ -3,7 +3,7 @@ import { WebSocket as WsWebSocket } from 'ws';
 import { DRAIN_POLL_INTERVAL_MS, connectWebSocket, webSocketTransport } from '../../lib/transport/websocket';
 import { wsTransport } from '../../lib/transport/ws';
 import type { Transport, TransportConnector } from '../../lib/transport/transport';
-import { closedPort, patternBytes, startLoopback, turn, type Loopback } from './loopback';
+import { closedPort, patternBytes, startLoopback, turn, whole, type Loopback } from './loopback';
 
 // Node 20 has no global WebSocket; `ws`'s class implements the standard surface
 // (addEventListener, binaryType 'arraybuffer', bufferedAmount, CloseEvent.wasClean).
@@ -70,15 +70,15 @@ describe('webSocketTransport / connectWebSocket (standard WebSocket API)', () =>
     expect(socket.readyState).toBe(StandardWebSocket.CONNECTING);
     expect(client.send(patternBytes(sizes[0]!, 7))).toBe(true); // held until open
     const server = wsTransport(await loopback.nextConnection());
-    server.messages$.subscribe({ next: (m) => server.send(m), error: ignore });
+    server.messages$.subscribe({ next: (m) => server.send(whole(m)), error: ignore });
     await isOpen;
     sizes.slice(1).forEach((size, i) => expect(client.send(patternBytes(size, i + 8))).toBe(true));
     const received = await echoed;
 
-    expect(received.map((m) => m.byteLength)).toEqual(sizes);
-    received.forEach((m, i) => expect(Buffer.compare(m, patternBytes(sizes[i]!, i + 7))).toBe(0));
+    expect(received.map((m) => whole(m).byteLength)).toEqual(sizes);
+    received.forEach((m, i) => expect(Buffer.compare(whole(m), patternBytes(sizes[i]!, i + 7))).toBe(0));
     // Each message is a view over the very ArrayBuffer the socket delivered.
-    received.forEach((m, i) => expect(m.buffer).toBe(delivered[i]));
+    received.forEach((m, i) => expect(whole(m).buffer).toBe(delivered[i]));
     expect(pollHandles()).toEqual([]);
   });
 

@@ -3,9 +3,9 @@ import { createServer, type Socket } from 'node:net';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { WebSocket } from 'ws';
 import { connectWs, wsTransport } from '../../lib/transport/ws';
-import type { Transport, TransportConnector } from '../../lib/transport/transport';
+import { isSplitMessage, type Transport, type TransportConnector } from '../../lib/transport/transport';
 import { WispError } from '../../lib/errors';
-import { closedPort, patternBytes, startLoopback, turn, type Loopback } from './loopback';
+import { closedPort, patternBytes, startLoopback, turn, whole, type Loopback } from './loopback';
 
 let loopback: Loopback | undefined;
 let transports: Transport[] = [];
@@ -54,16 +54,48 @@ describe('wsTransport / connectWs', () => {
   it('round-trips binary messages byte-exact, including a 4 MiB one, as plain Uint8Arrays', async () => {
     const { client, serverSocket } = await connectPair();
     const server = wsTransport(serverSocket);
-    server.messages$.subscribe({ next: (m) => server.send(m), error: ignore });
+    server.messages$.subscribe({ next: (m) => server.send(whole(m)), error: ignore });
 
     const sizes = [0, 1, 125, 126, 65535, 65536, 4 * 1024 * 1024];
     const echoed = firstValueFrom(client.messages$.pipe(take(sizes.length), toArray()));
     sizes.forEach((size, i) => client.send(patternBytes(size, i + 1)));
     const received = await echoed;
 
-    expect(received.map((m) => m.byteLength)).toEqual(sizes);
-    received.forEach((m, i) => expect(Buffer.compare(m, patternBytes(sizes[i]!, i + 1))).toBe(0));
+    expect(received.map((m) => whole(m).byteLength)).toEqual(sizes);
+    received.forEach((m, i) => expect(Buffer.compare(whole(m), patternBytes(sizes[i]!, i + 1))).toBe(0));
     expect(received.every((m) => m instanceof Uint8Array && !Buffer.isBuffer(m))).toBe(true);
+  });
+
+  it('sendSplit sends one message as two frames: a wisp-rx peer keeps them apart, a plain ws peer gets them joined', async () => {
+    const head = Uint8Array.of(0x02, 7, 0, 0, 0);
+    const body = patternBytes(70000, 3);
+    // A plain ws peer (what wisp-js and most servers run) sees one whole message.
+    const first = await connectPair();
+    const joined = new Promise<Buffer>((resolve) => first.serverSocket.once('message', (data) => resolve(data as Buffer)));
+    expect(first.client.sendSplit!(head, body)).toBe(true);
+    expect(Buffer.compare(await joined, Buffer.concat([head, body]))).toBe(0);
+    // A wisp-rx peer gets the two frames as they came: views, not a joined copy.
+    const second = await connectPair();
+    const server = wsTransport(second.serverSocket);
+    const received = firstValueFrom(server.messages$);
+    second.client.sendSplit!(head, body);
+    const message = await received;
+    if (!isSplitMessage(message)) throw new Error('expected a split message');
+    expect(Array.from(message.head)).toEqual(Array.from(head));
+    expect(Buffer.compare(message.body, body)).toBe(0);
+    expect(Buffer.isBuffer(message.body)).toBe(false);
+  });
+
+  it('joins a message of three or more frames into one buffer, and keeps a one-frame message whole', async () => {
+    const { client, serverSocket } = await connectPair();
+    const received = firstValueFrom(client.messages$.pipe(take(2), toArray()));
+    serverSocket.send(Uint8Array.of(1, 2), { binary: true, fin: false });
+    serverSocket.send(Uint8Array.of(3), { binary: true, fin: false });
+    serverSocket.send(Uint8Array.of(4, 5), { binary: true, fin: true });
+    serverSocket.send(Uint8Array.of(6), { binary: true });
+    const [three, one] = await received;
+    expect(Array.from(whole(three!))).toEqual([1, 2, 3, 4, 5]);
+    expect(Array.from(whole(one!))).toEqual([6]);
   });
 
   it('sends messages queued while the socket is still connecting once it opens', async () => {
@@ -73,9 +105,10 @@ describe('wsTransport / connectWs', () => {
     expect(raw.readyState).toBe(WebSocket.CONNECTING);
     expect(client.send(new Uint8Array([1, 2]))).toBe(true);
     expect(client.send(new Uint8Array([3]))).toBe(true);
+    expect(client.sendSplit!(new Uint8Array([4]), new Uint8Array([5, 6]))).toBe(true); // queued joined
     const server = wsTransport(await loopback.nextConnection());
-    const received = await firstValueFrom(server.messages$.pipe(take(2), toArray()));
-    expect(received.map((m) => Array.from(m))).toEqual([[1, 2], [3]]);
+    const received = await firstValueFrom(server.messages$.pipe(take(3), toArray()));
+    expect(received.map((m) => Array.from(whole(m)))).toEqual([[1, 2], [3], [4, 5, 6]]);
   });
 
   it('holds messages that arrive before messages$ is subscribed, keeping the socket paused meanwhile', async () => {
@@ -85,7 +118,7 @@ describe('wsTransport / connectWs', () => {
     await turn();
     const received = firstValueFrom(client.messages$.pipe(take(3), toArray()));
     expect(raw.isPaused).toBe(false);
-    expect((await received).map((m) => m[0])).toEqual([1, 2, 3]);
+    expect((await received).map((m) => whole(m)[0])).toEqual([1, 2, 3]);
   });
 
   it('pause() stops reading and holds delivery until resume()', async () => {
@@ -97,7 +130,7 @@ describe('wsTransport / connectWs', () => {
     const all = new Promise<void>((resolve) => (onAll = resolve));
     client.messages$.subscribe({
       next: (m) => {
-        seen.push(m[0]!);
+        seen.push(whole(m)[0]!);
         if (seen.length === 1) {
           client.pause();
           onPaused();
@@ -137,7 +170,7 @@ describe('wsTransport / connectWs', () => {
     const allReceived = new Promise<void>((resolve) => (onAllReceived = resolve));
     server.messages$.subscribe({
       next: (m) => {
-        receivedBytes += m.byteLength;
+        receivedBytes += whole(m).byteLength;
         if (receivedBytes === expectedBytes) onAllReceived();
       },
       error: ignore,
@@ -188,7 +221,7 @@ describe('wsTransport / connectWs', () => {
     const done = lastValueFrom(client.messages$.pipe(toArray()));
     server.send(new Uint8Array([42]));
     server.close(1000, 'bye');
-    expect((await done).map((m) => Array.from(m))).toEqual([[42]]);
+    expect((await done).map((m) => Array.from(whole(m)))).toEqual([[42]]);
     expect(await firstValueFrom(client.closed$)).toEqual({ code: 1000, reason: 'bye', clean: true });
     expect(await firstValueFrom(server.closed$)).toEqual({ code: 1000, reason: 'bye', clean: true });
   });
