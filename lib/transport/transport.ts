@@ -42,8 +42,9 @@ export function messageBytes(message: TransportMessage): Uint8Array {
 export interface Transport {
   /**
    * Inbound binary messages, whole or split (see {@link SplitMessage}). Subscribe once,
-   * promptly after creating the transport. Completes when the transport closes cleanly, errors with a `WispError`
-   * (`TransportError`, `TextFrame`, or `TransportClosed` for an abnormal close).
+   * promptly after creating the transport. Completes when the transport closes cleanly,
+   * errors with a `WispError` (`TransportError`, `TextFrame`, or `TransportClosed` for an
+   * abnormal close).
    */
   readonly messages$: Observable<TransportMessage>;
   /** Emits once when the transport has closed, however that happened. */
