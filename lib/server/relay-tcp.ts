@@ -4,6 +4,12 @@ import { HEADER_SIZE } from '../packet/types.js';
 import type { MuxStream } from '../mux/stream.js';
 import { mapSocketError } from './socket-errors.js';
 
+/**
+ * After a voluntary close has flushed the client's data to the target, how long the target
+ * may take to close its side before the socket is destroyed anyway.
+ */
+const LINGER_MS = 30_000;
+
 /** Read buffer sizes: idle sockets shrink to the minimum, bulk transfers grow to the maximum. */
 const MIN_READ = 4 * 1024;
 const MAX_READ = 64 * 1024;
@@ -70,6 +76,8 @@ export class HeadroomReader {
 export interface TcpRelayOptions {
   /** Close the stream with TransferTimeout (0x47) after this long without traffic. 0 = never. */
   readonly idleTimeoutMs: number;
+  /** After a voluntary close has been flushed, how long the target may keep its side open. */
+  readonly lingerMs?: number;
   readonly counters?: RelayCounters;
 }
 
@@ -77,6 +85,11 @@ export interface TcpRelayOptions {
  * Relays a Wisp stream and a connected TCP socket both ways with backpressure: a full socket
  * pauses the stream (so its credit stops), a blocked transport pauses the socket. Wisp has no
  * half-close, so when the target ends, the stream is closed once what was read has been sent.
+ *
+ * A voluntary close keeps what the client sent before it, as closing a TCP socket does: the
+ * stream's queue and the socket's buffer are written out, then the socket is ended (FIN) and
+ * the target gets `lingerMs` (default {@link LINGER_MS}) to close its side. Any other reason, or the connection
+ * dropping, destroys the socket at once.
  */
 export function relayTcp(stream: MuxStream, socket: net.Socket, reader: HeadroomReader, options: TcpRelayOptions): void {
   const counters = options.counters;
@@ -118,7 +131,9 @@ export function relayTcp(stream: MuxStream, socket: net.Socket, reader: Headroom
       if (!socket.write(chunk)) stream.pause();
     },
     error: () => socket.destroy(),
-    complete: () => socket.destroy(),
+    // Everything the client sent before closing is written: flush it, then end the socket.
+    // Reads go on (and are dropped) so that a target writing before it reads cannot stall it.
+    complete: () => endGracefully(socket, options.lingerMs ?? LINGER_MS),
   });
   socket.on('drain', () => stream.resume());
   socket.once('end', closeWhenSent);
@@ -132,8 +147,20 @@ export function relayTcp(stream: MuxStream, socket: net.Socket, reader: Headroom
       socket.destroy();
     });
   }
-  stream.closed$.subscribe(() => {
+  stream.closed$.subscribe((reason) => {
+    if (reason === CloseReason.Voluntary) return; // data$ completes once the queue is written
     subscription.unsubscribe();
     socket.destroy();
   });
+}
+
+/** Ends `socket` after its buffered writes, and destroys it if the peer lingers after that. */
+function endGracefully(socket: net.Socket, lingerMs: number): void {
+  if (socket.destroyed) return;
+  socket.once('finish', () => {
+    const timer = setTimeout(() => socket.destroy(), lingerMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  });
+  socket.end();
 }

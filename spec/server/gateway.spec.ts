@@ -70,6 +70,39 @@ describe('gateway', () => {
     expect(gw.stats().bytesUp).toBe(payload.length);
   });
 
+  it('delivers everything a client wrote before closing to a target that reads slowly', async () => {
+    // The target reads nothing at first, so when the client's CLOSE arrives the gateway still
+    // holds data in the stream's queue and in the socket's buffer: a voluntary close flushes both.
+    const received: Buffer[] = [];
+    let target: net.Socket | undefined;
+    let onEnd!: () => void;
+    const ended = new Promise<void>((resolve) => (onEnd = resolve));
+    const server = net.createServer((socket) => {
+      target = socket;
+      socket.pause();
+      socket.on('data', (chunk: Buffer) => received.push(chunk));
+      socket.once('end', onEnd);
+      socket.once('close', onEnd);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    open.push({ close: () => new Promise((r) => server.close(r)) });
+    const port = (server.address() as net.AddressInfo).port;
+
+    // 32 MiB within the first credit (512 packets of 64 KiB): more than the kernel's socket
+    // buffers take, so the rest waits in the gateway when the CLOSE arrives.
+    const gw = await gateway({ bufferSize: 1024 });
+    const mux = await client(gw.url);
+    const stream = await mux.open('tcp', '127.0.0.1', port, { awaitConfirmation: true });
+    const payload = randomBytes(32 * 1024 * 1024);
+    await stream.write(payload);
+    stream.close(CloseReason.Voluntary);
+    await firstValueFrom(stream.closed$);
+    target!.resume();
+    await ended;
+    expect(Buffer.concat(received).length).toBe(payload.length);
+    expect(createHash('sha256').update(Buffer.concat(received)).digest('hex')).toBe(createHash('sha256').update(payload).digest('hex'));
+  });
+
   it('refuses loopback by default, for literals and for names that resolve to it', async () => {
     const port = await tcpEcho();
     const gw = await gateway({ policy: {} });

@@ -1,0 +1,83 @@
+/**
+ * How the gateway's TCP relay ends a target connection when the client closes its stream:
+ * a voluntary close flushes and ends the socket (then gives the target a bounded linger), any
+ * other reason destroys it at once. Over a memory transport pair and real loopback sockets.
+ */
+import * as net from 'node:net';
+import { once } from 'node:events';
+import { firstValueFrom } from 'rxjs';
+import { ClientMux } from '../../lib/mux/client-mux';
+import { ServerMux } from '../../lib/mux/server-mux';
+import { memoryTransportPair } from '../../lib/transport/memory';
+import { CloseReason } from '../../lib/packet/close-reason';
+import { HeadroomReader, relayTcp } from '../../lib/server/relay-tcp';
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const close of cleanup.splice(0).reverse()) await close();
+});
+
+/** A target on 127.0.0.1 that keeps its side open after our FIN (allowHalfOpen). */
+async function halfOpenTarget(): Promise<{ port: number; accepted: Promise<net.Socket> }> {
+  let onSocket!: (socket: net.Socket) => void;
+  const accepted = new Promise<net.Socket>((resolve) => (onSocket = resolve));
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    cleanup.push(() => socket.destroy());
+    onSocket(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.push(() => new Promise((resolve) => server.close(resolve)));
+  return { port: (server.address() as net.AddressInfo).port, accepted };
+}
+
+/** A client and a server mux; the server relays every stream to `port` with `lingerMs`. */
+async function relayPair(port: number, lingerMs: number): Promise<{ client: ClientMux; relayed: Promise<net.Socket> }> {
+  const [c, s] = memoryTransportPair();
+  const server = ServerMux.accept(s);
+  let onRelayed!: (socket: net.Socket) => void;
+  const relayed = new Promise<net.Socket>((resolve) => (onRelayed = resolve));
+  server.streams$.subscribe(({ stream }) => {
+    const reader = new HeadroomReader();
+    const socket = net.connect({ host: '127.0.0.1', port, onread: reader.onread });
+    socket.once('connect', () => {
+      relayTcp(stream, socket, reader, { idleTimeoutMs: 0, lingerMs });
+      onRelayed(socket);
+    });
+  });
+  const client = await ClientMux.connect(c);
+  cleanup.push(() => client.close());
+  return { client, relayed };
+}
+
+describe('relayTcp, when the client closes its stream', () => {
+  it('voluntary: writes what was sent, ends with FIN, and destroys a target that lingers past lingerMs', async () => {
+    const target = await halfOpenTarget();
+    const { client, relayed } = await relayPair(target.port, 500);
+    const stream = await client.open('tcp', 'target', target.port);
+    const socket = await target.accepted;
+    const ours = await relayed;
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    await stream.write(Buffer.from('last words'));
+    stream.close(CloseReason.Voluntary);
+    await once(socket, 'end'); // our FIN, after the data
+    expect(Buffer.concat(received).toString()).toBe('last words');
+    expect(ours.destroyed).toBe(false); // the target still has its side open: we linger
+    await once(ours, 'close'); // then give up on it
+    expect(ours.destroyed).toBe(true);
+  });
+
+  it('with any other reason: destroys the socket at once, without ending it first', async () => {
+    const target = await halfOpenTarget();
+    const { client, relayed } = await relayPair(target.port, 60_000);
+    const stream = await client.open('tcp', 'target', target.port);
+    await target.accepted;
+    const ours = await relayed;
+    const ended = jest.fn();
+    ours.once('finish', ended);
+    stream.close(CloseReason.NetworkError);
+    await firstValueFrom(stream.closed$);
+    await once(ours, 'close'); // long before the 60 s linger
+    expect(ended).not.toHaveBeenCalled();
+  });
+});
