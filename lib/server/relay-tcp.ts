@@ -5,8 +5,8 @@ import type { MuxStream } from '../mux/stream.js';
 import { mapSocketError } from './socket-errors.js';
 
 /**
- * After a voluntary close has flushed the client's data to the target, how long the target
- * may take to close its side before the socket is destroyed anyway.
+ * How long a voluntary close may take to flush the client's last data to a slow target (and
+ * for the target to close its side) before the socket is destroyed anyway.
  */
 const LINGER_MS = 30_000;
 
@@ -76,7 +76,7 @@ export class HeadroomReader {
 export interface TcpRelayOptions {
   /** Close the stream with TransferTimeout (0x47) after this long without traffic. 0 = never. */
   readonly idleTimeoutMs: number;
-  /** After a voluntary close has been flushed, how long the target may keep its side open. */
+  /** How long a voluntary close may spend flushing to a slow target (default 30 s). */
   readonly lingerMs?: number;
   readonly counters?: RelayCounters;
 }
@@ -86,10 +86,12 @@ export interface TcpRelayOptions {
  * pauses the stream (so its credit stops), a blocked transport pauses the socket. Wisp has no
  * half-close, so when the target ends, the stream is closed once what was read has been sent.
  *
- * A voluntary close keeps what the client sent before it, as closing a TCP socket does: the
- * stream's queue and the socket's buffer are written out, then the socket is ended (FIN) and
- * the target gets `lingerMs` (default {@link LINGER_MS}) to close its side. Any other reason, or the connection
- * dropping, destroys the socket at once.
+ * A voluntary close keeps what the client sent before it, as closing a TCP socket does. When
+ * it was all handed to the socket already (the usual case), the socket is closed at once;
+ * when some still waits (a slow target), it is written out, then the socket is ended (FIN),
+ * all within `lingerMs` (default {@link LINGER_MS}). Meanwhile reads go on and are dropped,
+ * so a target that writes before it reads cannot stall the flush. Any other close reason, or
+ * the connection dropping, destroys the socket at once.
  */
 export function relayTcp(stream: MuxStream, socket: net.Socket, reader: HeadroomReader, options: TcpRelayOptions): void {
   const counters = options.counters;
@@ -131,9 +133,9 @@ export function relayTcp(stream: MuxStream, socket: net.Socket, reader: Headroom
       if (!socket.write(chunk)) stream.pause();
     },
     error: () => socket.destroy(),
-    // Everything the client sent before closing is written: flush it, then end the socket.
-    // Reads go on (and are dropped) so that a target writing before it reads cannot stall it.
-    complete: () => endGracefully(socket, options.lingerMs ?? LINGER_MS),
+    // The stream closed and every chunk sent before the CLOSE is in the socket: close it now
+    // if nothing is left in its buffer, else end it after the data (FIN).
+    complete: () => (socket.writableLength === 0 ? socket.destroy() : socket.end()),
   });
   socket.on('drain', () => stream.resume());
   socket.once('end', closeWhenSent);
@@ -148,19 +150,19 @@ export function relayTcp(stream: MuxStream, socket: net.Socket, reader: Headroom
     });
   }
   stream.closed$.subscribe((reason) => {
-    if (reason === CloseReason.Voluntary) return; // data$ completes once the queue is written
-    subscription.unsubscribe();
-    socket.destroy();
+    if (socket.destroyed) return;
+    if (reason !== CloseReason.Voluntary) {
+      subscription.unsubscribe();
+      socket.destroy();
+      return;
+    }
+    // A voluntary close still flushing to a slow target: bounded, whatever the target does.
+    const deadline = setTimeout(destroySocket, options.lingerMs ?? LINGER_MS, socket);
+    deadline.unref();
+    socket.once('close', () => clearTimeout(deadline));
   });
 }
 
-/** Ends `socket` after its buffered writes, and destroys it if the peer lingers after that. */
-function endGracefully(socket: net.Socket, lingerMs: number): void {
-  if (socket.destroyed) return;
-  socket.once('finish', () => {
-    const timer = setTimeout(() => socket.destroy(), lingerMs);
-    timer.unref();
-    socket.once('close', () => clearTimeout(timer));
-  });
-  socket.end();
+function destroySocket(socket: net.Socket): void {
+  socket.destroy();
 }

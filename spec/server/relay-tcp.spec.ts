@@ -1,7 +1,7 @@
 /**
- * How the gateway's TCP relay ends a target connection when the client closes its stream:
- * a voluntary close flushes and ends the socket (then gives the target a bounded linger), any
- * other reason destroys it at once. Over a memory transport pair and real loopback sockets.
+ * How the gateway's TCP relay ends a target connection when the client closes its stream: a
+ * voluntary close delivers what was sent (at once when nothing waits, else within lingerMs),
+ * any other reason destroys the socket at once. Over a memory transport pair and real loopback sockets.
  */
 import * as net from 'node:net';
 import { once } from 'node:events';
@@ -31,9 +31,9 @@ async function halfOpenTarget(): Promise<{ port: number; accepted: Promise<net.S
 }
 
 /** A client and a server mux; the server relays every stream to `port` with `lingerMs`. */
-async function relayPair(port: number, lingerMs: number): Promise<{ client: ClientMux; relayed: Promise<net.Socket> }> {
+async function relayPair(port: number, lingerMs: number, bufferSize = 128): Promise<{ client: ClientMux; relayed: Promise<net.Socket> }> {
   const [c, s] = memoryTransportPair();
-  const server = ServerMux.accept(s);
+  const server = ServerMux.accept(s, { bufferSize });
   let onRelayed!: (socket: net.Socket) => void;
   const relayed = new Promise<net.Socket>((resolve) => (onRelayed = resolve));
   server.streams$.subscribe(({ stream }) => {
@@ -50,34 +50,54 @@ async function relayPair(port: number, lingerMs: number): Promise<{ client: Clie
 }
 
 describe('relayTcp, when the client closes its stream', () => {
-  it('voluntary: writes what was sent, ends with FIN, and destroys a target that lingers past lingerMs', async () => {
+  it('voluntary, everything already in the socket: delivers it and closes at once', async () => {
     const target = await halfOpenTarget();
-    const { client, relayed } = await relayPair(target.port, 500);
+    const { client, relayed } = await relayPair(target.port, 60_000);
     const stream = await client.open('tcp', 'target', target.port);
     const socket = await target.accepted;
     const ours = await relayed;
     const received: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => received.push(chunk));
+    const arrived = once(socket, 'data');
     await stream.write(Buffer.from('last words'));
+    await arrived;
+    const targetEnded = once(socket, 'end');
+    const oursClosed = once(ours, 'close');
     stream.close(CloseReason.Voluntary);
-    await once(socket, 'end'); // our FIN, after the data
+    await targetEnded;
+    await oursClosed; // long before the 60 s linger: nothing was left to flush
     expect(Buffer.concat(received).toString()).toBe('last words');
-    expect(ours.destroyed).toBe(false); // the target still has its side open: we linger
-    await once(ours, 'close'); // then give up on it
-    expect(ours.destroyed).toBe(true);
+  });
+
+  it('voluntary, data still waiting for a target that never reads: ends after lingerMs at the latest', async () => {
+    const target = await halfOpenTarget();
+    const { client, relayed } = await relayPair(target.port, 300, 512);
+    const stream = await client.open('tcp', 'target', target.port);
+    const socket = await target.accepted;
+    socket.pause(); // reads nothing, ever
+    const ours = await relayed;
+    await stream.write(new Uint8Array(24 * 1024 * 1024)); // more than the socket buffers take
+    const oursClosed = once(ours, 'close');
+    stream.close(CloseReason.Voluntary);
+    await firstValueFrom(stream.closed$);
+    expect(ours.destroyed).toBe(false); // still flushing
+    await oursClosed; // bounded by lingerMs
   });
 
   it('with any other reason: destroys the socket at once, without ending it first', async () => {
     const target = await halfOpenTarget();
-    const { client, relayed } = await relayPair(target.port, 60_000);
+    const { client, relayed } = await relayPair(target.port, 60_000, 512);
     const stream = await client.open('tcp', 'target', target.port);
-    await target.accepted;
+    const socket = await target.accepted;
+    socket.pause();
     const ours = await relayed;
     const ended = jest.fn();
     ours.once('finish', ended);
+    await stream.write(new Uint8Array(24 * 1024 * 1024));
+    const oursClosed = once(ours, 'close');
     stream.close(CloseReason.NetworkError);
     await firstValueFrom(stream.closed$);
-    await once(ours, 'close'); // long before the 60 s linger
+    await oursClosed; // long before the 60 s linger
     expect(ended).not.toHaveBeenCalled();
   });
 });
