@@ -64,6 +64,7 @@ export function resolveServeSettings(flags: ParsedFlags): ServeSettings {
     connectTimeoutMs: get('connectTimeoutMs'),
     idleTimeoutMs: get('idleTimeoutMs'),
     maxPacketSize: get('maxPacketSize'),
+    maxQueuedBytes: get('maxQueuedBytes'),
     v1Only: get('v1Only'),
     motd: get('motd'),
     passwords: Object.keys(users).length > 0 ? users : undefined,

@@ -7,6 +7,7 @@ import type { Transport } from '../transport/transport.js';
 import { ReceiveWindow } from './receive-window.js';
 import { StreamRecord, type StreamKind, type WriteCallback } from './stream-record.js';
 import { Outbox } from './outbox.js';
+import { InboundLimit } from './inbound-limit.js';
 import type { MuxDebugState } from './debug-state.js';
 import type { ActorSettings, MuxEnd } from './settings.js';
 
@@ -20,7 +21,7 @@ export type { ActorSettings, MuxEnd } from './settings.js';
 export class MuxActor {
   private readonly streams = new Map<number, StreamRecord>();
   private readonly outbox: Outbox;
-  private overLimit = 0;
+  private readonly limit: InboundLimit;
   private ended: MuxEnd | undefined;
   private nextId = 1;
   private readonly endSubject = new Subject<MuxEnd>();
@@ -39,6 +40,8 @@ export class MuxActor {
     readonly settings: ActorSettings,
   ) {
     this.outbox = new Outbox(transport, settings.maxPayload);
+    const packetLimit = settings.role === 'client' ? settings.maxQueuedPackets : undefined;
+    this.limit = new InboundLimit(transport, packetLimit, settings.maxQueuedBytes);
   }
 
   /** Feeds one post-handshake packet to the actor. */
@@ -77,7 +80,9 @@ export class MuxActor {
       })),
       sendQueue: this.outbox.waiting,
       blocked: this.outbox.isBlocked,
-      pausingStreams: this.overLimit,
+      pausingStreams: this.limit.pausingStreams,
+      queuedBytes: this.limit.queuedBytes,
+      inboundPaused: this.limit.pausing,
       liveSubscriptions:
         (this.outbox.listening ? 1 : 0) +
         observers(this.incoming as Subject<unknown>) +
@@ -196,10 +201,7 @@ export class MuxActor {
       return; // a datagram nobody is reading: drop it rather than buffer without bound
     }
     record.inbox.push(payload);
-    if (!record.overLimit && this.settings.role === 'client' && record.inbox.length > this.settings.maxQueuedPackets) {
-      record.overLimit = true;
-      if (this.overLimit++ === 0) this.transport.pause();
-    }
+    this.limit.update(record);
   }
 
   private onContinue(id: number, value: number): void {
@@ -271,10 +273,7 @@ export class MuxActor {
         this.outbox.emit(encodeContinue(record.id, value));
       }
     }
-    if (record.overLimit && record.inbox.length <= this.settings.maxQueuedPackets / 2) {
-      record.overLimit = false;
-      if (--this.overLimit === 0) this.transport.resume();
-    }
+    this.limit.update(record);
   };
 
   private createRecord(id: number, kind: StreamKind, host: string, port: number): StreamRecord {
@@ -299,10 +298,7 @@ export class MuxActor {
       for (const write of record.pending.splice(0)) write.callback?.(failure);
       settle?.(failure);
     }
-    if (record.overLimit) {
-      record.overLimit = false;
-      if (--this.overLimit === 0 && !this.ended) this.transport.resume();
-    }
+    this.limit.closed(record, !this.ended);
     if (side === 'local') record.inbox.discard(error);
     else record.inbox.end(error);
     record.closeSignal.fire(reason);

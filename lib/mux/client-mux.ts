@@ -18,6 +18,7 @@ import { runConnection } from './connection.js';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_MAX_PAYLOAD,
+  DEFAULT_MAX_QUEUED_BYTES,
   DEFAULT_MAX_QUEUED_PACKETS,
   type MuxOptions,
 } from './options.js';
@@ -114,6 +115,7 @@ export class ClientMux {
           bufferSize: result.bufferSize,
           maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
           maxQueuedPackets: options.maxQueuedPackets ?? DEFAULT_MAX_QUEUED_PACKETS,
+          maxQueuedBytes: options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
           maxStreams: Infinity,
           confirmation: confirmationAgreed(result),
           udp: udpAllowed(result),

@@ -30,6 +30,10 @@ export interface MuxDebugState {
   readonly blocked: boolean;
   /** Streams whose full inboxes keep the transport paused (client). */
   readonly pausingStreams: number;
+  /** Bytes received and not yet taken by readers, over the open streams (see `maxQueuedBytes`). */
+  readonly queuedBytes: number;
+  /** Reading from the transport is paused: received data waits beyond a limit. */
+  readonly inboundPaused: boolean;
   /**
    * Subscriptions the actor holds (to the transport's drain$) plus observers still attached
    * to its own subjects (incoming streams, protocol errors, end). Zero once it has ended.

@@ -10,6 +10,12 @@ export interface MuxOptions {
    * reading the transport (client side; the server relies on credit). Default 64.
    */
   readonly maxQueuedPackets?: number;
+  /**
+   * Received bytes that may wait for slow readers, over all streams of the connection, before
+   * the mux stops reading the transport (it reads again once half is taken). A bound against
+   * abuse, not flow control: pausing holds up every stream. Default 64 MiB.
+   */
+  readonly maxQueuedBytes?: number;
   /** How long each handshake step may take. Default 10,000 ms. */
   readonly handshakeTimeoutMs?: number;
   /** Wisp v2 extensions to offer (v2 only). */
@@ -22,5 +28,6 @@ export interface MuxOptions {
 
 export const DEFAULT_MAX_PAYLOAD = 64 * 1024;
 export const DEFAULT_MAX_QUEUED_PACKETS = 64;
+export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 export const DEFAULT_BUFFER_SIZE = 128;

@@ -13,7 +13,7 @@ import type { Transport } from '../transport/transport.js';
 import type { MuxActor, MuxEnd } from './actor.js';
 import type { MuxDebugState } from './debug-state.js';
 import { runConnection } from './connection.js';
-import { DEFAULT_BUFFER_SIZE, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_QUEUED_PACKETS, type MuxOptions } from './options.js';
+import { DEFAULT_BUFFER_SIZE, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_PACKETS, type MuxOptions } from './options.js';
 import { MuxStream } from './stream.js';
 import type { StreamKind, StreamRecord } from './stream-record.js';
 
@@ -116,6 +116,7 @@ export class ServerMux {
         bufferSize: result.bufferSize,
         maxPayload: this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
         maxQueuedPackets: this.options.maxQueuedPackets ?? DEFAULT_MAX_QUEUED_PACKETS,
+        maxQueuedBytes: this.options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
         maxStreams: this.options.maxStreams ?? 1024,
         confirmation: confirmationAgreed(result),
         udp: udpAllowed(result),
@@ -209,6 +210,8 @@ export class ServerMux {
       sendQueue: 0,
       blocked: false,
       pausingStreams: 0,
+      queuedBytes: 0,
+      inboundPaused: false,
       liveSubscriptions: 0,
     };
     return {

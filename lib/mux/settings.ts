@@ -8,6 +8,8 @@ export interface ActorSettings {
   readonly bufferSize: number;
   readonly maxPayload: number;
   readonly maxQueuedPackets: number;
+  /** Received bytes that may wait for readers, over all streams, before reading pauses. */
+  readonly maxQueuedBytes: number;
   /** Server: streams allowed at once (more are refused with Throttled). */
   readonly maxStreams: number;
   /** The stream-open confirmation extension is in force. */

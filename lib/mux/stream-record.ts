@@ -31,6 +31,8 @@ export class StreamRecord {
   scheduled = false;
   /** True while this stream's inbox counts towards pausing the transport. */
   overLimit = false;
+  /** This stream's queued bytes as last counted into the connection's total (InboundLimit). */
+  countedBytes = 0;
   /** Set once the stream is closed, with the reason byte. */
   closeReason: number | undefined;
   /** Server: the stream-open confirmation was sent. Client: it arrived. */

@@ -37,6 +37,11 @@ export interface GatewayOptions {
   readonly idleTimeoutMs?: number;
   /** Largest WebSocket message accepted; larger ones close the connection (1009). Default 128 KiB. */
   readonly maxPacketSize?: number;
+  /**
+   * Received bytes one connection may have waiting for slow targets, over all its streams,
+   * before the gateway stops reading it (until half is written). Default 64 MiB.
+   */
+  readonly maxQueuedBytes?: number;
   /** Speak only Wisp v1 even when clients offer v2 (not with required authentication). Default false. */
   readonly v1Only?: boolean;
   /** Message of the day sent to v2 clients. */
@@ -77,6 +82,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     connectTimeoutMs: 10_000,
     idleTimeoutMs: 600_000,
     maxPacketSize: 128 * 1024,
+    maxQueuedBytes: 64 * 1024 * 1024,
     v1Only: false,
     authRequired: true,
     extensions: [],
@@ -96,6 +102,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   positiveInt('connectTimeoutMs', resolved.connectTimeoutMs, 1, 2 ** 31 - 1);
   positiveInt('idleTimeoutMs', resolved.idleTimeoutMs, 0, 2 ** 31 - 1);
   positiveInt('maxPacketSize', resolved.maxPacketSize, 64, 2 ** 30);
+  positiveInt('maxQueuedBytes', resolved.maxQueuedBytes, 1, Number.MAX_SAFE_INTEGER);
   return resolved;
 }
 

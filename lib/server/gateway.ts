@@ -152,6 +152,7 @@ export class Gateway {
     const mux = ServerMux.accept(transport, {
       bufferSize: this.options.bufferSize,
       maxStreams: this.options.maxStreamsPerConnection,
+      maxQueuedBytes: this.options.maxQueuedBytes,
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
       v2: !this.options.v1Only,
       extensions: this.extensions,

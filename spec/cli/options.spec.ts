@@ -119,7 +119,7 @@ describe('--help', () => {
   const SERVE = [
     'host', 'port', 'prefix', 'allow-loopback', 'allow-private', 'allow-link-local', 'no-direct-ip', 'no-tcp', 'no-udp',
     'host-allow', 'host-deny', 'port-allow', 'port-deny', 'buffer-size', 'max-streams', 'max-connections-per-client',
-    'trusted-proxy', 'handshake-timeout', 'connect-timeout', 'idle-timeout', 'max-packet-size', 'v1-only', 'motd', 'user',
+    'trusted-proxy', 'handshake-timeout', 'connect-timeout', 'idle-timeout', 'max-packet-size', 'max-queued-bytes', 'v1-only', 'motd', 'user',
     'users-file', 'key-file', 'no-auth-required', 'log-level', 'stats-interval', 'shutdown-grace', 'workers', 'config', 'help',
   ];
 
@@ -130,6 +130,7 @@ describe('--help', () => {
     expect(help.get('port')).toContain('Default: 4000.');
     expect(help.get('buffer-size')).toContain('Default: 128.');
     expect(help.get('idle-timeout')).toContain('Default: 600000.');
+    expect(help.get('max-queued-bytes')).toContain('Default: 67108864.');
     const all = new Cli(['serve', '--help']);
     await all.waitForExit();
     expect(all.stdout).toMatch(/Config file \(--config FILE\)/);
@@ -145,5 +146,23 @@ describe('--help', () => {
     const main = new Cli(['--help']);
     expect((await main.waitForExit()).code).toBe(0);
     for (const command of ['serve', 'forward', 'nc']) expect(main.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+  });
+});
+
+describe('limits reach the gateway', () => {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { resolveServeSettings } = require('../../lib/cli/serve-settings') as typeof import('../../lib/cli/serve-settings');
+  const { parseFlags } = require('../../lib/cli/flags') as typeof import('../../lib/cli/flags');
+  const { SERVE_FLAGS } = require('../../lib/cli/serve-options') as typeof import('../../lib/cli/serve-options');
+
+  it('--max-queued-bytes and the config key maxQueuedBytes set the gateway option; absent, the default applies', () => {
+    const flag = resolveServeSettings(parseFlags(['--max-queued-bytes', '1048576'], SERVE_FLAGS, 'serve'));
+    expect(flag.gateway.maxQueuedBytes).toBe(1048576);
+    const dir = tempDir();
+    const file = path.join(dir, 'wisp.json');
+    fs.writeFileSync(file, JSON.stringify({ maxQueuedBytes: 2097152 }));
+    const config = resolveServeSettings(parseFlags(['--config', file], SERVE_FLAGS, 'serve'));
+    expect(config.gateway.maxQueuedBytes).toBe(2097152);
+    expect(resolveServeSettings(parseFlags([], SERVE_FLAGS, 'serve')).gateway.maxQueuedBytes).toBeUndefined();
   });
 });

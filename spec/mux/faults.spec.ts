@@ -82,6 +82,7 @@ function expectNothingLeft(client: ClientMux, server: ServerMux): void {
       streams: [],
       sendQueue: 0,
       pausingStreams: 0,
+      queuedBytes: 0,
       liveSubscriptions: 0,
       readingTransport: false,
     });
