@@ -5,6 +5,7 @@
  */
 import { WebSocket, type RawData } from 'ws';
 import { WispError } from '../errors.js';
+import { joinBytes } from '../join-bytes.js';
 import { ReadyState, SocketTransport } from './socket-transport.js';
 import type { Transport, TransportMessage } from './transport.js';
 
@@ -204,13 +205,7 @@ function toMessage(data: RawData): TransportMessage {
   if (!Array.isArray(data)) return ArrayBuffer.isView(data) ? view(data) : new Uint8Array(data);
   if (data.length === 1) return view(data[0]!);
   if (data.length === 2) return { head: view(data[0]!), body: view(data[1]!) };
-  const joined = new Uint8Array(data.reduce((sum, part) => sum + part.byteLength, 0));
-  let offset = 0;
-  for (const part of data) {
-    joined.set(part, offset);
-    offset += part.byteLength;
-  }
-  return joined;
+  return joinBytes(...data);
 }
 
 function view(buffer: Uint8Array): Uint8Array {
