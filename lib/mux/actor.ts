@@ -201,7 +201,8 @@ export class MuxActor {
       return; // a datagram nobody is reading: drop it rather than buffer without bound
     }
     record.inbox.push(payload);
-    this.limit.update(record);
+    // A chunk delivered at once was counted by onDelivered; only one left queued needs it here.
+    if (record.inbox.length > 0) this.limit.update(record);
   }
 
   private onContinue(id: number, value: number): void {
