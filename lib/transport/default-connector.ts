@@ -1,5 +1,6 @@
 import { WispError } from '../errors.js';
 import type { TransportConnector } from './transport.js';
+import { connectWebSocket } from './websocket.js';
 
 let registered: TransportConnector | undefined;
 
@@ -11,11 +12,17 @@ export function setDefaultConnector(connector: TransportConnector | undefined): 
   registered = connector;
 }
 
-/** The connector for URLs: the registered one, or the platform's standard WebSocket. */
+/**
+ * The connector for URLs: the registered one, else the platform's standard `WebSocket`
+ * (browsers, Deno, Bun, Node 22+), looked up when connecting so a polyfill installed later
+ * still counts.
+ */
 export function defaultConnector(): TransportConnector {
   if (registered) return registered;
-  return () =>
-    Promise.reject(
-      new WispError('Unsupported', 'no WebSocket connector: import from "wisp-rx/node" in Node.js, or pass options.connector'),
+  return (url, protocols) => {
+    if (typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'function') return connectWebSocket(url, protocols);
+    return Promise.reject(
+      new WispError('Unsupported', 'no WebSocket connector: this platform has no WebSocket; import from "wisp-rx/node" in Node.js, or pass options.connector'),
     );
+  };
 }
