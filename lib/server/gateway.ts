@@ -65,10 +65,7 @@ export class Gateway {
       noServer: true,
       perMessageDeflate: false,
       maxPayload: this.options.maxPacketSize,
-      // Echo an offered wisp-v2 even in v1-only mode (as wisp-js does): strict clients such as
-      // ws fail a connection whose offered subprotocol is ignored; the v1 handshake then
-      // shows up on the client as a downgrade.
-      handleProtocols: (offered) => (offered.has(WISP_V2_PROTOCOL) ? WISP_V2_PROTOCOL : false),
+      handleProtocols: selectProtocol,
     });
     this.ownsServer = !this.options.server;
     this.server = this.options.server ?? http.createServer((_req, res) => this.answerPlainHttp(res));
@@ -223,6 +220,19 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     });
   }
   return gateway;
+}
+
+/**
+ * The subprotocol answered to an upgrade. Browsers and `ws` abort a connection whose offered
+ * subprotocols were all ignored, and epoxy-tls always offers a random one, so one of the
+ * offered is always selected: `wisp-v2` when present (echoed even in v1-only mode, as wisp-js
+ * does; the v1 handshake then shows up on the client as a downgrade), otherwise the first.
+ * The mux runs v2 only when the selected one is `wisp-v2`.
+ */
+export function selectProtocol(offered: ReadonlySet<string>): string | false {
+  if (offered.has(WISP_V2_PROTOCOL)) return WISP_V2_PROTOCOL;
+  for (const protocol of offered) return protocol;
+  return false;
 }
 
 function reject(socket: Duplex, status: number, text: string): void {

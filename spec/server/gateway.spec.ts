@@ -194,6 +194,26 @@ describe('gateway', () => {
     expect(plain.version.major).toBe(1);
   });
 
+  it('selects one of the subprotocols a client offers, as epoxy-tls offers a random one', async () => {
+    // Browsers abort an upgrade whose offered subprotocols were all ignored.
+    const gw = await gateway();
+    const offering = (extra: string[]) => ({ connector: (url: string, protocols: readonly string[]) => connectWs(url, [...extra, ...protocols]) });
+    const v1 = await client(gw.url, { v2: false, ...offering(['7c1e4b2a-0d3f-4a55-9b1e-2f6c8d9e0a11']) });
+    expect(v1.transport.protocol).toBe('7c1e4b2a-0d3f-4a55-9b1e-2f6c8d9e0a11');
+    expect(v1.version).toEqual({ major: 1, minor: 0 });
+    const v2 = await client(gw.url, offering(['5b9d2c1e-aaaa-4bbb-8ccc-1234567890ab']));
+    expect(v2.transport.protocol).toBe('wisp-v2');
+    expect(v2.version).toEqual({ major: 2, minor: 0 });
+    const port = await tcpEcho();
+    for (const mux of [v1, v2]) {
+      const stream = await mux.open('tcp', '127.0.0.1', port);
+      const echoed = readBytes(stream, 5);
+      await stream.write(new TextEncoder().encode('hello'));
+      expect((await echoed).toString()).toBe('hello');
+      await stream.close();
+    }
+  });
+
   it('limits streams per connection and connections per client', async () => {
     const port = await tcpEcho();
     const gw = await gateway({ maxStreamsPerConnection: 2, maxConnectionsPerClient: 1 });
