@@ -61,7 +61,7 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   option('handshakeTimeoutMs', int(1, MAX_MS), LIMITS, { name: 'handshake-timeout', metavar: 'MS', help: 'A Wisp handshake must finish within this.', default: '10000' }),
   option('connectTimeoutMs', int(1, MAX_MS), LIMITS, { name: 'connect-timeout', metavar: 'MS', help: 'Dialing a target must finish within this (else 0x43).', default: '10000' }),
   option('idleTimeoutMs', int(0, MAX_MS), LIMITS, { name: 'idle-timeout', metavar: 'MS', help: 'Close a stream without traffic for this long (0x47); 0: never.', default: '600000' }),
-  option('maxPacketSize', int(64, 2 ** 30), LIMITS, { name: 'max-packet-size', metavar: 'BYTES', help: 'Largest WebSocket message accepted; larger ones end the connection.', default: '131072' }),
+  option('maxPacketSize', int(64, 2 ** 30), LIMITS, { name: 'max-packet-size', metavar: 'BYTES', help: 'Largest WebSocket message accepted; larger ones end the connection (1009). Browser clients send a request body as one message.', default: '16777216' }),
   option('maxQueuedBytes', int(1, Number.MAX_SAFE_INTEGER), LIMITS, { name: 'max-queued-bytes', metavar: 'BYTES', help: 'Bytes one connection may have waiting for slow targets before reading it pauses.', default: '67108864' }),
 
   option('v1Only', bool, AUTH, { name: 'v1-only', help: 'Speak only Wisp v1, even to clients offering v2.', default: 'off' }, true),

@@ -35,7 +35,12 @@ export interface GatewayOptions {
   readonly connectTimeoutMs?: number;
   /** A stream with no traffic for this long is closed with 0x47; 0 = never. Default 600,000 ms. */
   readonly idleTimeoutMs?: number;
-  /** Largest WebSocket message accepted; larger ones close the connection (1009). Default 128 KiB. */
+  /**
+   * Largest WebSocket message accepted; larger ones close the connection (1009). Default
+   * 16 MiB: browsers' Wisp clients (epoxy-tls) send a whole request body as one DATA packet,
+   * so this is also the largest upload they can make. Memory stays bounded: a connection holds
+   * at most one message being received plus `maxQueuedBytes` waiting for targets.
+   */
   readonly maxPacketSize?: number;
   /**
    * Received bytes one connection may have waiting for slow targets, over all its streams,
@@ -81,7 +86,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     handshakeTimeoutMs: 10_000,
     connectTimeoutMs: 10_000,
     idleTimeoutMs: 600_000,
-    maxPacketSize: 128 * 1024,
+    maxPacketSize: 16 * 1024 * 1024,
     maxQueuedBytes: 64 * 1024 * 1024,
     v1Only: false,
     authRequired: true,

@@ -177,8 +177,16 @@ export class Gateway {
     mux.closed$.subscribe((end) => {
       this.muxes.delete(mux);
       release();
-      this.logger.info(`${label} closed${end.error ? `: ${end.error.code}` : ''}`);
+      this.logger.info(`${label} closed${end.error ? `: ${this.describeFailure(end.error)}` : ''}`);
     });
+  }
+
+  /** A log line's cause of a failed connection, naming the setting to change where one applies. */
+  private describeFailure(error: WispError): string {
+    if (error.code === 'PacketTooLarge') {
+      return `PacketTooLarge: the client sent a message over maxPacketSize (${this.options.maxPacketSize} bytes); raise --max-packet-size to accept it`;
+    }
+    return `${error.code}: ${error.message}`;
   }
 
   /** Passwords or keys are configured and clients must use them. */

@@ -168,9 +168,9 @@ export abstract class SocketTransport implements Transport {
   }
 
   /** The socket reported an error; its close follows. */
-  protected failed(cause: unknown, detail = 'WebSocket error'): void {
+  protected failed(cause: unknown, detail = 'WebSocket error', code: 'TransportError' | 'PacketTooLarge' = 'TransportError'): void {
     this.errored = true;
-    this.inbox.fail(new WispError('TransportError', detail, { cause }));
+    this.inbox.fail(new WispError(code, detail, { cause }));
   }
 
   /** Re-checks the buffered amount; fires `drain$` once it is at or below half the mark. */

@@ -111,7 +111,12 @@ class WsTransport extends SocketTransport {
       if (isBinary) this.received(toMessage(data));
       else this.receivedText();
     });
-    socket.on('error', (error) => this.failed(error, `WebSocket error: ${describe(error)}`));
+    socket.on('error', (error) => {
+      // ws closes with 1009 when a message exceeds its maxPayload: say so by name.
+      if ((error as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        this.failed(error, `a message exceeded the largest accepted size (1009: ${describe(error)})`, 'PacketTooLarge');
+      } else this.failed(error, `WebSocket error: ${describe(error)}`);
+    });
     // The standard-style listener is used for 'close' only because its event carries
     // `wasClean` (close frames sent and received), which `ws` does not expose otherwise.
     socket.addEventListener('close', (event) => {

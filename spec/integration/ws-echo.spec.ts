@@ -9,6 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { firstValueFrom, type Subscription } from 'rxjs';
 import { createGateway, type Gateway } from '../../lib/server/gateway';
+import { createLogger } from '../../lib/server/logger';
 import type { GatewayOptions } from '../../lib/server/gateway-options';
 import type { ConnectRequest } from '../../lib/mux/server-mux';
 import type { MuxStream } from '../../lib/mux/stream';
@@ -266,10 +267,20 @@ describe.each(PROTOCOLS)('the WebSocket dropped mid-transfer (%s)', (_, v2) => {
 });
 
 describe('the gateway', () => {
+  it('accepts a 2 MiB request body sent as one DATA packet with the default limits, as epoxy-tls sends it', async () => {
+    const target = await tcpEcho(resources);
+    const gw = await gateway();
+    const { mux } = await wsClient(resources, gw.url, { maxPayload: 4 * MiB });
+    const stream = await mux.open('tcp', '127.0.0.1', target.port, { awaitConfirmation: true });
+    const result = await echoRandom(stream, 2 * MiB, 2 * MiB); // one write, one packet
+    expect(result.received).toBe(result.sent);
+  });
+
   it('closes a connection sending a message over maxPacketSize with 1009, without reading it in; other connections keep working', async () => {
     const maxPacketSize = 32 * 1024;
     const target = await tcpEcho(resources);
-    const gw = await gateway({ maxPacketSize });
+    const lines: string[] = [];
+    const gw = await gateway({ maxPacketSize, logger: createLogger('info', (line) => lines.push(line)) });
     const { mux } = await wsClient(resources, gw.url, { maxPayload: 16 * 1024 });
     const stream = await mux.open('tcp', '127.0.0.1', target.port, { awaitConfirmation: true });
     const first = await echoRandom(stream, 256 * 1024, 16 * 1024);
@@ -280,6 +291,8 @@ describe('the gateway', () => {
     await over.next((p) => p.type === PacketType.Continue && p.streamId === 0);
     over.send(encodeData(1, new Uint8Array(maxPacketSize - 5 + 1)));
     expect(await within(over.closed, 5000, 'the 1009 close')).toMatchObject({ code: 1009 });
+    // The log names the cause and the flag that changes it.
+    await eventually(() => lines.some((line) => /closed: PacketTooLarge.*32768 bytes.*--max-packet-size/.test(line)), 'the log line', 5000);
 
     // A frame header announcing 1 GiB, and none of the payload: the close can only come from
     // the header, so the server never buffered (or allocated) the message.
