@@ -34,10 +34,13 @@ export async function forwardTcp({ listen, target, mux, logger, waitMs }: TcpFor
       (stream) => {
         if (socket.destroyed) return stream.close(CloseReason.Voluntary);
         logger.debug(`${label} open as stream ${stream.id}`);
-        stream.closed$.subscribe((reason) => {
-          if (reason === CloseReason.Voluntary) return logger.debug(`${label} closed`);
-          logger.info(`${label} closed: ${closeReasonName(reason)}`);
-          socket.resetAndDestroy();
+        stream.closed$.subscribe({
+          next: (reason) => {
+            if (reason === CloseReason.Voluntary) return logger.debug(`${label} closed`);
+            logger.info(`${label} closed: ${closeReasonName(reason)}`);
+            socket.resetAndDestroy();
+          },
+          error: () => socket.resetAndDestroy(),
         });
         const duplex = stream.toDuplex();
         pipeline(socket, duplex, socket, () => undefined);

@@ -77,9 +77,12 @@ export async function forwardUdp(options: UdpForwardOptions): Promise<dgram.Sock
           },
           error: () => undefined, // the connection dropped: closed$ reports it
         });
-        stream.closed$.subscribe((reason) => {
-          if (reason !== CloseReason.Voluntary) logger.info(`${flow.label} closed: ${closeReasonName(reason)}`);
-          end(key, flow);
+        stream.closed$.subscribe({
+          next: (reason) => {
+            if (reason !== CloseReason.Voluntary) logger.info(`${flow.label} closed: ${closeReasonName(reason)}`);
+            end(key, flow);
+          },
+          error: () => end(key, flow),
         });
       },
       (error: unknown) => {

@@ -6,6 +6,7 @@
  */
 import { WispError, isWispError } from '../errors.js';
 import type { ClientMux } from '../mux/client-mux.js';
+import type { MuxEnd } from '../mux/actor.js';
 import type { MuxStream } from '../mux/stream.js';
 import type { StreamKind } from '../mux/stream-record.js';
 import type { Logger } from '../server/logger.js';
@@ -96,13 +97,14 @@ export class ReconnectingMux {
     this.delayMs = this.minDelayMs;
     for (const waiter of this.waiters) waiter.resolve(mux);
     this.waiters.clear();
-    mux.closed$.subscribe((end) => {
+    const lost = (end: MuxEnd): void => {
       if (this.current !== mux) return;
       this.current = undefined;
       if (this.stopped) return;
       this.options.logger.warn(`connection lost${end.error ? `: ${end.error.code}` : ''}; reconnecting`);
       this.schedule();
-    });
+    };
+    mux.closed$.subscribe({ next: lost, error: (error: WispError) => lost({ error }) });
   }
 
   private schedule(): void {

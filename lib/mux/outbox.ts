@@ -27,9 +27,12 @@ export class Outbox {
     private readonly transport: Transport,
     private readonly maxPayload: number,
   ) {
-    this.drain = transport.drain$.subscribe(() => {
-      this.blocked = false;
-      this.pump();
+    this.drain = transport.drain$.subscribe({
+      next: () => {
+        this.blocked = false;
+        this.pump();
+      },
+      error: () => undefined, // a failing transport ends the connection through messages$
     });
   }
 

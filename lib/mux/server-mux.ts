@@ -131,7 +131,11 @@ export class ServerMux {
   private onReady(result: HandshakeResult, actor: MuxActor): void {
     this.actor = actor;
     this.handshakeResult = result;
-    actor.incoming$.subscribe({ next: (record) => this.onIncoming(actor, record), complete: () => this.endStreams() });
+    actor.incoming$.subscribe({
+      next: (record) => this.onIncoming(actor, record),
+      error: () => this.endStreams(), // the cause reaches closed$ through end$
+      complete: () => this.endStreams(),
+    });
     actor.end$.subscribe(this.endSubject);
     actor.protocolErrors$.subscribe(this.errorsSubject);
     this.readySubject.next();

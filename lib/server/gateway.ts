@@ -8,6 +8,7 @@ import { motd } from '../extensions/motd.js';
 import { password, staticUsers } from '../extensions/password.js';
 import { streamConfirmation } from '../extensions/stream-confirmation.js';
 import { udp } from '../extensions/udp.js';
+import type { MuxEnd } from '../mux/actor.js';
 import { ServerMux } from '../mux/server-mux.js';
 import { WISP_V2_PROTOCOL } from '../mux/negotiated.js';
 import { CloseReason } from '../packet/close-reason.js';
@@ -170,15 +171,19 @@ export class Gateway {
       label,
       ...(this.options.lookup ? { lookup: this.options.lookup } : {}),
     };
-    mux.streams$.subscribe((incoming) => {
-      this.streamsTotal++;
-      void serveStream(incoming, context);
+    mux.streams$.subscribe({
+      next: (incoming) => {
+        this.streamsTotal++;
+        void serveStream(incoming, context);
+      },
+      error: (error: WispError) => this.logger.info(`${label} streams ended: ${this.describeFailure(error)}`),
     });
-    mux.closed$.subscribe((end) => {
-      this.muxes.delete(mux);
+    const ended = (end: MuxEnd): void => {
+      if (!this.muxes.delete(mux)) return;
       release();
       this.logger.info(`${label} closed${end.error ? `: ${this.describeFailure(end.error)}` : ''}`);
-    });
+    };
+    mux.closed$.subscribe({ next: ended, error: (error: WispError) => ended({ error }) });
   }
 
   /** A log line's cause of a failed connection, naming the setting to change where one applies. */

@@ -149,17 +149,20 @@ export function relayTcp(stream: MuxStream, socket: net.Socket, reader: Headroom
       socket.destroy();
     });
   }
-  stream.closed$.subscribe((reason) => {
-    if (socket.destroyed) return;
-    if (reason !== CloseReason.Voluntary) {
-      subscription.unsubscribe();
-      socket.destroy();
-      return;
-    }
-    // A voluntary close still flushing to a slow target: bounded, whatever the target does.
-    const deadline = setTimeout(destroySocket, options.lingerMs ?? LINGER_MS, socket);
-    deadline.unref();
-    socket.once('close', () => clearTimeout(deadline));
+  const abandon = (): void => {
+    subscription.unsubscribe();
+    socket.destroy();
+  };
+  stream.closed$.subscribe({
+    next: (reason) => {
+      if (socket.destroyed) return;
+      if (reason !== CloseReason.Voluntary) return abandon();
+      // A voluntary close still flushing to a slow target: bounded, whatever the target does.
+      const deadline = setTimeout(destroySocket, options.lingerMs ?? LINGER_MS, socket);
+      deadline.unref();
+      socket.once('close', () => clearTimeout(deadline));
+    },
+    error: abandon,
   });
 }
 

@@ -39,15 +39,7 @@ export function relayUdp(stream: MuxStream, socket: dgram.Socket, options: UdpRe
     stream.send(datagram, delivered);
   });
   socket.on('error', (error) => stream.close(mapSocketError(error)));
-  const subscription = stream.data$.subscribe({
-    next(datagram) {
-      idle();
-      if (counters) counters.up += datagram.length;
-      socket.send(datagram);
-    },
-  });
-  idle();
-  stream.closed$.subscribe(() => {
+  const finish = (): void => {
     if (timer) clearTimeout(timer);
     subscription.unsubscribe();
     try {
@@ -55,5 +47,16 @@ export function relayUdp(stream: MuxStream, socket: dgram.Socket, options: UdpRe
     } catch {
       // already closed
     }
+  };
+  // data$ errors when the connection drops (TransportClosed): that ends the relay like a close.
+  const subscription = stream.data$.subscribe({
+    next(datagram) {
+      idle();
+      if (counters) counters.up += datagram.length;
+      socket.send(datagram);
+    },
+    error: () => finish(),
   });
+  idle();
+  stream.closed$.subscribe({ next: finish, error: finish });
 }

@@ -36,7 +36,8 @@ export async function serveStream({ connect, stream }: IncomingStream, context: 
     return stream.close(refused);
   }
   const abort = new AbortController();
-  const onClosed = stream.closed$.subscribe(() => abort.abort());
+  const stop = (): void => abort.abort();
+  const onClosed = stream.closed$.subscribe({ next: stop, error: stop });
   try {
     const target = await resolveTarget(connect.host, context.policy, {
       signal: abort.signal,
