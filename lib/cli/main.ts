@@ -15,6 +15,7 @@ import { nc } from './nc.js';
 import { serve } from './serve.js';
 import { SERVE_FLAGS } from './serve-options.js';
 import { resolveServeSettings } from './serve-settings.js';
+import { reportUnhandledErrors } from './unhandled.js';
 import { runWorker } from './worker.js';
 import { WORKER_ENV } from './worker-messages.js';
 
@@ -48,6 +49,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const command = named ? first : first === '--help' || first === '-h' ? 'help' : 'serve';
   const run = COMMANDS[command];
   let code: number | undefined;
+  reportUnhandledErrors((line) => process.stderr.write(`wisp-rx ${command}: ${line}\n`));
   try {
     if (run === undefined) throw new UsageError(`unknown command ${JSON.stringify(command)} (commands: ${Object.keys(COMMANDS).join(', ')})`);
     code = await run(named ? argv.slice(1) : argv);
