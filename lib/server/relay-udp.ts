@@ -39,21 +39,25 @@ export function relayUdp(stream: MuxStream, socket: dgram.Socket, options: UdpRe
     stream.send(datagram, delivered);
   });
   socket.on('error', (error) => stream.close(mapSocketError(error)));
+  const end = (): void => {
+    if (timer) clearTimeout(timer);
+    subscription?.unsubscribe();
+    try {
+      socket.close();
+    } catch {
+      // already closed
+    }
+  };
+  // data$ errors (TransportClosed) when the client's connection drops: without an error
+  // handler RxJS rethrows it as an uncaught exception and the whole gateway process exits.
   const subscription = stream.data$.subscribe({
     next(datagram) {
       idle();
       if (counters) counters.up += datagram.length;
       socket.send(datagram);
     },
+    error: end,
   });
   idle();
-  stream.closed$.subscribe(() => {
-    if (timer) clearTimeout(timer);
-    subscription.unsubscribe();
-    try {
-      socket.close();
-    } catch {
-      // already closed
-    }
-  });
+  stream.closed$.subscribe(end);
 }
