@@ -12,6 +12,7 @@ const { IMPLEMENTATIONS, resolve } = require('./impl');
 const { now } = require('./lib/util');
 const { runOne } = require('./lib/run-one');
 const { runIsolated } = require('./lib/isolate');
+const { measureBundles, printBundles } = require('./bundle-size');
 
 const SCENARIOS = ['single', 'multi', 'churn', 'scale-hold', 'scale-gateway', 'small-writes'].map((file) => ({ file, ...require(`./scenarios/${file}`) }));
 const REFERENCES = ['plain-relay', 'wisp-js'];
@@ -182,6 +183,10 @@ async function main() {
     for (const [name, results] of perImpl) entry.results[name] = combineRounds(scenario, results);
     printScenario(scenario, entry);
   }
+
+  // Not a speed figure, but what a browser downloads: printed with every run.
+  report.bundles = await measureBundles();
+  printBundles(report.bundles);
 
   report.durationMs = now() - started;
   fs.mkdirSync(path.dirname(args.out), { recursive: true });

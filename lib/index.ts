@@ -19,6 +19,21 @@ export {
   type WebSocketTransportOptions,
   type ConnectWebSocketOptions,
 } from './transport/websocket.js';
+/**
+ * Transport over `WebSocketStream` (Chromium): unlike the standard `WebSocket`, a paused
+ * reader really stops reading the socket, so a slow consumer slows the server instead of
+ * filling the page's memory. `ClientMux.connect(url)` prefers it where the platform has it.
+ */
+export {
+  webSocketStreamTransport,
+  connectWebSocketStream,
+  type WebSocketStreamLike,
+  type WebSocketStreamConnection,
+  type WebSocketStreamCloseInfo,
+  type WebSocketStreamConstructor,
+  type WebSocketStreamTransportOptions,
+  type ConnectWebSocketStreamOptions,
+} from './transport/websocket-stream.js';
 export type { ProtocolExtension, ExtensionBuilder, ExtensionContext, Role } from './extensions/extension.js';
 export { setDefaultConnector } from './transport/default-connector.js';
 
