@@ -36,6 +36,7 @@ export {
 } from './transport/websocket-stream.js';
 export type { ProtocolExtension, ExtensionBuilder, ExtensionContext, Role } from './extensions/extension.js';
 export { setDefaultConnector } from './transport/default-connector.js';
+export { FrameSplitter, lengthPrefixLayout, type FrameLayout, type FrameHandler } from './transport/frame-splitter.js';
 
 // handshake operators
 export type { HandshakeResult } from './handshake/result.js';

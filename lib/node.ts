@@ -7,14 +7,24 @@
  * @packageDocumentation
  */
 import { setDefaultConnector } from './transport/default-connector.js';
+import { connectLengthDelimited, isLengthDelimitedUrl } from './transport/length-delimited.js';
 import { connectWs } from './transport/ws.js';
 
 export * from './index.js';
 export { wsTransport, connectWs, type WsTransportOptions, type ConnectWsOptions } from './transport/ws.js';
+export {
+  lengthDelimitedTransport,
+  connectLengthDelimited,
+  isLengthDelimitedUrl,
+  DEFAULT_MAX_LENGTH_DELIMITED_PACKET,
+  type LengthDelimitedOptions,
+  type ConnectLengthDelimitedOptions,
+} from './transport/length-delimited.js';
 export { createGateway, Gateway, type GatewayStats } from './server/gateway.js';
 export type { GatewayOptions } from './server/gateway-options.js';
 export { createLogger, silentLogger, LOG_LEVELS, type Logger, type LogLevel } from './server/logger.js';
 export type { DestinationPolicy, PortRange } from './server/policy.js';
 export { parsePortRanges } from './server/policy.js';
 
-setDefaultConnector((url, protocols) => connectWs(url, protocols));
+// ws:// and wss:// go over `ws`; tcp:// and unix: carry Wisp length-delimited (v1).
+setDefaultConnector((url, protocols) => (isLengthDelimitedUrl(url) ? connectLengthDelimited(url) : connectWs(url, protocols)));

@@ -10,6 +10,7 @@ import type { MuxStream } from '../../lib/mux/stream';
 import { connectLengthDelimited, isLengthDelimitedUrl, lengthDelimitedTransport } from '../../lib/transport/length-delimited';
 import type { Transport } from '../../lib/transport/transport';
 import { within } from '../mux/helpers';
+import '../../lib/node'; // registers the Node default connector (ws, tcp://, unix:)
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -86,6 +87,16 @@ describe('length-delimited transport', () => {
     expect(mux.version).toEqual({ major: 1, minor: 0 });
     const [a, b] = await Promise.all([mux.open('tcp', 'example.test', 1), mux.open('tcp', 'example.test', 2)]);
     await Promise.all([echo(a!, 4 * 1024 * 1024), echo(b!, 1000)]);
+  });
+
+  it('ClientMux.connect("tcp://…") from wisp-rx/node picks this carrier; a v2 client sees a downgrade', async () => {
+    const server = await listen({ port: 0, host: '127.0.0.1' });
+    const connecting = ClientMux.connect(server.url);
+    serveEcho(await server.next());
+    const mux = await connecting;
+    cleanup.push(() => mux.close());
+    expect(mux.downgraded).toBe(true);
+    await echo(await mux.open('tcp', 'example.test', 1), 10_000);
   });
 
   it('runs over a Unix socket', async () => {
