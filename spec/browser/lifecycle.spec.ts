@@ -21,7 +21,7 @@ it('a page closed mid-transfer leaves the gateway serving the next page', async 
   await first.close(); // the page and its WebSocket go while the TCP writer loop runs
   // The gateway notices the connection end (its log line), and is still running.
   await cli.waitFor(/conn 1 .*(closed|end)/i);
-  // (The gateway used to exit here: an unhandled UDP relay error; see spec/cli/udp-drop.spec.ts.)
+  // (The gateway used to exit here: an unhandled UDP relay error; see spec/cli/endings.spec.ts.)
   expect({ exitCode: cli.child.exitCode, signal: cli.child.signalCode, output: cli.output }).toMatchObject({ exitCode: null, signal: null });
   const second = await suite.open('wisp-rx');
   const echo = await run<{ sent: string; received: string }>(second, 'tcpEcho', url, tcpPort, 256 * 1024);
