@@ -19,7 +19,7 @@ async function serve(metrics: GatewayMetrics, stats: () => object, allow?: strin
 
 describe('GatewayMetrics over the endpoint', () => {
   it('serves Prometheus text: gauges from the gateway, counters by kind and reason, handshake histogram, event-loop lag', async () => {
-    const source: MetricsSource = { connections: 3, streams: 7, bytesUp: 1000, bytesDown: 5000 };
+    const source: { -readonly [K in keyof MetricsSource]: MetricsSource[K] } = { connections: 3, streams: 7, bytesUp: 1000, bytesDown: 5000 };
     const metrics = new GatewayMetrics(() => source);
     metrics.onConnection(2);
     metrics.onConnection(1);
