@@ -33,6 +33,8 @@ export interface WsProxyContext {
   readonly label: string;
   readonly counters?: RelayCounters;
   readonly lookup?: LookupFunction;
+  /** Called with the target socket once it is connected (diagnostics and tests). */
+  readonly onOpen?: (socket: net.Socket) => void;
 }
 
 /**
@@ -79,12 +81,14 @@ export async function serveWsProxy(ws: WebSocket, target: WsProxyTarget, context
   } catch (error) {
     const reason = isDialError(error) ? closeReasonName(error.reason).replace(/ \(.*\)$/, '') : 'NetworkError';
     context.logger.info(`${where} failed: ${reason}`);
+    ws.resume(); // a paused WebSocket would never read the peer's answering close frame
     ws.close(1011, reason);
     return;
   }
   if (abort.signal.aborted) return void socket.destroy();
   context.logger.debug(`${where} open`);
   relay(ws, socket, context);
+  context.onOpen?.(socket);
 }
 
 function relay(ws: WebSocket, socket: net.Socket, context: WsProxyContext): void {
