@@ -43,7 +43,8 @@ export type { StreamKind, WriteCallback } from './mux/stream-record.js';
 export { ReceiveWindow } from './mux/receive-window.js';
 export { scheduleContinues, type WindowEvent } from './mux/schedule-continues.js';
 export { WISP_V2_PROTOCOL } from './mux/negotiated.js';
+export { ReconnectingClientMux, type ReconnectingClientMuxOptions, type ReconnectState } from './client/reconnecting-client-mux.js';
 
 // stream views
 export type { WebStreamPair } from './views/web-streams.js';
-export type { DuplexOptions } from './views/duplex.js';
+export type { DuplexOptions, DuplexLike, NodeDuplex, NodeStreamTypes } from './views/duplex-types.js';

@@ -18,3 +18,10 @@ export type { DestinationPolicy, PortRange } from './server/policy.js';
 export { parsePortRanges } from './server/policy.js';
 
 setDefaultConnector((url, protocols) => connectWs(url, protocols));
+
+// Where Node is, `MuxStream.toDuplex()` is typed as the real `node:stream` Duplex.
+declare module './views/duplex-types.js' {
+  interface NodeStreamTypes {
+    readonly Duplex: import('node:stream').Duplex;
+  }
+}

@@ -80,6 +80,17 @@ export function resolveClientSettings(flags: ParsedFlags): ClientSettings {
   return { url, options: { v2, extensions, connector: (target, protocols) => connectWs(target, protocols) } };
 }
 
+/**
+ * {@link describeError} for a failed connection to `url`, without repeating the
+ * "cannot connect to URL" that the transport's message starts with and the caller prints.
+ */
+export function describeConnectError(error: unknown, url: string): string {
+  const text = describeError(error);
+  const prefix = `cannot connect to ${url}: `;
+  const at = text.indexOf(prefix);
+  return at === -1 ? text : text.slice(0, at) + text.slice(at + prefix.length);
+}
+
 /** One-line description of a failure, with the Wisp close reason when there is one. */
 export function describeError(error: unknown): string {
   if (isWispError(error)) {

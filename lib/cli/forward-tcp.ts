@@ -8,14 +8,14 @@ import { pipeline } from 'node:stream';
 import { CloseReason, closeReasonName } from '../packet/close-reason.js';
 import type { Logger } from '../server/logger.js';
 import { describeError } from './client-options.js';
-import type { ReconnectingMux } from './reconnecting-mux.js';
+import type { ReconnectingClientMux } from '../client/reconnecting-client-mux.js';
 import type { HostPort } from './values.js';
 
 /** Options of {@link forwardTcp}. */
 export interface TcpForwardOptions {
   readonly listen: HostPort;
   readonly target: HostPort;
-  readonly mux: ReconnectingMux;
+  readonly mux: ReconnectingClientMux;
   readonly logger: Logger;
   /** How long a connection accepted while disconnected waits for the reconnect. */
   readonly waitMs: number;

@@ -8,7 +8,7 @@ import { CloseReason, closeReasonName } from '../packet/close-reason.js';
 import type { MuxStream } from '../mux/stream.js';
 import type { Logger } from '../server/logger.js';
 import { describeError } from './client-options.js';
-import type { ReconnectingMux } from './reconnecting-mux.js';
+import type { ReconnectingClientMux } from '../client/reconnecting-client-mux.js';
 import { formatHostPort, type HostPort } from './values.js';
 
 /** Datagrams a flow holds while its stream opens, or in flight to the transport; past this, new ones are dropped. */
@@ -18,7 +18,7 @@ const MAX_PENDING = 64;
 export interface UdpForwardOptions {
   readonly listen: HostPort;
   readonly target: HostPort;
-  readonly mux: ReconnectingMux;
+  readonly mux: ReconnectingClientMux;
   readonly logger: Logger;
   /** How long a new flow waits for the connection while disconnected. */
   readonly waitMs: number;

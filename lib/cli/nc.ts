@@ -9,7 +9,7 @@ import { ClientMux } from '../mux/client-mux.js';
 import type { MuxStream } from '../mux/stream.js';
 import { CloseReason, closeReasonName } from '../packet/close-reason.js';
 import { CliError, UsageError } from './cli-error.js';
-import { NC_FLAGS, describeError, resolveClientSettings } from './client-options.js';
+import { NC_FLAGS, describeConnectError, describeError, resolveClientSettings } from './client-options.js';
 import { parseFlags } from './flags.js';
 import { ncHelp } from './help.js';
 import { parseInteger } from './values.js';
@@ -37,7 +37,7 @@ export async function nc(argv: readonly string[]): Promise<number> {
   try {
     mux = await ClientMux.connect(client.url, client.options);
   } catch (error) {
-    throw new CliError(`cannot connect to ${client.url}: ${describeError(error)}`);
+    throw new CliError(`cannot connect to ${client.url}: ${describeConnectError(error, client.url)}`);
   }
   let stream: MuxStream;
   try {
