@@ -34,10 +34,12 @@ export async function forwardTcp({ listen, target, mux, logger, waitMs }: TcpFor
       (stream) => {
         if (socket.destroyed) return stream.close(CloseReason.Voluntary);
         logger.debug(`${label} open as stream ${stream.id}`);
+        // Byte counts of the local socket: what went up the stream and what came down it.
+        const counts = (): string => `${socket.bytesRead} bytes up, ${socket.bytesWritten} bytes down`;
         stream.closed$.subscribe({
           next: (reason) => {
-            if (reason === CloseReason.Voluntary) return logger.debug(`${label} closed`);
-            logger.info(`${label} closed: ${closeReasonName(reason)}`);
+            if (reason === CloseReason.Voluntary) return logger.debug(`${label} closed: ${closeReasonName(reason)}, ${counts()}`);
+            logger.info(`${label} closed: ${closeReasonName(reason)}, ${counts()}`);
             socket.resetAndDestroy();
           },
           error: () => socket.resetAndDestroy(),

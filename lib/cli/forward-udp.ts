@@ -35,6 +35,9 @@ interface Flow {
   inFlight: number;
   timer?: ReturnType<typeof setTimeout>;
   done: boolean;
+  /** Bytes relayed each way, for the close log line. */
+  up: number;
+  down: number;
 }
 
 /** Binds `listen` and relays flows; resolves with the bound socket. */
@@ -59,10 +62,11 @@ export async function forwardUdp(options: UdpForwardOptions): Promise<dgram.Sock
   const send = (flow: Flow, datagram: Buffer): void => {
     if (flow.inFlight >= MAX_PENDING) return; // UDP may drop; the transport is not keeping up
     flow.inFlight++;
+    flow.up += datagram.length;
     flow.stream!.send(datagram, () => flow.inFlight--);
   };
   const start = (key: string, source: dgram.RemoteInfo): Flow => {
-    const flow: Flow = { label: `flow ${formatHostPort({ host: source.address, port: source.port })}`, early: [], inFlight: 0, done: false };
+    const flow: Flow = { label: `flow ${formatHostPort({ host: source.address, port: source.port })}`, early: [], inFlight: 0, done: false, up: 0, down: 0 };
     flows.set(key, flow);
     mux.open('udp', target.host, target.port, waitMs).then(
       (stream) => {
@@ -73,13 +77,16 @@ export async function forwardUdp(options: UdpForwardOptions): Promise<dgram.Sock
         stream.data$.subscribe({
           next: (datagram) => {
             touch(key, flow);
+            flow.down += datagram.length;
             socket.send(datagram, source.port, source.address);
           },
           error: () => undefined, // the connection dropped: closed$ reports it
         });
         stream.closed$.subscribe({
           next: (reason) => {
-            if (reason !== CloseReason.Voluntary) logger.info(`${flow.label} closed: ${closeReasonName(reason)}`);
+            const line = `${flow.label} closed: ${closeReasonName(reason)}, ${flow.up} bytes up, ${flow.down} bytes down`;
+            if (reason === CloseReason.Voluntary) logger.debug(line);
+            else logger.info(line);
             end(key, flow);
           },
           error: () => end(key, flow),

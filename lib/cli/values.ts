@@ -23,6 +23,16 @@ export function parseInteger(value: unknown, label: string, min: number, max: nu
 }
 
 /**
+ * An integer in `[min, max]` from a config file: a JSON number, never a string (`"4101"` is
+ * refused, as the README promises for wrongly typed values).
+ * @throws UsageError otherwise.
+ */
+export function parseJsonInteger(value: unknown, label: string, min: number, max: number): number {
+  if (typeof value !== 'number') throw new UsageError(`${label}: expected an integer from ${min} to ${max} (a JSON number), got ${JSON.stringify(value)}`);
+  return parseInteger(value, label, min, max);
+}
+
+/**
  * One of {@link LOG_LEVELS}.
  * @throws UsageError otherwise.
  */
