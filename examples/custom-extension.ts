@@ -56,7 +56,7 @@ export function latencyProbe({ maxPayload = 64 } = {}): ExtensionBuilder {
         decodeMetadata(metadata) {
           if (role !== 'client') return;
           if (metadata.length !== 2) throw new WispError('InvalidExtensionMetadata', 'latency-probe metadata must be 2 bytes');
-          peerMax = metadata[0]! | (metadata[1]! << 8);
+          peerMax = metadata[0] | (metadata[1] << 8);
         },
         onReady(ctx) {
           context = ctx;

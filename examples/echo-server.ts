@@ -16,6 +16,7 @@ export async function startEchoServer({ host = '127.0.0.1', port = 0 } = {}): Pr
   const wss = new WebSocketServer({ host, port, perMessageDeflate: false });
   wss.on('connection', (socket) => {
     const mux = ServerMux.accept(wsTransport(socket));
+    // eslint-disable-next-line rxjs-x/no-ignored-subscription -- streams$ ends with the connection
     mux.streams$.subscribe({
       next: ({ stream }) => {
         // Async iteration pauses the stream while write() waits: a slow echo slows the client.

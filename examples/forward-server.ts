@@ -32,6 +32,7 @@ export function forwardStream({ connect, stream }: IncomingStream): void {
 export async function startForwardServer({ host = '127.0.0.1', port = 0 } = {}): Promise<RunningServer> {
   const wss = new WebSocketServer({ host, port, perMessageDeflate: false });
   wss.on('connection', (socket) => {
+    // eslint-disable-next-line rxjs-x/no-ignored-subscription -- streams$ ends with the connection
     ServerMux.accept(wsTransport(socket)).streams$.subscribe({ next: forwardStream, error: () => undefined });
   });
   await new Promise((resolve) => wss.once('listening', resolve));

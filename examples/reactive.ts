@@ -47,7 +47,7 @@ export async function firstAnswer(url: string, targets: readonly (readonly [stri
     await Promise.all(streams.map((stream) => stream.write(bytes).catch(() => undefined)));
     const { index, chunk } = await answer;
     for (const stream of streams) stream.close();
-    return { winner: targets[index]!, answer: new TextDecoder().decode(chunk) };
+    return { winner: targets[index], answer: new TextDecoder().decode(chunk) };
   } finally {
     await mux.close();
   }

@@ -64,7 +64,7 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], 
   const values = new Map<string, string | true | string[]>();
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     if (arg === '--') {
       positionals.push(...argv.slice(i + 1));
       break;

@@ -36,6 +36,7 @@ export async function forwardTcp({ listen, target, mux, logger, waitMs }: TcpFor
         logger.debug(`${label} open as stream ${stream.id}`);
         // Byte counts of the local socket: what went up the stream and what came down it.
         const counts = (): string => `${socket.bytesRead} bytes up, ${socket.bytesWritten} bytes down`;
+        // eslint-disable-next-line rxjs-x/no-ignored-subscription -- closed$ emits once and completes
         stream.closed$.subscribe({
           next: (reason) => {
             if (reason === CloseReason.Voluntary) return logger.debug(`${label} closed: ${closeReasonName(reason)}, ${counts()}`);

@@ -74,6 +74,7 @@ export async function forwardUdp(options: UdpForwardOptions): Promise<dgram.Sock
         flow.stream = stream;
         logger.debug(`${flow.label} open as stream ${stream.id}`);
         for (const datagram of flow.early.splice(0)) send(flow, datagram);
+        // eslint-disable-next-line rxjs-x/no-ignored-subscription -- data$ ends with the stream
         stream.data$.subscribe({
           next: (datagram) => {
             touch(key, flow);
@@ -82,6 +83,7 @@ export async function forwardUdp(options: UdpForwardOptions): Promise<dgram.Sock
           },
           error: () => undefined, // the connection dropped: closed$ reports it
         });
+        // eslint-disable-next-line rxjs-x/no-ignored-subscription -- closed$ emits once and completes
         stream.closed$.subscribe({
           next: (reason) => {
             const line = `${flow.label} closed: ${closeReasonName(reason)}, ${flow.up} bytes up, ${flow.down} bytes down`;

@@ -54,6 +54,7 @@ export async function forward(argv: readonly string[]): Promise<number | undefin
     local.close();
     throw new CliError(`cannot connect to ${client.url}: ${describeConnectError(error, client.url)}`);
   }
+  // eslint-disable-next-line rxjs-x/no-ignored-subscription -- lives as long as the process
   mux.state$.subscribe({ next: (state) => logState(logger, state), error: () => undefined /* state$ never fails */ });
   const address = local.address();
   const bound = address === null || typeof address === 'string' ? String(address) : formatHostPort({ host: address.address, port: address.port });

@@ -38,7 +38,7 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<num
   forward,
   nc,
   keygen,
-  help: async () => (process.stdout.write(mainHelp()), 0),
+  help: () => Promise.resolve((process.stdout.write(mainHelp()), 0)),
 };
 
 /**

@@ -144,6 +144,7 @@ function relay(stream: MuxStream, lines: boolean, timers: Timers): Promise<Relay
     activity();
   };
   process.stdin.on('data', onStdin).on('end', onStdinEnd).on('error', onStdinEnd);
+  // eslint-disable-next-line rxjs-x/no-ignored-subscription -- data$ ends with the stream
   stream.data$.subscribe({
     next: (chunk) => {
       if (!process.stdout.write(chunk)) {
@@ -163,6 +164,7 @@ function relay(stream: MuxStream, lines: boolean, timers: Timers): Promise<Relay
       // Exit only once stdout has taken everything (it may be a pipe still draining).
       process.stdout.write('', () => resolve({ reason, closedByUs, unsentBytes: unsentBytes + pendingBytes }));
     };
+    // eslint-disable-next-line rxjs-x/no-ignored-subscription -- closed$ emits once and completes
     stream.closed$.subscribe({ next: finish, error: () => finish(CloseReason.NetworkError) });
   });
 }

@@ -55,7 +55,7 @@ export interface HostPort {
 export function parseHostPort(text: string, label: string, minPort = 1): HostPort {
   const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d+)$/.exec(text.trim());
   if (m === null) throw new UsageError(`${label}: expected HOST:PORT, got ${JSON.stringify(text)}`);
-  return { host: (m[1] ?? m[2])!, port: parseInteger(m[3], `${label} port`, minPort, 65535) };
+  return { host: (m[1] ?? m[2]), port: parseInteger(m[3], `${label} port`, minPort, 65535) };
 }
 
 /** Text of a {@link HostPort} (IPv6 bracketed). */

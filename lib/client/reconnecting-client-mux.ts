@@ -67,10 +67,10 @@ export class ReconnectingClientMux {
   private attempts = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
-  private readonly stateSubject = new BehaviorSubject<ReconnectState>({ state: 'idle' });
+  private readonly stateSubject$ = new BehaviorSubject<ReconnectState>({ state: 'idle' });
 
   /** The current state, replayed to each subscriber; completes after `closed`. */
-  readonly state$: Observable<ReconnectState> = this.stateSubject.asObservable();
+  readonly state$: Observable<ReconnectState> = this.stateSubject$.asObservable();
 
   constructor(private readonly options: ReconnectingClientMuxOptions) {
     this.minDelayMs = options.minDelayMs ?? 100;
@@ -86,7 +86,7 @@ export class ReconnectingClientMux {
 
   /** The current state (as last emitted by {@link state$}). */
   get state(): ReconnectState {
-    return this.stateSubject.value;
+    return this.stateSubject$.value;
   }
 
   /** The live connection, if there is one now. */
@@ -101,13 +101,13 @@ export class ReconnectingClientMux {
   async start(): Promise<ClientMux> {
     if (this.stopped) throw new WispError('MuxClosed', 'the reconnecting client is closed');
     this.attempts = 1;
-    this.stateSubject.next({ state: 'connecting', attempt: 1 });
+    this.stateSubject$.next({ state: 'connecting', attempt: 1 });
     try {
       const mux = await this.options.connect();
       this.adopt(mux, false);
       return mux;
     } catch (error) {
-      this.stateSubject.next({ state: 'idle' });
+      this.stateSubject$.next({ state: 'idle' });
       throw error;
     }
   }
@@ -151,8 +151,8 @@ export class ReconnectingClientMux {
     this.waiters.clear();
     const mux = this.current;
     this.current = undefined;
-    this.stateSubject.next({ state: 'closed' });
-    this.stateSubject.complete();
+    this.stateSubject$.next({ state: 'closed' });
+    this.stateSubject$.complete();
     await mux?.close();
   }
 
@@ -160,7 +160,7 @@ export class ReconnectingClientMux {
     this.current = mux;
     this.delayMs = this.minDelayMs;
     this.attempts = 0;
-    this.stateSubject.next({ state: 'connected', mux, reconnected });
+    this.stateSubject$.next({ state: 'connected', mux, reconnected });
     for (const waiter of this.waiters) waiter.resolve(mux);
     this.waiters.clear();
     const lost = (end: MuxEnd): void => {
@@ -168,6 +168,7 @@ export class ReconnectingClientMux {
       this.current = undefined;
       if (!this.stopped) this.schedule(end.error ?? new WispError('MuxClosed', 'the connection closed'));
     };
+    // eslint-disable-next-line rxjs-x/no-ignored-subscription -- closed$ emits once and completes
     mux.closed$.subscribe({ next: lost, error: (error: WispError) => lost({ error }) });
   }
 
@@ -176,13 +177,13 @@ export class ReconnectingClientMux {
     this.delayMs = Math.min(this.factor * base, this.maxDelayMs);
     const delayMs = Math.round(base * (1 + this.jitter * (2 * Math.random() - 1)));
     this.attempts++;
-    this.stateSubject.next({ state: 'backoff', attempt: this.attempts, delayMs, error });
+    this.stateSubject$.next({ state: 'backoff', attempt: this.attempts, delayMs, error });
     this.timer = setTimeout(() => void this.attempt(), delayMs);
   }
 
   private async attempt(): Promise<void> {
     this.timer = undefined;
-    this.stateSubject.next({ state: 'connecting', attempt: this.attempts });
+    this.stateSubject$.next({ state: 'connecting', attempt: this.attempts });
     try {
       const mux = await this.options.connect();
       if (this.stopped) return void mux.close();

@@ -69,32 +69,33 @@ export function marbleStream(scheduler: TestScheduler, options: MarbleStreamOpti
   const letters = new Set(options.data.replace(/[-\s|#^()!]|\d+(ms|s|m)/g, ''));
   const values = byteValues({ ...Object.fromEntries([...letters].map((l) => [l, l])), ...options.values });
   const error = options.error ?? new WispError('TransportClosed', 'the connection dropped (marble #)');
-  const source: Observable<Uint8Array> = options.hot === false
+  const source$: Observable<Uint8Array> = options.hot === false
     ? scheduler.createColdObservable(options.data, values, error)
     : scheduler.createHotObservable(options.data, values, error);
-  return new MarbleStreamImpl(source, options.closeReason ?? CloseReason.Voluntary);
+  return new MarbleStreamImpl(source$, options.closeReason ?? CloseReason.Voluntary);
 }
 
 class MarbleStreamImpl implements MarbleStream {
   readonly data$: Observable<Uint8Array>;
   readonly closed$: Observable<number>;
   readonly written: Uint8Array[] = [];
-  private readonly writesSubject = new Subject<Uint8Array>();
-  readonly writes$ = this.writesSubject.asObservable();
+  private readonly writesSubject$ = new Subject<Uint8Array>();
+  readonly writes$ = this.writesSubject$.asObservable();
   closedWith: number | undefined;
   paused = false;
-  private readonly closedSubject = new ReplaySubject<number>(1);
-  private readonly localClose = new Subject<void>();
+  private readonly closedSubject$ = new ReplaySubject<number>(1);
+  private readonly localClose$ = new Subject<void>();
   private ended = false;
 
-  constructor(source: Observable<Uint8Array>, peerReason: number) {
-    this.closed$ = this.closedSubject.asObservable();
-    this.data$ = source.pipe(
-      takeUntil(this.localClose),
+  constructor(source$: Observable<Uint8Array>, peerReason: number) {
+    this.closed$ = this.closedSubject$.asObservable();
+    this.data$ = source$.pipe(
       tap({
         complete: () => this.end(peerReason),
         error: (error: unknown) => this.fail(error),
       }),
+      // Last, so that a local close() ends data$ without counting as the peer's close.
+      takeUntil(this.localClose$),
     );
   }
 
@@ -108,7 +109,7 @@ class MarbleStreamImpl implements MarbleStream {
       return;
     }
     this.written.push(chunk);
-    this.writesSubject.next(chunk);
+    this.writesSubject$.next(chunk);
     callback?.();
   }
 
@@ -116,7 +117,7 @@ class MarbleStreamImpl implements MarbleStream {
     if (this.ended) return;
     this.closedWith = reason;
     this.end(reason);
-    this.localClose.next();
+    this.localClose$.next();
   }
 
   pause(): void {
@@ -135,15 +136,15 @@ class MarbleStreamImpl implements MarbleStream {
   private end(reason: number): void {
     if (this.ended) return;
     this.ended = true;
-    this.closedSubject.next(reason);
-    this.closedSubject.complete();
-    this.writesSubject.complete();
+    this.closedSubject$.next(reason);
+    this.closedSubject$.complete();
+    this.writesSubject$.complete();
   }
 
   private fail(error: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    this.closedSubject.error(error);
-    this.writesSubject.complete();
+    this.closedSubject$.error(error);
+    this.writesSubject$.complete();
   }
 }
