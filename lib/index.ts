@@ -39,6 +39,7 @@ export { ServerMux, type ServerMuxOptions, type ConnectRequest, type IncomingStr
 export { MuxStream, type StreamReader, type StreamWriter } from './mux/stream.js';
 export type { MuxOptions } from './mux/options.js';
 export type { MuxEnd } from './mux/actor.js';
+export type { MuxDebugState, StreamDebugState } from './mux/debug-state.js';
 export type { StreamKind, WriteCallback } from './mux/stream-record.js';
 export { ReceiveWindow } from './mux/receive-window.js';
 export { scheduleContinues, type WindowEvent } from './mux/schedule-continues.js';

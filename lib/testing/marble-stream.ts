@@ -12,7 +12,10 @@ import type { StreamReader, StreamWriter } from '../mux/stream.js';
 import { byteValues } from './bytes.js';
 
 /** The parts of a `MuxStream` that {@link marbleStream} provides: a reader and a writer. */
-export type StreamLike = StreamReader & StreamWriter;
+export interface StreamLike extends StreamReader, StreamWriter {
+  /** Emits the close reason once, then completes. */
+  readonly closed$: Observable<number>;
+}
 
 /** Options of {@link marbleStream}. */
 export interface MarbleStreamOptions {
