@@ -8,7 +8,7 @@ import { ServerMux, wsTransport } from 'wisp-rx/node';
 /** A running example server. */
 export interface RunningServer {
   readonly url: string;
-  close(): Promise<void>;
+  readonly close: () => Promise<void>;
 }
 
 /** Starts the echo server on `host:port` (0 = any free port). */

@@ -2,14 +2,14 @@
  * Marble tests of examples/reactive.ts with the user-facing testing kit (`wisp-rx/testing`):
  * virtual time, streams driven by marble diagrams, no connection.
  */
-import { map } from 'rxjs';
+import { map, type OperatorFunction } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { CloseReason, WispError } from 'wisp-rx';
 import { marbleStream, text } from 'wisp-rx/testing';
-import { firstAnswer$ } from '../examples/reactive';
+import { firstAnswer$, type Answer } from '../examples/reactive';
 
 const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-const answerText = map(({ index, chunk }: { index: number; chunk: Uint8Array }) => `${index}:${text(chunk)}`);
+const answerText = (): OperatorFunction<Answer, string> => map(({ index, chunk }: { index: number; chunk: Uint8Array }) => `${index}:${text(chunk)}`);
 
 describe('firstAnswer$ (examples/reactive.ts)', () => {
   it('takes the first chunk from any stream and stops there', () => {
@@ -17,7 +17,7 @@ describe('firstAnswer$ (examples/reactive.ts)', () => {
     s.run(({ expectObservable }) => {
       const slow = marbleStream(s, { data: '-----a--|', values: { a: 'slow' } });
       const quick = marbleStream(s, { data: '--a-b|', values: { a: 'quick', b: 'more' } });
-      expectObservable(firstAnswer$([slow, quick], 100).pipe(answerText)).toBe('--(x|)', { x: '1:quick' });
+      expectObservable(firstAnswer$([slow, quick], 100).pipe(answerText())).toBe('--(x|)', { x: '1:quick' });
     });
   });
 
@@ -26,7 +26,7 @@ describe('firstAnswer$ (examples/reactive.ts)', () => {
     s.run(({ expectObservable }) => {
       const refused = marbleStream(s, { data: '-|', closeReason: CloseReason.ConnectionRefused });
       const answering = marbleStream(s, { data: '----a', values: { a: 'pong' } });
-      expectObservable(firstAnswer$([refused, answering], 100).pipe(answerText)).toBe('----(x|)', { x: '1:pong' });
+      expectObservable(firstAnswer$([refused, answering], 100).pipe(answerText())).toBe('----(x|)', { x: '1:pong' });
       expectObservable(refused.closed$).toBe('-(r|)', { r: CloseReason.ConnectionRefused });
     });
   });

@@ -81,7 +81,7 @@ describe('examples', () => {
   });
 
   it('reactive: the first target to answer wins', async () => {
-    const quick = await listen((socket) => socket.on('data', (d) => socket.write(`quick:${d}`)));
+    const quick = await listen((socket) => socket.on('data', (d) => socket.write(`quick:${d.toString()}`)));
     // Reads and discards (so it notices the close) but never answers.
     const silent = await listen((socket) => socket.on('error', () => undefined).resume());
     const server = await startForwardServer();

@@ -54,6 +54,6 @@ export function toDuplex(stream: MuxStream, options: DuplexOptions = {}): NodeDu
     error: (error: unknown) => duplex.destroy(error as Error),
     complete: () => duplex.push(null),
   });
-  // The declared type is Duplex itself whenever node.ts (its augmentation) is compiled in.
-  return duplex as unknown as NodeDuplex;
+  // NodeDuplex is Duplex itself here: node.ts (its augmentation) is part of this program.
+  return duplex;
 }

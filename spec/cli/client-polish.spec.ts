@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { WebSocketServer } from 'ws';
 import { ServerMux } from '../../lib/mux/server-mux';
+import { echoStream } from '../../lib/testing/memory-pair';
 import { wsTransport } from '../../lib/transport/ws';
 import { Cli, cleanAll, cleanup, freePort, startServe, tcpServer, tempDir } from './helpers';
 
@@ -25,10 +26,8 @@ async function wssEcho(): Promise<{ url: string; certFile: string }> {
   const server = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) });
   const wss = new WebSocketServer({ server });
   wss.on('connection', (socket) => {
-    ServerMux.accept(wsTransport(socket)).streams$.subscribe({
-      next: ({ stream }) => stream.data$.subscribe({ next: (chunk) => void stream.write(chunk).catch(() => undefined), error: () => undefined }),
-      error: () => undefined,
-    });
+    // eslint-disable-next-line rxjs-x/no-ignored-subscription -- streams$ ends with the connection
+    ServerMux.accept(wsTransport(socket)).streams$.subscribe({ next: echoStream, error: () => undefined });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   cleanup.push(() => {

@@ -16,6 +16,7 @@ class FakeServer {
     this.connects++;
     if (!this.up) throw new WispError('TransportError', 'cannot connect: refused');
     const [c, s] = memoryTransportPair({ protocol: 'wisp-v2' });
+    // eslint-disable-next-line rxjs-x/no-ignored-subscription -- streams$ ends with the connection
     ServerMux.accept(s).streams$.subscribe({ next: ({ stream }) => stream.confirm(), error: () => undefined });
     this.clientEnds.push(c);
     return ClientMux.connect(c);
@@ -39,11 +40,10 @@ describe('ReconnectingClientMux', () => {
   it('reconnects with doubling delays, capped, reset after success; state$ tells each step', async () => {
     const server = new FakeServer();
     const mux = new ReconnectingClientMux({ connect: server.connect, minDelayMs: 5, maxDelayMs: 20 });
-    const states = mux.state$.pipe(take(15), toArray());
-    const states$ = firstValueFrom(states);
+    const recorded = firstValueFrom(mux.state$.pipe(take(15), toArray()));
     const first = await mux.start();
     server.up = false;
-    dropMemoryTransport(server.clientEnds[0]!);
+    dropMemoryTransport(server.clientEnds[0]);
     // backoff 5, 10, 20, 20 — then the server comes back.
     await firstValueFrom(mux.state$.pipe(filter((s) => s.state === 'backoff' && s.attempt === 4)));
     server.up = true;
@@ -51,10 +51,10 @@ describe('ReconnectingClientMux', () => {
     expect(back).toMatchObject({ state: 'connected', reconnected: true });
     expect((back as { mux: ClientMux }).mux).not.toBe(first);
     const again = firstValueFrom(mux.state$.pipe(filter((s) => s.state === 'connecting'), take(1)));
-    dropMemoryTransport(server.clientEnds[1]!);
+    dropMemoryTransport(server.clientEnds[1]);
     await again;
     await mux.close();
-    const seen = (await states$).map((s) => (s.state === 'backoff' ? `backoff ${s.attempt} ${s.delayMs}` : s.state));
+    const seen = (await recorded).map((s) => (s.state === 'backoff' ? `backoff ${s.attempt} ${s.delayMs}` : s.state));
     expect(seen).toEqual([
       'idle', 'connecting', 'connected',
       'backoff 1 5', 'connecting', 'backoff 2 10', 'connecting', 'backoff 3 20', 'connecting', 'backoff 4 20', 'connecting', 'connected',
@@ -69,7 +69,7 @@ describe('ReconnectingClientMux', () => {
     const mux = new ReconnectingClientMux({ connect: server.connect, minDelayMs: 50 });
     await mux.start();
     server.up = false;
-    dropMemoryTransport(server.clientEnds[0]!);
+    dropMemoryTransport(server.clientEnds[0]);
     await next(mux, 'backoff');
     await expect(mux.open('tcp', 'example.com', 80, 1)).rejects.toMatchObject({ code: 'MuxClosed' });
     const waiting = mux.open('tcp', 'example.com', 80, 5000);
@@ -84,7 +84,7 @@ describe('ReconnectingClientMux', () => {
     const mux = new ReconnectingClientMux({ connect: server.connect, minDelayMs: 10_000 });
     await mux.start();
     server.up = false;
-    dropMemoryTransport(server.clientEnds[0]!);
+    dropMemoryTransport(server.clientEnds[0]);
     await next(mux, 'backoff');
     const waiting = mux.get(10_000);
     const done = firstValueFrom(mux.state$.pipe(toArray()));

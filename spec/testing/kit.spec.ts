@@ -3,7 +3,7 @@ import { firstValueFrom, map, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { WispError, isWispError } from '../../lib/errors';
 import { CloseReason } from '../../lib/packet/close-reason';
-import { byteValues, bytes, echoStream, marbleStream, memoryMuxPair, text } from '../../lib/testing';
+import { byteValues, bytes, echoStream, marbleStream, memoryMuxPair, text, type MarbleStream } from '../../lib/testing';
 
 const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 
@@ -36,20 +36,23 @@ describe('marbleStream', () => {
 
   it('records writes with their frames; close() ends data$ and rejects later writes', () => {
     const s = scheduler();
-    s.run(({ cold, expectObservable }) => {
-      const stream = marbleStream(s, { data: '-a--------b' });
+    let stream: MarbleStream | undefined;
+    s.run(({ expectObservable }) => {
+      const under = marbleStream(s, { data: '-a--------b' });
+      stream = under;
       // The code under test: answers each chunk, closes after the first.
-      stream.data$.subscribe({
+      // eslint-disable-next-line rxjs-x/no-ignored-subscription -- data$ ends at the close
+      under.data$.subscribe({
         next: (chunk) => {
-          void stream.write(bytes(`re:${text(chunk)}`));
-          stream.close(CloseReason.Voluntary);
+          void under.write(bytes(`re:${text(chunk)}`));
+          under.close(CloseReason.Voluntary);
         },
         error: () => undefined,
       });
-      expectObservable(stream.writes$.pipe(map(text))).toBe('-(w|)', { w: 're:a' });
-      expectObservable(stream.closed$).toBe('-(r|)', { r: CloseReason.Voluntary });
-      cold('--x').subscribe({ next: () => expect(stream.closedWith).toBe(CloseReason.Voluntary), error: () => undefined });
+      expectObservable(under.writes$.pipe(map(text))).toBe('-(w|)', { w: 're:a' });
+      expectObservable(under.closed$).toBe('-(r|)', { r: CloseReason.Voluntary });
     });
+    expect(stream?.closedWith).toBe(CloseReason.Voluntary);
     const late = marbleStream(s, { data: '|' });
     late.close(CloseReason.NetworkError);
     return expect(late.write(bytes('x'))).rejects.toMatchObject({ code: 'StreamAlreadyClosed' });
