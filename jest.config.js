@@ -12,7 +12,12 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!@noble/)'],
   // Sources import with ".js" extensions (needed by the ESM build); map them back for Jest.
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // Examples import the package by name, as users do: that is the build in dist/.
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    '^wisp-rx$': '<rootDir>/dist/cjs/index.js',
+    '^wisp-rx/(node|testing)$': '<rootDir>/dist/cjs/$1.js',
+  },
   globalSetup: '<rootDir>/spec/global-setup.js',
   testTimeout: 30000,
 };

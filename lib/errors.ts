@@ -37,7 +37,17 @@ export type WispErrorCode =
   | 'Unsupported'
   | 'InvalidArgument';
 
-/** The one error class wisp-rx throws, rejects with, or errors Observables with. */
+/**
+ * Marks a WispError made by any copy of wisp-rx: a bundle that mixes the ES module and
+ * CommonJS builds holds two WispError classes, and a check must accept both.
+ */
+const BRAND = Symbol.for('wisp-rx.WispError');
+
+/**
+ * The one error class wisp-rx throws, rejects with, or errors Observables with.
+ * `instanceof WispError` and {@link isWispError} also accept one from another copy of
+ * wisp-rx (they check a brand, not only the prototype chain).
+ */
 export class WispError extends Error {
   /** Stable, machine-readable code. */
   readonly code: WispErrorCode;
@@ -53,13 +63,20 @@ export class WispError extends Error {
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'WispError';
+    Object.defineProperty(this, BRAND, { value: true });
     this.code = code;
     if (details.reason !== undefined) this.reason = details.reason;
     if (details.extensionIds !== undefined) this.extensionIds = details.extensionIds;
   }
+
+  /** The prototype chain as usual, or (for WispError itself) the brand another copy set. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return this === WispError && typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
 }
 
-/** True when `err` is a {@link WispError}, optionally with the given code. */
+/** True when `err` is a {@link WispError} (from any copy of wisp-rx), optionally with the given code. */
 export function isWispError(err: unknown, code?: WispErrorCode): err is WispError {
   return err instanceof WispError && (code === undefined || err.code === code);
 }

@@ -55,11 +55,13 @@ export { ServerMux, type ServerMuxOptions, type ConnectRequest, type IncomingStr
 export { MuxStream, type StreamReader, type StreamWriter } from './mux/stream.js';
 export type { MuxOptions } from './mux/options.js';
 export type { MuxEnd } from './mux/actor.js';
+export type { MuxDebugState, StreamDebugState } from './mux/debug-state.js';
 export type { StreamKind, WriteCallback } from './mux/stream-record.js';
 export { ReceiveWindow } from './mux/receive-window.js';
 export { scheduleContinues, type WindowEvent } from './mux/schedule-continues.js';
 export { WISP_V2_PROTOCOL } from './mux/negotiated.js';
+export { ReconnectingClientMux, type ReconnectingClientMuxOptions, type ReconnectState } from './client/reconnecting-client-mux.js';
 
 // stream views
 export type { WebStreamPair } from './views/web-streams.js';
-export type { DuplexOptions } from './views/duplex.js';
+export type { DuplexOptions, DuplexLike, NodeDuplex, NodeStreamTypes } from './views/duplex-types.js';

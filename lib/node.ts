@@ -22,9 +22,17 @@ export {
 } from './transport/length-delimited.js';
 export { createGateway, Gateway, type GatewayStats } from './server/gateway.js';
 export type { GatewayOptions } from './server/gateway-options.js';
+export type { LookupFunction } from './server/resolve.js';
 export { createLogger, silentLogger, LOG_LEVELS, type Logger, type LogLevel } from './server/logger.js';
 export type { DestinationPolicy, PortRange } from './server/policy.js';
 export { parsePortRanges } from './server/policy.js';
 
 // ws:// and wss:// go over `ws`; tcp:// and unix: carry Wisp length-delimited (v1).
 setDefaultConnector((url, protocols) => (isLengthDelimitedUrl(url) ? connectLengthDelimited(url) : connectWs(url, protocols)));
+
+// Where Node is, `MuxStream.toDuplex()` is typed as the real `node:stream` Duplex.
+declare module './views/duplex-types.js' {
+  interface NodeStreamTypes {
+    readonly Duplex: import('node:stream').Duplex;
+  }
+}

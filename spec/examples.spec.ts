@@ -1,15 +1,18 @@
 /**
  * Every example in examples/ is run here against loopback servers, through the built package
- * (dist/, built by the global setup) exactly as a user would run it.
+ * (`wisp-rx/node` is dist/, built by the global setup) exactly as a user would run it; the
+ * command lines in the examples' headers are run as written (build/examples).
  */
+import { execFile } from 'node:child_process';
 import * as net from 'node:net';
-
-/* eslint-disable @typescript-eslint/no-require-imports */
-const { startEchoServer } = require('../examples/echo-server.js');
-const { echoOnce } = require('../examples/echo-client.js');
-const { startForwardServer } = require('../examples/forward-server.js');
-const { measureThroughput } = require('../examples/throughput.js');
-const { firstAnswer } = require('../examples/reactive.js');
+import * as path from 'node:path';
+import { ClientMux, ServerMux, isWispError, memoryTransportPair } from 'wisp-rx/node';
+import { demo, latencyProbe, PROBE_ID } from '../examples/custom-extension';
+import { echoOnce } from '../examples/echo-client';
+import { startEchoServer } from '../examples/echo-server';
+import { startForwardServer } from '../examples/forward-server';
+import { firstAnswer } from '../examples/reactive';
+import { measureThroughput } from '../examples/throughput';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -21,6 +24,25 @@ async function listen(handler: (socket: net.Socket) => void): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   cleanup.push(() => new Promise((r) => server.close(r)));
   return (server.address() as net.AddressInfo).port;
+}
+
+/** A loopback port with nothing listening. */
+async function refusedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** Runs `node build/examples/NAME.js ...args`; resolves with its output and exit code. */
+function runExample(name: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const file = path.join(__dirname, '..', 'build', 'examples', `${name}.js`);
+  return new Promise((resolve) => {
+    execFile(process.execPath, [file, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+    });
+  });
 }
 
 describe('examples', () => {
@@ -44,24 +66,48 @@ describe('examples', () => {
     expect(received).toBe(result.bytes);
   });
 
+  it('forward-server closes a stream whose dial failed, so awaiting confirmation rejects with the reason', async () => {
+    const server = await startForwardServer();
+    cleanup.push(server.close);
+    const mux = await ClientMux.connect(server.url);
+    cleanup.push(() => mux.close());
+    const port = await refusedPort();
+    const error: unknown = await mux.open('tcp', '127.0.0.1', port, { awaitConfirmation: true }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isWispError(error)).toBe(true);
+    expect(error).toMatchObject({ reason: 0x44 }); // ConnectionRefused
+  });
+
   it('reactive: the first target to answer wins', async () => {
-    const quick = await listen((socket) => socket.on('data', (d) => socket.write(`quick:${d}`)));
+    const quick = await listen((socket) => socket.on('data', (d) => socket.write(`quick:${d.toString()}`)));
     // Reads and discards (so it notices the close) but never answers.
     const silent = await listen((socket) => socket.on('error', () => undefined).resume());
     const server = await startForwardServer();
     cleanup.push(server.close);
     const result = await firstAnswer(server.url, [['127.0.0.1', silent], ['127.0.0.1', quick]], 'ping');
-    expect(result.winner).toEqual(['127.0.0.1', quick]);
-    expect(result.answer).toBe('quick:ping');
+    expect(result).toEqual({ winner: ['127.0.0.1', quick], answer: 'quick:ping' });
+  });
+
+  it('reactive, run as its header says: a refusing target drops out instead of crashing the race', async () => {
+    const echo = await listen((socket) => socket.on('error', () => undefined).pipe(socket));
+    const server = await startForwardServer();
+    cleanup.push(server.close);
+    const refused = await refusedPort();
+    const run = await runExample('reactive', [server.url, `127.0.0.1:${refused}`, `127.0.0.1:${echo}`]);
+    expect(run).toEqual({ code: 0, stdout: `127.0.0.1:${echo} answered "ping\\n"\n`, stderr: '' });
+  });
+
+  it('reactive, run as its header says: exits 1 with a reason when every target refuses', async () => {
+    const server = await startForwardServer();
+    cleanup.push(server.close);
+    const run = await runExample('reactive', [server.url, `127.0.0.1:${await refusedPort()}`]);
+    expect(run).toEqual({ code: 1, stdout: '', stderr: 'StreamClosed: every target closed without answering\n' });
   });
 });
 
 describe('custom extension example', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { demo, latencyProbe, PROBE_ID } = require('../examples/custom-extension.js');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { ClientMux, ServerMux, memoryTransportPair } = require('../dist/cjs/node.js');
-
   it('agrees the extension and answers every probe', async () => {
     const { extensionIds, rounds } = await demo({ count: 5 });
     expect(extensionIds).toContain(PROBE_ID);
@@ -75,5 +121,11 @@ describe('custom extension example', () => {
     const mux = await ClientMux.connect(c, { extensions: [latencyProbe()] });
     expect(mux.extension(PROBE_ID)).toBeUndefined();
     await mux.close();
+  });
+
+  it('runs as its header says', async () => {
+    const run = await runExample('custom-extension', []);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^round trips \(ms\): (\d+\.\d{3}(, |\n$)){5}/);
   });
 });

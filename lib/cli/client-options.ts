@@ -3,6 +3,7 @@
  * protocol version, turned into ClientMux options.
  * @module
  */
+import * as fs from 'node:fs';
 import { isWispError } from '../errors.js';
 import type { ExtensionBuilder } from '../extensions/extension.js';
 import { keyAuth } from '../extensions/key-auth.js';
@@ -16,7 +17,22 @@ import { connectWs } from '../transport/ws.js';
 import { UsageError } from './cli-error.js';
 import { readPrivateKeyFile } from './credentials.js';
 import type { FlagSpec, ParsedFlags } from './flags.js';
-import { parseCredentials } from './values.js';
+import { MAX_TIMER_MS, parseCredentials, parseInteger } from './values.js';
+
+/**
+ * Reads a PEM file of CA certificates for `--ca`.
+ * @throws UsageError when unreadable or holding no certificate.
+ */
+function readCaFile(file: string): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--ca: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca ${file}: no PEM certificate in the file`);
+  return text;
+}
 
 /** Flags of every client command. */
 export const CLIENT_FLAGS: readonly FlagSpec[] = [
@@ -24,10 +40,15 @@ export const CLIENT_FLAGS: readonly FlagSpec[] = [
   { name: 'user', type: 'string', metavar: 'NAME:PASS', help: 'Authenticate with a password (Wisp v2 password extension).', default: 'none' },
   { name: 'key', type: 'string', metavar: 'FILE', help: 'Authenticate with the Ed25519 private key (32-byte seed, hex or base64) in FILE.', default: 'none' },
   { name: 'v1', type: 'boolean', help: 'Speak Wisp v1 only (no extensions, so no auth).', default: 'off: v2, falling back to v1' },
+  { name: 'connect-timeout', type: 'string', metavar: 'MS', help: 'Give up on a connection to the server whose WebSocket upgrade or Wisp handshake takes longer.', default: '10000' },
+  { name: 'ca', type: 'string', metavar: 'FILE', help: 'wss://: trust the CA certificates (PEM) in FILE instead of the system\'s.', default: 'system CAs' },
+  { name: 'insecure', type: 'boolean', help: 'wss://: accept any server certificate (for testing; the connection is not authenticated).', default: 'off' },
 ];
 
 const LOG_LEVEL: FlagSpec = { name: 'log-level', type: 'string', metavar: 'LEVEL', help: 'silent, error, warn, info or debug (log lines go to stderr).', default: 'info' };
-const HELP: FlagSpec = { name: 'help', type: 'boolean', help: 'Show this help and exit.' };
+/** `--help`, listed by every command. */
+export const HELP_FLAG: FlagSpec = { name: 'help', type: 'boolean', help: 'Show this help and exit.' };
+const HELP = HELP_FLAG;
 
 /** Flags of `wisp-rx forward`. */
 export const FORWARD_FLAGS: readonly FlagSpec[] = [
@@ -45,7 +66,9 @@ export const FORWARD_FLAGS: readonly FlagSpec[] = [
 export const NC_FLAGS: readonly FlagSpec[] = [
   ...CLIENT_FLAGS,
   { name: 'udp', type: 'boolean', help: 'Open a UDP stream: each stdin line is one datagram; datagrams received go to stdout as they are.', default: 'off: TCP' },
-  { name: 'close-on-eof', type: 'boolean', help: 'Close the stream once stdin ends and everything read was sent.', default: 'off: keep reading until the remote closes' },
+  { name: 'quit-after-eof', short: 'q', type: 'string', metavar: 'SECS', help: 'After stdin ends and all of it was sent, close the stream once nothing has arrived for SECS seconds (as netcat -q; 0 quits as soon as stdin is sent).', default: 'off: keep reading until the remote closes' },
+  { name: 'close-on-eof', type: 'boolean', help: 'The same as -q 1 (Wisp has no half-close, so the stream stays open a moment for the reply).', default: 'off' },
+  { name: 'idle-timeout', short: 'w', type: 'string', metavar: 'SECS', help: 'Close the stream once nothing has moved either way for SECS seconds.', default: 'none' },
   HELP,
 ];
 
@@ -77,7 +100,26 @@ export function resolveClientSettings(flags: ParsedFlags): ClientSettings {
   const keyFile = flags.string('key');
   if (keyFile !== undefined) extensions.push(keyAuth({ privateKey: readPrivateKeyFile(keyFile, '--key') }));
   if (!v2 && extensions.length > 3) throw new UsageError('--user and --key need Wisp v2: drop --v1');
-  return { url, options: { v2, extensions, connector: (target, protocols) => connectWs(target, protocols) } };
+  const timeoutMs = parseInteger(flags.string('connect-timeout') ?? '10000', '--connect-timeout', 1, MAX_TIMER_MS);
+  const caFile = flags.string('ca');
+  const tls = {
+    ...(caFile !== undefined && { ca: readCaFile(caFile) }),
+    ...(flags.has('insecure') && { rejectUnauthorized: false }),
+  };
+  if ((caFile !== undefined || flags.has('insecure')) && parsed.protocol !== 'wss:') throw new UsageError('--ca and --insecure apply to wss:// servers only');
+  const connector = (target: string, protocols: readonly string[]) => connectWs(target, protocols, { handshakeTimeoutMs: timeoutMs, ...tls });
+  return { url, options: { v2, extensions, connector, handshakeTimeoutMs: timeoutMs } };
+}
+
+/**
+ * {@link describeError} for a failed connection to `url`, without repeating the
+ * "cannot connect to URL" that the transport's message starts with and the caller prints.
+ */
+export function describeConnectError(error: unknown, url: string): string {
+  const text = describeError(error);
+  const prefix = `cannot connect to ${url}: `;
+  const at = text.indexOf(prefix);
+  return at === -1 ? text : text.slice(0, at) + text.slice(at + prefix.length);
 }
 
 /** One-line description of a failure, with the Wisp close reason when there is one. */

@@ -22,6 +22,8 @@ export interface FlagSpec {
   readonly default?: string;
   /** Heading the help text lists it under. */
   readonly group?: string;
+  /** One-letter alias, as in netcat (`q` for `-q SECS`). */
+  readonly short?: string;
 }
 
 /** What {@link parseFlags} found. Only flags given on the command line are present. */
@@ -57,11 +59,12 @@ export class ParsedFlags {
  */
 export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], command: string): ParsedFlags {
   const byName = new Map(specs.map((spec) => [spec.name, spec]));
+  const byShort = new Map(specs.filter((spec) => spec.short !== undefined).map((spec) => [spec.short, spec]));
   byName.set('help', { name: 'help', type: 'boolean', help: '' });
   const values = new Map<string, string | true | string[]>();
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     if (arg === '--') {
       positionals.push(...argv.slice(i + 1));
       break;
@@ -76,11 +79,11 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], 
     }
     const eq = arg.indexOf('=');
     const name = arg.slice(arg.startsWith('--') ? 2 : 1, eq === -1 ? undefined : eq);
-    const spec = arg.startsWith('--') ? byName.get(name) : undefined;
+    const spec = arg.startsWith('--') ? byName.get(name) : byShort.get(name);
     if (spec === undefined) throw new UsageError(`unknown option ${arg.slice(0, eq === -1 ? undefined : eq)} (see wisp-rx ${command} --help)`);
     if (spec.type === 'boolean') {
-      if (eq !== -1) throw new UsageError(`--${name} takes no value`);
-      values.set(name, true);
+      if (eq !== -1) throw new UsageError(`--${spec.name} takes no value`);
+      values.set(spec.name, true);
       continue;
     }
     let value: string;
@@ -88,16 +91,16 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], 
     else {
       const next = argv[i + 1];
       if (next === undefined || next.startsWith('--')) {
-        throw new UsageError(`--${name} needs a value${next === undefined ? '' : ` (write --${name}=VALUE for one starting with --)`}`);
+        throw new UsageError(`--${spec.name} needs a value${next === undefined ? '' : ` (write --${spec.name}=VALUE for one starting with --)`}`);
       }
       value = next;
       i++;
     }
-    if (spec.type === 'string') values.set(name, value);
+    if (spec.type === 'string') values.set(spec.name, value);
     else {
-      const list = values.get(name);
+      const list = values.get(spec.name);
       if (Array.isArray(list)) list.push(value);
-      else values.set(name, [value]);
+      else values.set(spec.name, [value]);
     }
   }
   return new ParsedFlags(values, positionals);

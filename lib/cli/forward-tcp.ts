@@ -8,14 +8,14 @@ import { pipeline } from 'node:stream';
 import { CloseReason, closeReasonName } from '../packet/close-reason.js';
 import type { Logger } from '../server/logger.js';
 import { describeError } from './client-options.js';
-import type { ReconnectingMux } from './reconnecting-mux.js';
+import type { ReconnectingClientMux } from '../client/reconnecting-client-mux.js';
 import type { HostPort } from './values.js';
 
 /** Options of {@link forwardTcp}. */
 export interface TcpForwardOptions {
   readonly listen: HostPort;
   readonly target: HostPort;
-  readonly mux: ReconnectingMux;
+  readonly mux: ReconnectingClientMux;
   readonly logger: Logger;
   /** How long a connection accepted while disconnected waits for the reconnect. */
   readonly waitMs: number;
@@ -34,10 +34,13 @@ export async function forwardTcp({ listen, target, mux, logger, waitMs }: TcpFor
       (stream) => {
         if (socket.destroyed) return stream.close(CloseReason.Voluntary);
         logger.debug(`${label} open as stream ${stream.id}`);
+        // Byte counts of the local socket: what went up the stream and what came down it.
+        const counts = (): string => `${socket.bytesRead} bytes up, ${socket.bytesWritten} bytes down`;
+        // eslint-disable-next-line rxjs-x/no-ignored-subscription -- closed$ emits once and completes
         stream.closed$.subscribe({
           next: (reason) => {
-            if (reason === CloseReason.Voluntary) return logger.debug(`${label} closed`);
-            logger.info(`${label} closed: ${closeReasonName(reason)}`);
+            if (reason === CloseReason.Voluntary) return logger.debug(`${label} closed: ${closeReasonName(reason)}, ${counts()}`);
+            logger.info(`${label} closed: ${closeReasonName(reason)}, ${counts()}`);
             socket.resetAndDestroy();
           },
           error: () => socket.resetAndDestroy(),

@@ -8,7 +8,7 @@ import { CloseReason, closeReasonName } from '../packet/close-reason.js';
 import type { MuxStream } from '../mux/stream.js';
 import type { Logger } from '../server/logger.js';
 import { describeError } from './client-options.js';
-import type { ReconnectingMux } from './reconnecting-mux.js';
+import type { ReconnectingClientMux } from '../client/reconnecting-client-mux.js';
 import { formatHostPort, type HostPort } from './values.js';
 
 /** Datagrams a flow holds while its stream opens, or in flight to the transport; past this, new ones are dropped. */
@@ -18,7 +18,7 @@ const MAX_PENDING = 64;
 export interface UdpForwardOptions {
   readonly listen: HostPort;
   readonly target: HostPort;
-  readonly mux: ReconnectingMux;
+  readonly mux: ReconnectingClientMux;
   readonly logger: Logger;
   /** How long a new flow waits for the connection while disconnected. */
   readonly waitMs: number;
@@ -35,6 +35,9 @@ interface Flow {
   inFlight: number;
   timer?: ReturnType<typeof setTimeout>;
   done: boolean;
+  /** Bytes relayed each way, for the close log line. */
+  up: number;
+  down: number;
 }
 
 /** Binds `listen` and relays flows; resolves with the bound socket. */
@@ -59,10 +62,11 @@ export async function forwardUdp(options: UdpForwardOptions): Promise<dgram.Sock
   const send = (flow: Flow, datagram: Buffer): void => {
     if (flow.inFlight >= MAX_PENDING) return; // UDP may drop; the transport is not keeping up
     flow.inFlight++;
+    flow.up += datagram.length;
     flow.stream!.send(datagram, () => flow.inFlight--);
   };
   const start = (key: string, source: dgram.RemoteInfo): Flow => {
-    const flow: Flow = { label: `flow ${formatHostPort({ host: source.address, port: source.port })}`, early: [], inFlight: 0, done: false };
+    const flow: Flow = { label: `flow ${formatHostPort({ host: source.address, port: source.port })}`, early: [], inFlight: 0, done: false, up: 0, down: 0 };
     flows.set(key, flow);
     mux.open('udp', target.host, target.port, waitMs).then(
       (stream) => {
@@ -70,16 +74,21 @@ export async function forwardUdp(options: UdpForwardOptions): Promise<dgram.Sock
         flow.stream = stream;
         logger.debug(`${flow.label} open as stream ${stream.id}`);
         for (const datagram of flow.early.splice(0)) send(flow, datagram);
+        // eslint-disable-next-line rxjs-x/no-ignored-subscription -- data$ ends with the stream
         stream.data$.subscribe({
           next: (datagram) => {
             touch(key, flow);
+            flow.down += datagram.length;
             socket.send(datagram, source.port, source.address);
           },
           error: () => undefined, // the connection dropped: closed$ reports it
         });
+        // eslint-disable-next-line rxjs-x/no-ignored-subscription -- closed$ emits once and completes
         stream.closed$.subscribe({
           next: (reason) => {
-            if (reason !== CloseReason.Voluntary) logger.info(`${flow.label} closed: ${closeReasonName(reason)}`);
+            const line = `${flow.label} closed: ${closeReasonName(reason)}, ${flow.up} bytes up, ${flow.down} bytes down`;
+            if (reason === CloseReason.Voluntary) logger.debug(line);
+            else logger.info(line);
             end(key, flow);
           },
           error: () => end(key, flow),

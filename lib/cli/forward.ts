@@ -3,21 +3,24 @@
  * server over one shared, reconnecting connection.
  * @module
  */
+import type * as dgram from 'node:dgram';
+import type * as net from 'node:net';
+import { ReconnectingClientMux, type ReconnectState } from '../client/reconnecting-client-mux.js';
 import { ClientMux } from '../mux/client-mux.js';
-import { createLogger } from '../server/logger.js';
+import { createLogger, type Logger } from '../server/logger.js';
 import { CliError, UsageError } from './cli-error.js';
-import { FORWARD_FLAGS, describeError, resolveClientSettings } from './client-options.js';
+import { FORWARD_FLAGS, describeConnectError, describeError, resolveClientSettings } from './client-options.js';
 import { parseFlags } from './flags.js';
 import { forwardTcp } from './forward-tcp.js';
 import { forwardUdp } from './forward-udp.js';
 import { forwardHelp } from './help.js';
-import { ReconnectingMux } from './reconnecting-mux.js';
 import { MAX_TIMER_MS, formatHostPort, parseHostPort, parseInteger, parseLogLevel } from './values.js';
 
 /**
  * Runs `wisp-rx forward`; resolves once listening (printing `listening on HOST:PORT`), or
  * with an exit code when there is nothing to run (`--help`).
- * @throws UsageError for bad flags; CliError when the first connection to the server fails.
+ * @throws UsageError for bad flags; CliError when the local address cannot be bound or the
+ *   first connection to the server fails.
  */
 export async function forward(argv: readonly string[]): Promise<number | undefined> {
   const flags = parseFlags(argv, FORWARD_FLAGS, 'forward');
@@ -34,15 +37,25 @@ export async function forward(argv: readonly string[]): Promise<number | undefin
   const idleMs = parseInteger(flags.string('udp-idle') ?? '60000', '--udp-idle', 1, MAX_TIMER_MS);
   const logger = createLogger(parseLogLevel(flags.string('log-level') ?? 'info', '--log-level'));
 
-  const mux = new ReconnectingMux({ connect: () => ClientMux.connect(client.url, client.options), logger });
+  const mux = new ReconnectingClientMux({ connect: () => ClientMux.connect(client.url, client.options), waitMs });
+  // Bind first: a taken port is reported before anything connects to the server. Connections
+  // accepted before the first connection is up wait for it like those during a reconnect.
+  const common = { listen, target, mux, logger, waitMs };
+  let local: net.Server | dgram.Socket;
+  try {
+    local = flags.has('udp') ? await forwardUdp({ ...common, idleMs }) : await forwardTcp(common);
+  } catch (error) {
+    throw new CliError(`cannot listen on ${formatHostPort(listen)}: ${describeError(error)}`);
+  }
   try {
     const first = await mux.start();
     logger.info(`connected to ${client.url} (Wisp v${first.version.major}${first.downgraded ? ', server is v1' : ''})`);
   } catch (error) {
-    throw new CliError(`cannot connect to ${client.url}: ${describeError(error)}`);
+    local.close();
+    throw new CliError(`cannot connect to ${client.url}: ${describeConnectError(error, client.url)}`);
   }
-  const common = { listen, target, mux, logger, waitMs };
-  const local = flags.has('udp') ? await forwardUdp({ ...common, idleMs }) : await forwardTcp(common);
+  // eslint-disable-next-line rxjs-x/no-ignored-subscription -- lives as long as the process
+  mux.state$.subscribe({ next: (state) => logState(logger, state), error: () => undefined /* state$ never fails */ });
   const address = local.address();
   const bound = address === null || typeof address === 'string' ? String(address) : formatHostPort({ host: address.address, port: address.port });
   let stopping = false;
@@ -58,4 +71,19 @@ export async function forward(argv: readonly string[]): Promise<number | undefin
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.stdout.write(`listening on ${bound}${flags.has('udp') ? ' (udp)' : ''}\n`);
   return undefined;
+}
+
+/** One log line per reconnect step (the first connection is logged by {@link forward}). */
+function logState(logger: Logger, state: ReconnectState): void {
+  switch (state.state) {
+    case 'backoff':
+      if (state.attempt === 1) logger.warn(`connection lost (${describeError(state.error)}); reconnecting in ${state.delayMs} ms`);
+      else logger.warn(`reconnect failed (${describeError(state.error)}); next try in ${state.delayMs} ms`);
+      return;
+    case 'connected':
+      if (state.reconnected) logger.info('reconnected');
+      return;
+    default:
+      return;
+  }
 }

@@ -5,6 +5,7 @@
  */
 import { FORWARD_FLAGS, NC_FLAGS } from './client-options.js';
 import type { FlagSpec } from './flags.js';
+import { KEYGEN_FLAGS } from './keygen.js';
 import { SERVE_FLAGS, SERVE_OPTIONS } from './serve-options.js';
 
 const WIDTH = 100;
@@ -36,7 +37,7 @@ function flagLines(flags: readonly FlagSpec[]): string {
       group = heading;
       out.push('', `${heading}:`);
     }
-    const name = `  --${flag.name}${flag.metavar ? ` ${flag.metavar}` : ''}`;
+    const name = `  ${flag.short ? `-${flag.short}, ` : ''}--${flag.name}${flag.metavar ? ` ${flag.metavar}` : ''}`;
     const suffix = flag.default === undefined ? '' : flag.default === 'required' ? ' Required.' : ` Default:${NBSP}${flag.default.replaceAll(' ', NBSP)}.`;
     const text = wrap(flag.help + suffix, COLUMN);
     out.push(name.length < COLUMN ? name.padEnd(COLUMN) + text.slice(COLUMN) : `${name}\n${text}`);
@@ -46,7 +47,8 @@ function flagLines(flags: readonly FlagSpec[]): string {
 
 /** A command's help: usage, description, options, examples (as written), then notes (wrapped). */
 function page(usage: string, about: string, flags: readonly FlagSpec[], examples: readonly string[], notes: readonly string[]): string {
-  const blocks = [`Usage: ${usage}\n\n${wrap(about, 0)}\n${flagLines(flags)}`, `Examples:\n${examples.map((e) => `  ${e}`).join('\n')}`, ...notes.map((n) => wrap(n, 2, 0))];
+  const allNotes = [...notes, '--version (with any command) prints the version and exits.'];
+  const blocks = [`Usage: ${usage}\n\n${wrap(about, 0)}\n${flagLines(flags)}`, `Examples:\n${examples.map((e) => `  ${e}`).join('\n')}`, ...allNotes.map((n) => wrap(n, 2, 0))];
   return `${blocks.join('\n\n')}\n`;
 }
 
@@ -58,9 +60,10 @@ Commands:
   serve     Run a Wisp gateway (the default command).
   forward   Forward a local TCP or UDP port through a Wisp server.
   nc        Connect stdin and stdout to one stream through a Wisp server.
+  keygen    Make an Ed25519 key pair for key auth (--key, --key-file).
   help      Show this help.
 
-Run "wisp-rx COMMAND --help" for a command's options.
+Run "wisp-rx COMMAND --help" for a command's options; "wisp-rx --version" prints the version.
 `;
 }
 
@@ -119,5 +122,17 @@ export function ncHelp(): string {
     [
       'Exit codes: 0 the stream closed normally (Voluntary); 1 the stream was refused or failed, or the connection failed (the reason is printed, e.g. "stream closed: HostBlocked (0x48)"); 2 invalid options.',
     ],
+  );
+}
+
+/** `wisp-rx keygen --help`. */
+export function keygenHelp(): string {
+  return page(
+    'wisp-rx keygen --out FILE [--force]',
+    'Makes an Ed25519 key pair for Wisp key auth: FILE holds the private key seed (hex) that forward and nc read with --key FILE; ' +
+      'FILE.pub holds the public key (hex), one line to add to a gateway\'s --key-file. Prints the public key on stdout.',
+    KEYGEN_FLAGS,
+    ['wisp-rx keygen --out client.key', 'cat client.key.pub >> keys.txt && wisp-rx serve --key-file keys.txt'],
+    ['Exit codes: 0 written; 1 a file could not be written; 2 invalid options or FILE exists (without --force).'],
   );
 }

@@ -11,7 +11,9 @@ import { runPrimary } from './cluster.js';
 import { parseFlags } from './flags.js';
 import { forward } from './forward.js';
 import { mainHelp, serveHelp } from './help.js';
+import { keygen } from './keygen.js';
 import { nc } from './nc.js';
+import { packageVersion } from './version.js';
 import { serve } from './serve.js';
 import { SERVE_FLAGS } from './serve-options.js';
 import { resolveServeSettings } from './serve-settings.js';
@@ -36,7 +38,8 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<num
   serve: serveCommand,
   forward,
   nc,
-  help: async () => (process.stdout.write(mainHelp()), 0),
+  keygen,
+  help: () => Promise.resolve((process.stdout.write(mainHelp()), 0)),
 };
 
 /**
@@ -44,6 +47,12 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<num
  * command has started; commands that finish (`nc`, `--help`) and failures end the process.
  */
 export async function main(argv: readonly string[]): Promise<void> {
+  // --version with any command (flags after "--" are positionals, not options).
+  const options = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  if (options.includes('--version') || options.includes('-V')) {
+    process.stdout.write(`wisp-rx ${packageVersion()}\n`, () => process.exit(0));
+    return;
+  }
   const [first] = argv;
   const named = first !== undefined && !first.startsWith('-');
   const command = named ? first : first === '--help' || first === '-h' ? 'help' : 'serve';

@@ -16,7 +16,7 @@ import { readPublicKeysFile, readUsersFile } from './credentials.js';
 import type { ParsedFlags } from './flags.js';
 import { SERVE_OPTIONS, type OptionKind } from './serve-options.js';
 import { UsageError } from './cli-error.js';
-import { parseCredentials, parseInteger, parseLogLevel } from './values.js';
+import { parseCredentials, parseInteger, parseJsonInteger, parseLogLevel } from './values.js';
 
 /** What `wisp-rx serve` runs with. */
 export interface ServeSettings {
@@ -101,7 +101,7 @@ function convert(kind: OptionKind, value: unknown, label: string, dir?: string):
   const file = (name: string): string => (dir === undefined ? name : path.resolve(dir, name));
   switch (kind.type) {
     case 'int':
-      return parseInteger(value, label, kind.min, kind.max);
+      return (dir === undefined ? parseInteger : parseJsonInteger)(value, label, kind.min, kind.max);
     case 'bool':
       if (typeof value !== 'boolean') throw new UsageError(`${label}: expected true or false`);
       return value;

@@ -23,6 +23,16 @@ export function parseInteger(value: unknown, label: string, min: number, max: nu
 }
 
 /**
+ * An integer in `[min, max]` from a config file: a JSON number, never a string (`"4101"` is
+ * refused, as the README promises for wrongly typed values).
+ * @throws UsageError otherwise.
+ */
+export function parseJsonInteger(value: unknown, label: string, min: number, max: number): number {
+  if (typeof value !== 'number') throw new UsageError(`${label}: expected an integer from ${min} to ${max} (a JSON number), got ${JSON.stringify(value)}`);
+  return parseInteger(value, label, min, max);
+}
+
+/**
  * One of {@link LOG_LEVELS}.
  * @throws UsageError otherwise.
  */
@@ -45,7 +55,7 @@ export interface HostPort {
 export function parseHostPort(text: string, label: string, minPort = 1): HostPort {
   const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d+)$/.exec(text.trim());
   if (m === null) throw new UsageError(`${label}: expected HOST:PORT, got ${JSON.stringify(text)}`);
-  return { host: (m[1] ?? m[2])!, port: parseInteger(m[3], `${label} port`, minPort, 65535) };
+  return { host: (m[1] ?? m[2]), port: parseInteger(m[3], `${label} port`, minPort, 65535) };
 }
 
 /** Text of a {@link HostPort} (IPv6 bracketed). */

@@ -3,7 +3,7 @@ import { WispError } from '../errors.js';
 import { CloseReason } from '../packet/close-reason.js';
 import type { MuxActor } from './actor.js';
 import type { StreamKind, StreamRecord, WriteCallback } from './stream-record.js';
-import { toDuplex, type DuplexOptions } from '../views/duplex.js';
+import { toDuplex, type DuplexOptions, type NodeDuplex } from '../views/duplex.js';
 import { toWebStreams, type WebStreamPair } from '../views/web-streams.js';
 import { readChunks } from '../views/async-iterable.js';
 
@@ -148,7 +148,7 @@ export class MuxStream implements StreamReader, StreamWriter {
    * `net.Socket` or hand to `tls.connect({ socket })`. Wisp has no half-close: ending the
    * writable side closes the whole stream. Node only (throws `Unsupported` elsewhere).
    */
-  toDuplex(options?: DuplexOptions): import('node:stream').Duplex {
+  toDuplex(options?: DuplexOptions): NodeDuplex {
     return toDuplex(this, options);
   }
 

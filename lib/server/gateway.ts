@@ -160,7 +160,7 @@ export class Gateway {
     this.logger.info(`${label} open (${v2 ? 'v2' : 'v1'})`);
     mux.ready.then(
       () => this.logger.debug(`${label} handshake done, extensions [${mux.extensionIds.join(', ')}]`),
-      (error: WispError) => this.logger.info(`${label} handshake failed: ${error.code}`),
+      (error: WispError) => this.logger.debug(`${label} handshake failed: ${error.code}`), // the "closed" line gives the reason
     );
     const context = {
       policy: this.options.policy,

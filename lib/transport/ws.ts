@@ -21,6 +21,10 @@ export interface ConnectWsOptions extends WsTransportOptions {
   readonly handshakeTimeoutMs?: number;
   /** Extra HTTP headers for the upgrade request (e.g. `Authorization`, `Origin`). */
   readonly headers?: Record<string, string>;
+  /** wss://: trusted CA certificates (PEM) instead of Node's default list. */
+  readonly ca?: string | readonly string[];
+  /** wss://: false accepts any server certificate (testing only). Default true. */
+  readonly rejectUnauthorized?: boolean;
 }
 
 /**
@@ -57,6 +61,8 @@ export function connectWs(url: string, protocols: readonly string[], options: Co
         perMessageDeflate: false,
         ...(options.handshakeTimeoutMs !== undefined && { handshakeTimeout: options.handshakeTimeoutMs }),
         ...(options.headers !== undefined && { headers: options.headers }),
+        ...(options.ca !== undefined && { ca: typeof options.ca === 'string' ? options.ca : [...options.ca] }),
+        ...(options.rejectUnauthorized !== undefined && { rejectUnauthorized: options.rejectUnauthorized }),
       });
     } catch (cause) {
       reject(new WispError('InvalidArgument', `cannot connect to ${url}: ${String(cause)}`, { cause }));

@@ -2,14 +2,9 @@ import type { Duplex } from 'node:stream';
 import { WispError } from '../errors.js';
 import { CloseReason } from '../packet/close-reason.js';
 import type { MuxStream } from '../mux/stream.js';
+import type { DuplexOptions, NodeDuplex } from './duplex-types.js';
 
-/** Options for `MuxStream.toDuplex()`. */
-export interface DuplexOptions {
-  /** Readable high water mark in bytes (default 64 KiB, above Node's 16 KiB, to match packet sizes). */
-  readonly readableHighWaterMark?: number;
-  /** Writable high water mark in bytes (default 64 KiB). */
-  readonly writableHighWaterMark?: number;
-}
+export type { DuplexOptions, NodeDuplex } from './duplex-types.js';
 
 type StreamModule = typeof import('node:stream');
 
@@ -29,7 +24,7 @@ function nodeStream(): StreamModule {
  * pauses the stream, `_read` resumes it; `_write` completes when the mux has sent the chunk.
  * Wisp has no half-close, so ending the writable side closes the stream (Voluntary).
  */
-export function toDuplex(stream: MuxStream, options: DuplexOptions = {}): Duplex {
+export function toDuplex(stream: MuxStream, options: DuplexOptions = {}): NodeDuplex {
   const { Duplex: DuplexClass } = nodeStream();
   let subscription: { unsubscribe(): void } | undefined;
   const duplex: Duplex = new DuplexClass({
@@ -59,5 +54,6 @@ export function toDuplex(stream: MuxStream, options: DuplexOptions = {}): Duplex
     error: (error: unknown) => duplex.destroy(error as Error),
     complete: () => duplex.push(null),
   });
+  // NodeDuplex is Duplex itself here: node.ts (its augmentation) is part of this program.
   return duplex;
 }

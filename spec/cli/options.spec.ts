@@ -113,7 +113,7 @@ describe('--help', () => {
     const cli = new Cli(args);
     expect(await cli.waitForExit()).toEqual({ code: 0, signal: null });
     const map = new Map<string, string>();
-    for (const block of cli.stdout.split(/\n(?=  --)/).slice(1)) map.set(/^ {2}--([\w-]+)/.exec(block)![1]!, block.split('\n\n')[0]!);
+    for (const block of cli.stdout.split(/\n(?= {2}(?:-\w, )?--)/).slice(1)) map.set(/^ {2}(?:-\w, )?--([\w-]+)/.exec(block)![1]!, block.split('\n\n')[0]!);
     return map;
   }
   const SERVE = [
@@ -139,13 +139,13 @@ describe('--help', () => {
 
   it('forward --help and nc --help document theirs; wisp-rx --help lists the commands', async () => {
     const forward = await entries(['forward', '--help']);
-    expect([...forward.keys()].sort()).toEqual(['help', 'key', 'listen', 'log-level', 'reconnect-wait', 'server', 'to', 'udp', 'udp-idle', 'user', 'v1']);
+    expect([...forward.keys()].sort()).toEqual(['ca', 'connect-timeout', 'help', 'insecure', 'key', 'listen', 'log-level', 'reconnect-wait', 'server', 'to', 'udp', 'udp-idle', 'user', 'v1']);
     const nc = await entries(['nc', '-h']);
-    expect([...nc.keys()].sort()).toEqual(['close-on-eof', 'help', 'key', 'server', 'udp', 'user', 'v1']);
+    expect([...nc.keys()].sort()).toEqual(['ca', 'close-on-eof', 'connect-timeout', 'help', 'idle-timeout', 'insecure', 'key', 'quit-after-eof', 'server', 'udp', 'user', 'v1']);
     for (const [name, text] of [...forward, ...nc]) if (name !== 'help') expect(text).toMatch(/(Default: [^]+|Required)\.$/);
     const main = new Cli(['--help']);
     expect((await main.waitForExit()).code).toBe(0);
-    for (const command of ['serve', 'forward', 'nc']) expect(main.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['serve', 'forward', 'nc', 'keygen']) expect(main.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   });
 });
 

@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 // N concurrent streams write zero-filled chunks as fast as credit allows; prints MiB/s.
-// Run: node examples/throughput.js ws://127.0.0.1:4000/ 127.0.0.1:9 [streams] [MiB per stream]
+// Run: node build/examples/throughput.js ws://127.0.0.1:4000/ 127.0.0.1:9 [streams] [MiB per stream]
 // (the target must accept and discard data, e.g. a local discard service)
-'use strict';
-const { ClientMux } = require('../dist/cjs/node.js');
+import { ClientMux, isWispError } from 'wisp-rx/node';
 
-/** Sends `mibPerStream` MiB on each of `streams` streams; resolves to { bytes, seconds, mibPerSecond }. */
-async function measureThroughput(url, target, { streams = 4, mibPerStream = 16, chunkSize = 64 * 1024 } = {}) {
+/** What {@link measureThroughput} measured. */
+export interface Throughput {
+  readonly bytes: number;
+  readonly seconds: number;
+  readonly mibPerSecond: number;
+}
+
+/** Sends `mibPerStream` MiB on each of `streams` streams to `target` (HOST:PORT). */
+export async function measureThroughput(url: string, target: string, { streams = 4, mibPerStream = 16, chunkSize = 64 * 1024 } = {}): Promise<Throughput> {
   const [host, port] = splitHostPort(target);
   const mux = await ClientMux.connect(url);
   const chunk = new Uint8Array(chunkSize); // zero-filled, reused: the mux copies it into each packet
@@ -28,19 +34,17 @@ async function measureThroughput(url, target, { streams = 4, mibPerStream = 16, 
   return { bytes, seconds, mibPerSecond: bytes / 1024 / 1024 / seconds };
 }
 
-function splitHostPort(text) {
+function splitHostPort(text: string): [string, number] {
   const at = text.lastIndexOf(':');
   return [text.slice(0, at).replace(/^\[|\]$/g, ''), Number(text.slice(at + 1))];
 }
-
-module.exports = { measureThroughput };
 
 if (require.main === module) {
   const [url = 'ws://127.0.0.1:4000/', target = '127.0.0.1:9', streams = '4', mib = '16'] = process.argv.slice(2);
   measureThroughput(url, target, { streams: Number(streams), mibPerStream: Number(mib) }).then(
     (r) => console.log(`${r.bytes / 1024 / 1024} MiB in ${r.seconds.toFixed(2)} s: ${r.mibPerSecond.toFixed(1)} MiB/s`),
-    (error) => {
-      console.error(`${error.code ?? 'error'}: ${error.message}`);
+    (error: unknown) => {
+      console.error(isWispError(error) ? `${error.code}: ${error.message}` : String(error));
       process.exitCode = 1;
     },
   );
