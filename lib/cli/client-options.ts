@@ -13,6 +13,7 @@ import { streamConfirmation } from '../extensions/stream-confirmation.js';
 import { udp } from '../extensions/udp.js';
 import type { ClientMuxOptions } from '../mux/client-mux.js';
 import { closeReasonName } from '../packet/close-reason.js';
+import { connectLengthDelimited, isLengthDelimitedUrl } from '../transport/length-delimited.js';
 import { connectWs } from '../transport/ws.js';
 import { UsageError } from './cli-error.js';
 import { readPrivateKeyFile } from './credentials.js';
@@ -36,7 +37,7 @@ function readCaFile(file: string): string {
 
 /** Flags of every client command. */
 export const CLIENT_FLAGS: readonly FlagSpec[] = [
-  { name: 'server', type: 'string', metavar: 'URL', help: 'Wisp server, e.g. ws://127.0.0.1:4000/ (wss:// for TLS).', default: 'required' },
+  { name: 'server', type: 'string', metavar: 'URL', help: 'Wisp server: ws://127.0.0.1:4000/ (wss:// for TLS), or tcp://HOST:PORT / unix:/path for Wisp over a plain byte stream.', default: 'required' },
   { name: 'user', type: 'string', metavar: 'NAME:PASS', help: 'Authenticate with a password (Wisp v2 password extension).', default: 'none' },
   { name: 'key', type: 'string', metavar: 'FILE', help: 'Authenticate with the Ed25519 private key (32-byte seed, hex or base64) in FILE.', default: 'none' },
   { name: 'v1', type: 'boolean', help: 'Speak Wisp v1 only (no extensions, so no auth).', default: 'off: v2, falling back to v1' },
@@ -92,14 +93,18 @@ export function resolveClientSettings(flags: ParsedFlags): ClientSettings {
   } catch {
     throw new UsageError(`--server: not a URL: ${JSON.stringify(url)}`);
   }
-  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') throw new UsageError(`--server: expected a ws:// or wss:// URL, got ${JSON.stringify(url)}`);
-  const v2 = !flags.has('v1');
+  const byteStream = isLengthDelimitedUrl(url);
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:' && !byteStream) {
+    throw new UsageError(`--server: expected ws://, wss://, tcp://HOST:PORT or unix:/path, got ${JSON.stringify(url)}`);
+  }
+  // tcp:// and unix: carry Wisp length-delimited, which has no subprotocol to offer v2 with.
+  const v2 = !flags.has('v1') && !byteStream;
   const extensions: ExtensionBuilder[] = [udp(), motd(), streamConfirmation()];
   const user = flags.string('user');
   if (user !== undefined) extensions.push(password(parseCredentials(user, '--user')));
   const keyFile = flags.string('key');
   if (keyFile !== undefined) extensions.push(keyAuth({ privateKey: readPrivateKeyFile(keyFile, '--key') }));
-  if (!v2 && extensions.length > 3) throw new UsageError('--user and --key need Wisp v2: drop --v1');
+  if (!v2 && extensions.length > 3) throw new UsageError(byteStream ? '--user and --key need Wisp v2, which tcp:// and unix: servers do not speak' : '--user and --key need Wisp v2: drop --v1');
   const timeoutMs = parseInteger(flags.string('connect-timeout') ?? '10000', '--connect-timeout', 1, MAX_TIMER_MS);
   const caFile = flags.string('ca');
   const tls = {
@@ -107,7 +112,8 @@ export function resolveClientSettings(flags: ParsedFlags): ClientSettings {
     ...(flags.has('insecure') && { rejectUnauthorized: false }),
   };
   if ((caFile !== undefined || flags.has('insecure')) && parsed.protocol !== 'wss:') throw new UsageError('--ca and --insecure apply to wss:// servers only');
-  const connector = (target: string, protocols: readonly string[]) => connectWs(target, protocols, { handshakeTimeoutMs: timeoutMs, ...tls });
+  const connector = (target: string, protocols: readonly string[]) =>
+    byteStream ? connectLengthDelimited(target, { timeoutMs }) : connectWs(target, protocols, { handshakeTimeoutMs: timeoutMs, ...tls });
   return { url, options: { v2, extensions, connector, handshakeTimeoutMs: timeoutMs } };
 }
 
