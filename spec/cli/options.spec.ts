@@ -84,7 +84,7 @@ describe('invalid options exit 2 with a one-line message', () => {
     [['serve', 'extra'], 'unexpected argument "extra"'],
     [['frobnicate'], 'wisp-rx frobnicate: unknown command "frobnicate"'],
     [['forward', '--listen', '127.0.0.1:0', '--to', 'example.com:80'], 'wisp-rx forward: --server URL is required'],
-    [['forward', '--server', 'http://x/', '--listen', '127.0.0.1:0', '--to', 'example.com:80'], '--server: expected a ws:// or wss:// URL'],
+    [['forward', '--server', 'http://x/', '--listen', '127.0.0.1:0', '--to', 'example.com:80'], '--server: expected ws://, wss://, tcp://HOST:PORT or unix:/path'],
     [['forward', '--server', 'ws://127.0.0.1:1/', '--listen', 'nope', '--to', 'example.com:80'], '--listen: expected HOST:PORT, got "nope"'],
     [['forward', '--server', 'ws://127.0.0.1:1/', '--listen', '127.0.0.1:0', '--to', 'example.com:0'], '--to port: expected an integer from 1 to 65535'],
     [['nc', '--server', 'ws://127.0.0.1:1/', 'example.com'], 'wisp-rx nc: expected HOST PORT'],
