@@ -63,6 +63,8 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   option('idleTimeoutMs', int(0, MAX_MS), LIMITS, { name: 'idle-timeout', metavar: 'MS', help: 'Close a stream without traffic for this long (0x47); 0: never.', default: '600000' }),
   option('maxPacketSize', int(64, 2 ** 30), LIMITS, { name: 'max-packet-size', metavar: 'BYTES', help: 'Largest WebSocket message accepted; larger ones end the connection (1009). Browser clients send a request body as one message.', default: '16777216' }),
   option('maxQueuedBytes', int(1, Number.MAX_SAFE_INTEGER), LIMITS, { name: 'max-queued-bytes', metavar: 'BYTES', help: 'Bytes one connection may have waiting for slow targets before reading it pauses.', default: '67108864' }),
+  option('maxOutputBacklog', int(1, Number.MAX_SAFE_INTEGER), LIMITS, { name: 'max-output-backlog', metavar: 'BYTES', help: "Reply bytes one connection may queue past the send buffer's mark before reading it pauses.", default: '262144' }),
+  option('outputStallTimeoutMs', int(0, MAX_MS), LIMITS, { name: 'output-stall-timeout', metavar: 'MS', help: "Close (0x49) a connection whose unread replies keep reading paused this long; 0: never.", default: '30000' }),
 
   option('v1Only', bool, AUTH, { name: 'v1-only', help: 'Speak only Wisp v1, even to clients offering v2.', default: 'off' }, true),
   option('motd', { type: 'string' }, AUTH, { name: 'motd', metavar: 'TEXT', help: 'Message of the day sent to v2 clients.', default: 'none' }),

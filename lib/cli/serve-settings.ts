@@ -65,6 +65,8 @@ export function resolveServeSettings(flags: ParsedFlags): ServeSettings {
     idleTimeoutMs: get('idleTimeoutMs'),
     maxPacketSize: get('maxPacketSize'),
     maxQueuedBytes: get('maxQueuedBytes'),
+    maxOutputBacklog: get('maxOutputBacklog'),
+    outputStallTimeoutMs: get('outputStallTimeoutMs'),
     v1Only: get('v1Only'),
     motd: get('motd'),
     passwords: Object.keys(users).length > 0 ? users : undefined,

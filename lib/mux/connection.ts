@@ -60,7 +60,7 @@ export function runConnection(
       }
       const live = new MuxActor(transport, settings(value));
       actor = live;
-      context = { role: live.settings.role, send: (packet) => transport.send(packet), close: (reason) => live.shutdown(reason) };
+      context = { role: live.settings.role, send: (packet) => live.emitControl(packet), close: (reason) => live.shutdown(reason) };
       hooks.ready(value, live);
       for (const extension of value.extensions) extension.onReady?.(context);
     },

@@ -47,6 +47,10 @@ export interface GatewayOptions {
    * before the gateway stops reading it (until half is written). Default 64 MiB.
    */
   readonly maxQueuedBytes?: number;
+  /** Control bytes (CLOSE, CONTINUE...) one connection may queue past the WebSocket's high-water mark before the gateway stops reading it until it drains. Default 256 KiB. */
+  readonly maxOutputBacklog?: number;
+  /** A connection whose unread replies keep reading paused this long is closed with CLOSE(0, Throttled); 0 = never. Default 30,000 ms. */
+  readonly outputStallTimeoutMs?: number;
   /** Speak only Wisp v1 even when clients offer v2 (not with required authentication). Default false. */
   readonly v1Only?: boolean;
   /** Message of the day sent to v2 clients. */
@@ -88,6 +92,8 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     idleTimeoutMs: 600_000,
     maxPacketSize: 16 * 1024 * 1024,
     maxQueuedBytes: 64 * 1024 * 1024,
+    maxOutputBacklog: 256 * 1024,
+    outputStallTimeoutMs: 30_000,
     v1Only: false,
     authRequired: true,
     extensions: [],
@@ -108,6 +114,8 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   positiveInt('idleTimeoutMs', resolved.idleTimeoutMs, 0, 2 ** 31 - 1);
   positiveInt('maxPacketSize', resolved.maxPacketSize, 64, 2 ** 30);
   positiveInt('maxQueuedBytes', resolved.maxQueuedBytes, 1, Number.MAX_SAFE_INTEGER);
+  positiveInt('maxOutputBacklog', resolved.maxOutputBacklog, 1, Number.MAX_SAFE_INTEGER);
+  positiveInt('outputStallTimeoutMs', resolved.outputStallTimeoutMs, 0, 2 ** 31 - 1);
   return resolved;
 }
 

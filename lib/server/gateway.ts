@@ -11,7 +11,7 @@ import { udp } from '../extensions/udp.js';
 import type { MuxEnd } from '../mux/actor.js';
 import { ServerMux } from '../mux/server-mux.js';
 import { WISP_V2_PROTOCOL } from '../mux/negotiated.js';
-import { CloseReason } from '../packet/close-reason.js';
+import { CloseReason, closeReasonName } from '../packet/close-reason.js';
 import { encodeClose } from '../packet/encode.js';
 import { wsTransport } from '../transport/ws.js';
 import { ConnectionLimiter, TrustedProxies, clientAddress } from './client-limits.js';
@@ -151,6 +151,8 @@ export class Gateway {
       bufferSize: this.options.bufferSize,
       maxStreams: this.options.maxStreamsPerConnection,
       maxQueuedBytes: this.options.maxQueuedBytes,
+      maxOutputBacklog: this.options.maxOutputBacklog,
+      outputStallMs: this.options.outputStallTimeoutMs,
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
       v2: !this.options.v1Only,
       extensions: this.extensions,
@@ -181,7 +183,8 @@ export class Gateway {
     const ended = (end: MuxEnd): void => {
       if (!this.muxes.delete(mux)) return;
       release();
-      this.logger.info(`${label} closed${end.error ? `: ${this.describeFailure(end.error)}` : ''}`);
+      const why = end.error ? `: ${this.describeFailure(end.error)}` : end.reason !== undefined ? ` (${closeReasonName(end.reason)})` : '';
+      this.logger.info(`${label} closed${why}`);
     };
     mux.closed$.subscribe({ next: ended, error: (error: WispError) => ended({ error }) });
   }
