@@ -65,6 +65,9 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   option('maxQueuedBytes', int(1, Number.MAX_SAFE_INTEGER), LIMITS, { name: 'max-queued-bytes', metavar: 'BYTES', help: 'Bytes one connection may have waiting for slow targets before reading it pauses.', default: '67108864' }),
   option('maxOutputBacklog', int(1, Number.MAX_SAFE_INTEGER), LIMITS, { name: 'max-output-backlog', metavar: 'BYTES', help: "Reply bytes one connection may queue past the send buffer's mark before reading it pauses.", default: '262144' }),
   option('outputStallTimeoutMs', int(0, MAX_MS), LIMITS, { name: 'output-stall-timeout', metavar: 'MS', help: "Close (0x49) a connection whose unread replies keep reading paused this long; 0: never.", default: '30000' }),
+  option('connectionIdleTimeoutMs', int(0, MAX_MS), LIMITS, { name: 'connection-idle-timeout', metavar: 'MS', help: "Close a connection that has had no open stream for this long (v1 and v2); 0: never.", default: '120000' }),
+  option('httpHeadersTimeoutMs', int(1, MAX_MS), LIMITS, { name: 'http-headers-timeout', metavar: 'MS', help: "An HTTP request must send its headers within this (else 408).", default: '60000' }),
+  option('httpRequestTimeoutMs', int(1, MAX_MS), LIMITS, { name: 'http-request-timeout', metavar: 'MS', help: "A plain HTTP request must arrive whole within this.", default: '60000' }),
 
   option('v1Only', bool, AUTH, { name: 'v1-only', help: 'Speak only Wisp v1, even to clients offering v2.', default: 'off' }, true),
   option('motd', { type: 'string' }, AUTH, { name: 'motd', metavar: 'TEXT', help: 'Message of the day sent to v2 clients.', default: 'none' }),

@@ -51,6 +51,12 @@ export interface GatewayOptions {
   readonly maxOutputBacklog?: number;
   /** A connection whose unread replies keep reading paused this long is closed with CLOSE(0, Throttled); 0 = never. Default 30,000 ms. */
   readonly outputStallTimeoutMs?: number;
+  /** A connection with no open stream for this long (from its handshake, or since its last stream closed) is closed with CLOSE(0, Voluntary); v1 and v2 alike; 0 = never. Default 120,000 ms. */
+  readonly connectionIdleTimeoutMs?: number;
+  /** A request (or WebSocket upgrade) on the server the gateway owns must send its headers within this (else 408), as nginx's 60 s. Default 60,000 ms. */
+  readonly httpHeadersTimeoutMs?: number;
+  /** A plain HTTP request on the server the gateway owns must arrive whole within this. Default 60,000 ms. */
+  readonly httpRequestTimeoutMs?: number;
   /** Speak only Wisp v1 even when clients offer v2 (not with required authentication). Default false. */
   readonly v1Only?: boolean;
   /** Message of the day sent to v2 clients. */
@@ -94,6 +100,9 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     maxQueuedBytes: 64 * 1024 * 1024,
     maxOutputBacklog: 256 * 1024,
     outputStallTimeoutMs: 30_000,
+    connectionIdleTimeoutMs: 120_000,
+    httpHeadersTimeoutMs: 60_000,
+    httpRequestTimeoutMs: 60_000,
     v1Only: false,
     authRequired: true,
     extensions: [],
@@ -116,6 +125,12 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   positiveInt('maxQueuedBytes', resolved.maxQueuedBytes, 1, Number.MAX_SAFE_INTEGER);
   positiveInt('maxOutputBacklog', resolved.maxOutputBacklog, 1, Number.MAX_SAFE_INTEGER);
   positiveInt('outputStallTimeoutMs', resolved.outputStallTimeoutMs, 0, 2 ** 31 - 1);
+  positiveInt('connectionIdleTimeoutMs', resolved.connectionIdleTimeoutMs, 0, 2 ** 31 - 1);
+  positiveInt('httpHeadersTimeoutMs', resolved.httpHeadersTimeoutMs, 1, 2 ** 31 - 1);
+  positiveInt('httpRequestTimeoutMs', resolved.httpRequestTimeoutMs, 1, 2 ** 31 - 1);
+  if (resolved.httpHeadersTimeoutMs > resolved.httpRequestTimeoutMs) {
+    throw new WispError('InvalidArgument', `httpHeadersTimeoutMs (${resolved.httpHeadersTimeoutMs}) must not exceed httpRequestTimeoutMs (${resolved.httpRequestTimeoutMs})`);
+  }
   return resolved;
 }
 

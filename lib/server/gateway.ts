@@ -20,6 +20,7 @@ import { silentLogger, type Logger } from './logger.js';
 import { assertValidPolicy } from './policy.js';
 import type { RelayCounters } from './relay-tcp.js';
 import { serveStream } from './serve-stream.js';
+import { closeWhenIdle } from './connection-idle.js';
 
 /** A snapshot of what a gateway is doing. */
 export interface GatewayStats {
@@ -69,7 +70,18 @@ export class Gateway {
       handleProtocols: selectProtocol,
     });
     this.ownsServer = !this.options.server;
-    this.server = this.options.server ?? http.createServer((_req, res) => this.answerPlainHttp(res));
+    this.server =
+      this.options.server ??
+      http.createServer(
+        {
+          // Half-open requests must not hold sockets for Node's default 90 s header wait.
+          headersTimeout: this.options.httpHeadersTimeoutMs,
+          requestTimeout: this.options.httpRequestTimeoutMs,
+          // Node checks those timeouts only this often (default 30 s): keep it within reach.
+          connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(this.options.httpHeadersTimeoutMs / 4))),
+        },
+        (_req, res) => this.answerPlainHttp(res),
+      );
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       if (!this.routeRequest(req, socket, head) && this.ownsServer) reject(socket, 404, 'Not Found');
     });
@@ -187,6 +199,10 @@ export class Gateway {
       this.logger.info(`${label} closed${why}`);
     };
     mux.closed$.subscribe({ next: ended, error: (error: WispError) => ended({ error }) });
+    closeWhenIdle(mux, this.options.connectionIdleTimeoutMs, () => {
+      this.logger.info(`${label} idle: no stream for ${this.options.connectionIdleTimeoutMs} ms`);
+      void mux.close(CloseReason.Voluntary);
+    });
   }
 
   /** A log line's cause of a failed connection, naming the setting to change where one applies. */
