@@ -68,6 +68,9 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   option('connectionIdleTimeoutMs', int(0, MAX_MS), LIMITS, { name: 'connection-idle-timeout', metavar: 'MS', help: "Close a connection that has had no open stream for this long (v1 and v2); 0: never.", default: '120000' }),
   option('httpHeadersTimeoutMs', int(1, MAX_MS), LIMITS, { name: 'http-headers-timeout', metavar: 'MS', help: "An HTTP request must send its headers within this (else 408).", default: '60000' }),
   option('httpRequestTimeoutMs', int(1, MAX_MS), LIMITS, { name: 'http-request-timeout', metavar: 'MS', help: "A plain HTTP request must arrive whole within this.", default: '60000' }),
+  option('authMaxFailures', int(0, Number.MAX_SAFE_INTEGER), LIMITS, { name: 'auth-max-failures', metavar: 'N', help: "Failed logins one address may make per --auth-failure-window before it is locked out (0x49); 0: no limit.", default: '10' }),
+  option('authFailureWindowMs', int(1, MAX_MS), LIMITS, { name: 'auth-failure-window', metavar: 'MS', help: "The window failed logins are counted over.", default: '60000' }),
+  option('authLockoutMs', int(1, MAX_MS), LIMITS, { name: 'auth-lockout', metavar: 'MS', help: "How long an address that reached --auth-max-failures is refused.", default: '300000' }),
 
   option('v1Only', bool, AUTH, { name: 'v1-only', help: 'Speak only Wisp v1, even to clients offering v2.', default: 'off' }, true),
   option('motd', { type: 'string' }, AUTH, { name: 'motd', metavar: 'TEXT', help: 'Message of the day sent to v2 clients.', default: 'none' }),

@@ -57,6 +57,12 @@ export interface GatewayOptions {
   readonly httpHeadersTimeoutMs?: number;
   /** A plain HTTP request on the server the gateway owns must arrive whole within this. Default 60,000 ms. */
   readonly httpRequestTimeoutMs?: number;
+  /** Failed password or key attempts one client address may make within authFailureWindowMs before it is locked out (refused with Throttled 0x49, credentials unchecked) for authLockoutMs; 0 = no limit. Default 10. */
+  readonly authMaxFailures?: number;
+  /** The window failed logins are counted over. Default 60,000 ms. */
+  readonly authFailureWindowMs?: number;
+  /** How long an address that reached authMaxFailures is refused. Default 300,000 ms. */
+  readonly authLockoutMs?: number;
   /** Speak only Wisp v1 even when clients offer v2 (not with required authentication). Default false. */
   readonly v1Only?: boolean;
   /** Message of the day sent to v2 clients. */
@@ -103,6 +109,9 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     connectionIdleTimeoutMs: 120_000,
     httpHeadersTimeoutMs: 60_000,
     httpRequestTimeoutMs: 60_000,
+    authMaxFailures: 10,
+    authFailureWindowMs: 60_000,
+    authLockoutMs: 300_000,
     v1Only: false,
     authRequired: true,
     extensions: [],
@@ -131,6 +140,9 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (resolved.httpHeadersTimeoutMs > resolved.httpRequestTimeoutMs) {
     throw new WispError('InvalidArgument', `httpHeadersTimeoutMs (${resolved.httpHeadersTimeoutMs}) must not exceed httpRequestTimeoutMs (${resolved.httpRequestTimeoutMs})`);
   }
+  positiveInt('authMaxFailures', resolved.authMaxFailures, 0, Number.MAX_SAFE_INTEGER);
+  positiveInt('authFailureWindowMs', resolved.authFailureWindowMs, 1, 2 ** 31 - 1);
+  positiveInt('authLockoutMs', resolved.authLockoutMs, 1, 2 ** 31 - 1);
   return resolved;
 }
 

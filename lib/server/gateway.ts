@@ -21,6 +21,7 @@ import { assertValidPolicy } from './policy.js';
 import type { RelayCounters } from './relay-tcp.js';
 import { serveStream } from './serve-stream.js';
 import { closeWhenIdle } from './connection-idle.js';
+import { AuthLimiter } from './auth-limiter.js';
 
 /** A snapshot of what a gateway is doing. */
 export interface GatewayStats {
@@ -47,6 +48,7 @@ export class Gateway {
   private readonly muxes = new Set<ServerMux>();
   private readonly counters: RelayCounters = { up: 0, down: 0 };
   private readonly extensions: ExtensionBuilder[];
+  private readonly authLimiter: AuthLimiter;
   private connectionsTotal = 0;
   private streamsTotal = 0;
   private nextConnection = 1;
@@ -63,6 +65,12 @@ export class Gateway {
     this.limiter = new ConnectionLimiter({ maxPerClient: this.options.maxConnectionsPerClient });
     this.proxies = new TrustedProxies([...this.options.trustedProxies]);
     this.extensions = this.buildExtensions();
+    const o = this.options;
+    this.authLimiter = new AuthLimiter({ maxFailures: o.authMaxFailures, windowMs: o.authFailureWindowMs, lockoutMs: o.authLockoutMs }, (client, what) =>
+      what === 'locking'
+        ? this.logger.warn(`${client} locked out for ${o.authLockoutMs} ms after ${o.authMaxFailures} failed logins`)
+        : this.logger.info(`${client} refused: locked out after failed logins`),
+    );
     this.wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
@@ -167,7 +175,7 @@ export class Gateway {
       outputStallMs: this.options.outputStallTimeoutMs,
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
       v2: !this.options.v1Only,
-      extensions: this.extensions,
+      extensions: this.authLimiter.guard(this.extensions, client),
     });
     this.muxes.add(mux);
     this.connectionsTotal++;
