@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WispError } from '../errors.js';
@@ -22,6 +23,7 @@ import type { RelayCounters } from './relay-tcp.js';
 import { serveStream } from './serve-stream.js';
 import { closeWhenIdle } from './connection-idle.js';
 import { AuthLimiter } from './auth-limiter.js';
+import { stopConnections, type StopReport } from './graceful-stop.js';
 
 /** A snapshot of what a gateway is doing. */
 export interface GatewayStats {
@@ -45,7 +47,9 @@ export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly limiter: ConnectionLimiter;
   private readonly proxies: TrustedProxies;
-  private readonly muxes = new Set<ServerMux>();
+  private readonly muxes = new Map<ServerMux, WebSocket>();
+  /** Target sockets of open TCP streams (a graceful stop flushes client data to them). */
+  private readonly targets = new Set<net.Socket>();
   private readonly counters: RelayCounters = { up: 0, down: 0 };
   private readonly extensions: ExtensionBuilder[];
   private readonly authLimiter: AuthLimiter;
@@ -124,7 +128,7 @@ export class Gateway {
   /** Counters for a stats line. */
   stats(): GatewayStats {
     let streams = 0;
-    for (const mux of this.muxes) streams += mux.streamCount;
+    for (const mux of this.muxes.keys()) streams += mux.streamCount;
     return {
       connections: this.muxes.size,
       connectionsTotal: this.connectionsTotal,
@@ -136,21 +140,22 @@ export class Gateway {
   }
 
   /**
-   * Stops accepting, closes every connection with a CLOSE on stream 0 (default Voluntary),
-   * and resolves once all are gone — forcibly after `graceMs` (default 5 s).
+   * Stops gracefully: stops accepting (new upgrades get 503), refuses new streams, lets open
+   * streams run until they end or `graceMs` (default 5 s) passes, then sends CLOSE(0, reason)
+   * on every connection ahead of its queued DATA, closes each WebSocket with a close frame,
+   * flushes data received from clients to their targets, and terminates only what is left
+   * after `deadlineMs` (default 2 s). See {@link stopConnections}.
    */
-  async close({ reason = CloseReason.Voluntary, graceMs = 5000 }: { reason?: number; graceMs?: number } = {}): Promise<void> {
+  async close({ reason = CloseReason.Voluntary, graceMs = 5000, deadlineMs = 2000 }: { reason?: number; graceMs?: number; deadlineMs?: number } = {}): Promise<StopReport> {
     this.closing = true;
     const serverClosed = this.ownsServer ? new Promise<void>((resolve) => this.server.close(() => resolve())) : Promise.resolve();
-    const muxesClosed = Promise.all([...this.muxes].map((mux) => mux.close(reason)));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-    await Promise.race([muxesClosed, grace]);
-    clearTimeout(timer);
-    for (const ws of this.wss.clients) ws.terminate();
+    if (this.ownsServer) this.server.closeIdleConnections();
+    const report = await stopConnections(this.muxes, this.targets, { graceMs, deadlineMs, reason });
+    for (const ws of this.wss.clients) ws.terminate(); // upgrades still in their handshake
     if (this.ownsServer) this.server.closeAllConnections();
     await serverClosed;
     this.wss.close();
+    return report;
   }
 
   private serveConnection(ws: WebSocket, client: string, release: () => void): void {
@@ -177,7 +182,7 @@ export class Gateway {
       v2: !this.options.v1Only,
       extensions: this.authLimiter.guard(this.extensions, client),
     });
-    this.muxes.add(mux);
+    this.muxes.set(mux, ws);
     this.connectionsTotal++;
     this.logger.info(`${label} open (${v2 ? 'v2' : 'v1'})`);
     mux.ready.then(
@@ -191,6 +196,7 @@ export class Gateway {
       counters: this.counters,
       logger: this.logger,
       label,
+      targets: this.targets,
       ...(this.options.lookup ? { lookup: this.options.lookup } : {}),
     };
     mux.streams$.subscribe({

@@ -20,6 +20,8 @@ export interface StreamContext {
   /** Connection label for log lines. */
   readonly label: string;
   readonly lookup?: LookupFunction;
+  /** Open target sockets, tracked for the graceful stop (each removes itself on close). */
+  readonly targets?: Set<net.Socket>;
 }
 
 /**
@@ -52,6 +54,11 @@ export async function serveStream({ connect, stream }: IncomingStream, context: 
         connect: (options) => net.connect({ ...options, onread: reader.onread }),
       });
       if (stream.closed) return void socket.destroy();
+      const targets = context.targets;
+      if (targets) {
+        targets.add(socket);
+        socket.once('close', () => targets.delete(socket));
+      }
       stream.confirm();
       relayTcp(stream, socket, reader, { idleTimeoutMs: context.idleTimeoutMs, counters: context.counters });
     } else {
