@@ -71,6 +71,7 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   option('authMaxFailures', int(0, Number.MAX_SAFE_INTEGER), LIMITS, { name: 'auth-max-failures', metavar: 'N', help: "Failed logins one address may make per --auth-failure-window before it is locked out (0x49); 0: no limit.", default: '10' }),
   option('authFailureWindowMs', int(1, MAX_MS), LIMITS, { name: 'auth-failure-window', metavar: 'MS', help: "The window failed logins are counted over.", default: '60000' }),
   option('authLockoutMs', int(1, MAX_MS), LIMITS, { name: 'auth-lockout', metavar: 'MS', help: "How long an address that reached --auth-max-failures is refused.", default: '300000' }),
+  option('dialsPerTurn', int(1, 1_000_000), LIMITS, { name: 'dials-per-turn', metavar: 'N', help: "Target dials and credential checks per event-loop turn, round-robin across connections.", default: '64' }),
 
   option('v1Only', bool, AUTH, { name: 'v1-only', help: 'Speak only Wisp v1, even to clients offering v2.', default: 'off' }, true),
   option('motd', { type: 'string' }, AUTH, { name: 'motd', metavar: 'TEXT', help: 'Message of the day sent to v2 clients.', default: 'none' }),

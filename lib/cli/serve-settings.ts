@@ -73,6 +73,7 @@ export function resolveServeSettings(flags: ParsedFlags): ServeSettings {
     authMaxFailures: get('authMaxFailures'),
     authFailureWindowMs: get('authFailureWindowMs'),
     authLockoutMs: get('authLockoutMs'),
+    dialsPerTurn: get('dialsPerTurn'),
     v1Only: get('v1Only'),
     motd: get('motd'),
     passwords: Object.keys(users).length > 0 ? users : undefined,

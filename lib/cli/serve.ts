@@ -67,7 +67,10 @@ export function stopOnSignals(gateway: Gateway, graceMs: number, logger: Logger,
 export async function serve(settings: ServeSettings): Promise<void> {
   const logger = createLogger(settings.logLevel);
   const gateway = await startGateway(settings, logger);
-  const stopStats = scheduleStats(settings.statsIntervalS, () => printStats(gateway.stats()));
+  const stopStats = scheduleStats(settings.statsIntervalS, () => {
+    printStats(gateway.stats());
+    gateway.resetEventLoopLag();
+  });
   stopOnSignals(gateway, settings.shutdownGraceMs, logger, stopStats);
   process.stdout.write(`listening on ${gateway.url}\n`);
 }

@@ -66,18 +66,21 @@ export class AuthLimiter {
 
   /**
    * The builders with each authentication extension (password, key auth) wrapped so that its
-   * `authenticate()` first refuses a locked-out `client`, and reports its outcome here.
+   * `authenticate()` first refuses a locked-out `client`, waits for `turn` (an Ed25519
+   * verification costs ~1 ms of CPU, so a handshake burst is spread over turns too), and
+   * reports its outcome here.
    */
-  guard(builders: readonly ExtensionBuilder[], client: string): ExtensionBuilder[] {
-    if (!this.failures) return [...builders];
+  guard(builders: readonly ExtensionBuilder[], client: string, turn?: () => Promise<void>): ExtensionBuilder[] {
+    if (!this.failures && !turn) return [...builders];
     return builders.map((builder) =>
       AUTH_IDS.has(builder.id)
-        ? { id: builder.id, create: (role) => this.guardOne(builder.create(role), client) }
+        ? { id: builder.id, create: (role) => this.guardOne(builder.create(role), client, turn) }
         : builder,
     );
   }
 
-  private guardOne(extension: ProtocolExtension, client: string): ProtocolExtension {
+  /** `turn`, when given, is awaited before the credentials are checked (fair scheduling). */
+  private guardOne(extension: ProtocolExtension, client: string, turn?: () => Promise<void>): ProtocolExtension {
     const authenticate = extension.authenticate;
     if (!authenticate) return extension;
     // A prototype link rather than a copy: every other member still comes from the original.
@@ -87,6 +90,7 @@ export class AuthLimiter {
         this.onLocked(client, 'refused');
         return CloseReason.Throttled;
       }
+      if (turn) await turn();
       const reason = await authenticate.call(extension);
       if (reason === undefined) await this.succeeded(client);
       else await this.failed(client);

@@ -63,6 +63,8 @@ export interface GatewayOptions {
   readonly authFailureWindowMs?: number;
   /** How long an address that reached authMaxFailures is refused. Default 300,000 ms. */
   readonly authLockoutMs?: number;
+  /** Target dials and credential checks run per event-loop turn, taken round-robin across connections, so one client's burst cannot hold the loop. Default 64. */
+  readonly dialsPerTurn?: number;
   /** Speak only Wisp v1 even when clients offer v2 (not with required authentication). Default false. */
   readonly v1Only?: boolean;
   /** Message of the day sent to v2 clients. */
@@ -112,6 +114,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     authMaxFailures: 10,
     authFailureWindowMs: 60_000,
     authLockoutMs: 300_000,
+    dialsPerTurn: 64,
     v1Only: false,
     authRequired: true,
     extensions: [],
@@ -143,6 +146,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   positiveInt('authMaxFailures', resolved.authMaxFailures, 0, Number.MAX_SAFE_INTEGER);
   positiveInt('authFailureWindowMs', resolved.authFailureWindowMs, 1, 2 ** 31 - 1);
   positiveInt('authLockoutMs', resolved.authLockoutMs, 1, 2 ** 31 - 1);
+  positiveInt('dialsPerTurn', resolved.dialsPerTurn, 1, 1_000_000);
   return resolved;
 }
 

@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import type * as net from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WispError } from '../errors.js';
@@ -24,6 +25,7 @@ import { serveStream } from './serve-stream.js';
 import { closeWhenIdle } from './connection-idle.js';
 import { AuthLimiter } from './auth-limiter.js';
 import { stopConnections, type StopReport } from './graceful-stop.js';
+import { TurnScheduler } from './turn-scheduler.js';
 
 /** A snapshot of what a gateway is doing. */
 export interface GatewayStats {
@@ -35,6 +37,12 @@ export interface GatewayStats {
   readonly bytesUp: number;
   /** Target → client bytes relayed. */
   readonly bytesDown: number;
+  /** Event-loop delay since the start or {@link Gateway.resetEventLoopLag}, 99th percentile, ms. */
+  readonly eventLoopLagP99Ms: number;
+  /** Event-loop delay since the start or {@link Gateway.resetEventLoopLag}, worst, ms. */
+  readonly eventLoopLagMaxMs: number;
+  /** Dials and credential checks waiting for their turn. */
+  readonly waitingTurns: number;
 }
 
 /**
@@ -53,6 +61,8 @@ export class Gateway {
   private readonly counters: RelayCounters = { up: 0, down: 0 };
   private readonly extensions: ExtensionBuilder[];
   private readonly authLimiter: AuthLimiter;
+  private readonly turns: TurnScheduler;
+  private readonly eventLoop = monitorEventLoopDelay({ resolution: 10 });
   private connectionsTotal = 0;
   private streamsTotal = 0;
   private nextConnection = 1;
@@ -69,6 +79,8 @@ export class Gateway {
     this.limiter = new ConnectionLimiter({ maxPerClient: this.options.maxConnectionsPerClient });
     this.proxies = new TrustedProxies([...this.options.trustedProxies]);
     this.extensions = this.buildExtensions();
+    this.turns = new TurnScheduler(this.options.dialsPerTurn);
+    this.eventLoop.enable();
     const o = this.options;
     this.authLimiter = new AuthLimiter({ maxFailures: o.authMaxFailures, windowMs: o.authFailureWindowMs, lockoutMs: o.authLockoutMs }, (client, what) =>
       what === 'locking'
@@ -129,7 +141,12 @@ export class Gateway {
   stats(): GatewayStats {
     let streams = 0;
     for (const mux of this.muxes.keys()) streams += mux.streamCount;
+    const loop = this.eventLoop;
+    const lag = { p99: loop.count > 0 ? loop.percentile(99) / 1e6 : 0, max: loop.count > 0 ? loop.max / 1e6 : 0 };
     return {
+      eventLoopLagP99Ms: Math.round(lag.p99 * 10) / 10,
+      eventLoopLagMaxMs: Math.round(lag.max * 10) / 10,
+      waitingTurns: this.turns.waiting,
       connections: this.muxes.size,
       connectionsTotal: this.connectionsTotal,
       streams,
@@ -137,6 +154,11 @@ export class Gateway {
       bytesUp: this.counters.up,
       bytesDown: this.counters.down,
     };
+  }
+
+  /** Starts the event-loop figures of {@link stats} afresh (the CLI does after each stats line). */
+  resetEventLoopLag(): void {
+    this.eventLoop.reset();
   }
 
   /**
@@ -155,6 +177,7 @@ export class Gateway {
     if (this.ownsServer) this.server.closeAllConnections();
     await serverClosed;
     this.wss.close();
+    this.eventLoop.disable();
     return report;
   }
 
@@ -180,7 +203,7 @@ export class Gateway {
       outputStallMs: this.options.outputStallTimeoutMs,
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
       v2: !this.options.v1Only,
-      extensions: this.authLimiter.guard(this.extensions, client),
+      extensions: this.authLimiter.guard(this.extensions, client, () => this.turns.turn(ws)),
     });
     this.muxes.set(mux, ws);
     this.connectionsTotal++;
@@ -197,6 +220,7 @@ export class Gateway {
       logger: this.logger,
       label,
       targets: this.targets,
+      turn: () => this.turns.turn(ws),
       ...(this.options.lookup ? { lookup: this.options.lookup } : {}),
     };
     mux.streams$.subscribe({
