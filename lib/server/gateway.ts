@@ -43,6 +43,8 @@ export interface GatewayStats {
   readonly eventLoopLagMaxMs: number;
   /** Dials and credential checks waiting for their turn. */
   readonly waitingTurns: number;
+  /** V8 heap in use by this process, bytes (`process.memoryUsage().heapUsed`). */
+  readonly heapUsed: number;
 }
 
 /**
@@ -147,6 +149,7 @@ export class Gateway {
       eventLoopLagP99Ms: Math.round(lag.p99 * 10) / 10,
       eventLoopLagMaxMs: Math.round(lag.max * 10) / 10,
       waitingTurns: this.turns.waiting,
+      heapUsed: process.memoryUsage().heapUsed,
       connections: this.muxes.size,
       connectionsTotal: this.connectionsTotal,
       streams,
@@ -234,7 +237,9 @@ export class Gateway {
       if (!this.muxes.delete(mux)) return;
       release();
       const why = end.error ? `: ${this.describeFailure(end.error)}` : end.reason !== undefined ? ` (${closeReasonName(end.reason)})` : '';
-      this.logger.info(`${label} closed${why}`);
+      // A connection cut for abuse (Throttled) is worth a warning; the rest is routine.
+      if (end.reason === CloseReason.Throttled) this.logger.warn(`${label} closed${why}`);
+      else this.logger.info(`${label} closed${why}`);
     };
     mux.closed$.subscribe({ next: ended, error: (error: WispError) => ended({ error }) });
     closeWhenIdle(mux, this.options.connectionIdleTimeoutMs, () => {

@@ -3,6 +3,30 @@ import { WispError } from '../errors.js';
 import type { TransportMessage } from './transport.js';
 
 /**
+ * Messages one connection may deliver within one event-loop turn. Beyond it the inbox holds
+ * the rest and stops the socket until the next turn (`setImmediate`, after other sockets'
+ * I/O): libuv reads a readable socket up to 32 times (2 MiB) per poll, which is ~90,000 small
+ * packets, so a flooding client would otherwise hold the loop — and every other client — for
+ * most of a second. Bulk DATA (64 KiB packets) never gets near it.
+ */
+const MESSAGES_PER_TURN = 256;
+
+/**
+ * Messages all connections of this process may deliver within one turn: 32 connections of
+ * one client each sending 256 CONNECTs arrive in one poll phase, and at ~30 µs per CONNECT
+ * (stream record, policy check, dial queued) a per-connection budget alone still let that
+ * hold the loop for ~250 ms. Past this budget every inbox holds what it has until the next
+ * turn; the inboxes that yielded first resume first, so turns go round.
+ */
+const MESSAGES_PER_TURN_ALL = 1024;
+
+/** What every inbox has delivered in this turn (reset by the first immediate of the turn). */
+const shared = { delivered: 0 };
+const resetShared = (): void => {
+  shared.delivered = 0;
+};
+
+/**
  * The inbound half of a socket-backed transport: hands received messages to the single
  * reader of `messages$`, in order, and holds them while nobody can take them (not yet
  * subscribed, or paused). Holding is bounded by telling the socket to stop reading
@@ -25,6 +49,12 @@ export class Inbox {
   /** Guards against re-entrant delivery (a reader calling back into the transport). */
   private delivering = false;
   private flowingNow = false;
+  /** Messages delivered since the turn began (see {@link MESSAGES_PER_TURN}). */
+  private thisTurn = 0;
+  /** The turn's budget is spent: held until the next turn. */
+  private yielding = false;
+  /** {@link nextTurn} is queued. */
+  private turnQueued = false;
 
   /**
    * @param onFlowChange Called with `false` when the socket should stop reading (nobody can
@@ -120,9 +150,20 @@ export class Inbox {
     if (this.delivering) return;
     this.delivering = true;
     try {
-      while (this.reader && !this.paused && !this.failure && this.head < this.queue.length) {
+      while (this.reader && !this.paused && !this.yielding && !this.failure && this.head < this.queue.length) {
+        if (this.thisTurn >= MESSAGES_PER_TURN || shared.delivered >= MESSAGES_PER_TURN_ALL) {
+          // The turn's budget is spent: hold the rest, stop the socket, go on next turn.
+          this.yielding = true;
+          this.awaitNextTurn();
+          this.updateFlow();
+          break;
+        }
         const message = this.queue[this.head]!;
         this.queue[this.head++] = undefined;
+        // The shared reset is queued before this inbox's, so it runs first next turn.
+        if (++shared.delivered === 1) setImmediate(resetShared);
+        this.thisTurn++;
+        this.awaitNextTurn();
         this.reader.next(message);
       }
       if (this.head === this.queue.length) {
@@ -150,9 +191,25 @@ export class Inbox {
     }
   }
 
+  private awaitNextTurn(): void {
+    if (this.turnQueued) return;
+    this.turnQueued = true;
+    setImmediate(this.nextTurn);
+  }
+
+  /** A new turn: the budget is back; deliver what was held for it. */
+  private readonly nextTurn = (): void => {
+    this.turnQueued = false;
+    this.thisTurn = 0;
+    if (!this.yielding) return;
+    this.yielding = false;
+    this.updateFlow();
+    this.deliver();
+  };
+
   private updateFlow(): void {
     const flowing =
-      this.failure !== undefined || !this.accepting || (this.reader !== undefined && !this.paused);
+      this.failure !== undefined || !this.accepting || (this.reader !== undefined && !this.paused && !this.yielding);
     if (flowing === this.flowingNow) return;
     this.flowingNow = flowing;
     this.onFlowChange(flowing);
