@@ -165,4 +165,31 @@ describe('limits reach the gateway', () => {
     expect(config.gateway.maxQueuedBytes).toBe(2097152);
     expect(resolveServeSettings(parseFlags([], SERVE_FLAGS, 'serve')).gateway.maxQueuedBytes).toBeUndefined();
   });
+
+  const ATTACK_LIMITS: [flag: string, key: string][] = [
+    ['max-output-backlog', 'maxOutputBacklog'],
+    ['output-stall-timeout', 'outputStallTimeoutMs'],
+    ['connection-idle-timeout', 'connectionIdleTimeoutMs'],
+    ['http-headers-timeout', 'httpHeadersTimeoutMs'],
+    ['http-request-timeout', 'httpRequestTimeoutMs'],
+    ['auth-max-failures', 'authMaxFailures'],
+    ['auth-failure-window', 'authFailureWindowMs'],
+    ['auth-lockout', 'authLockoutMs'],
+    ['dials-per-turn', 'dialsPerTurn'],
+  ];
+  it.each(ATTACK_LIMITS)('--%s and the config key %s set the gateway option; a flag wins over the file', (flag, key) => {
+    const dir = tempDir();
+    const file = path.join(dir, 'wisp.json');
+    // Header timeouts may not exceed the request timeout: keep them below when lowering it.
+    fs.writeFileSync(file, JSON.stringify({ [key]: 4000, ...(key === 'httpRequestTimeoutMs' ? { httpHeadersTimeoutMs: 1000 } : {}) }));
+    const fromFile = resolveServeSettings(parseFlags(['--config', file], SERVE_FLAGS, 'serve'));
+    expect((fromFile.gateway as Record<string, unknown>)[key]).toBe(4000);
+    const both = resolveServeSettings(parseFlags(['--config', file, `--${flag}`, '5000'], SERVE_FLAGS, 'serve'));
+    expect((both.gateway as Record<string, unknown>)[key]).toBe(5000);
+  });
+
+  it('refuses header timeouts longer than the request timeout, and negative limits', () => {
+    expect(() => resolveServeSettings(parseFlags(['--http-headers-timeout', '70000'], SERVE_FLAGS, 'serve'))).toThrow(/httpHeadersTimeoutMs/);
+    expect(() => resolveServeSettings(parseFlags(['--dials-per-turn', '0'], SERVE_FLAGS, 'serve'))).toThrow(/dials-per-turn/);
+  });
 });
