@@ -5,11 +5,6 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WispError } from '../errors.js';
 import type { ExtensionBuilder } from '../extensions/extension.js';
-import { keyAuth } from '../extensions/key-auth.js';
-import { motd } from '../extensions/motd.js';
-import { password, staticUsers } from '../extensions/password.js';
-import { streamConfirmation } from '../extensions/stream-confirmation.js';
-import { udp } from '../extensions/udp.js';
 import type { MuxEnd } from '../mux/actor.js';
 import { ServerMux } from '../mux/server-mux.js';
 import { WISP_V2_PROTOCOL } from '../mux/negotiated.js';
@@ -23,6 +18,7 @@ import { assertValidPolicy } from './policy.js';
 import type { RelayCounters } from './relay-tcp.js';
 import { serveStream } from './serve-stream.js';
 import { closeWhenIdle } from './connection-idle.js';
+import { gatewayExtensions } from './gateway-extensions.js';
 import { AuthLimiter } from './auth-limiter.js';
 import { stopConnections, type StopReport } from './graceful-stop.js';
 import { TurnScheduler } from './turn-scheduler.js';
@@ -80,7 +76,7 @@ export class Gateway {
     this.logger = this.options.logger ?? silentLogger;
     this.limiter = new ConnectionLimiter({ maxPerClient: this.options.maxConnectionsPerClient });
     this.proxies = new TrustedProxies([...this.options.trustedProxies]);
-    this.extensions = this.buildExtensions();
+    this.extensions = gatewayExtensions(this.options);
     this.turns = new TurnScheduler(this.options.dialsPerTurn);
     this.eventLoop.enable();
     const o = this.options;
@@ -262,19 +258,6 @@ export class Gateway {
     return o.authRequired && (o.passwords !== undefined || (o.publicKeys !== undefined && o.publicKeys.length > 0));
   }
 
-  private buildExtensions(): ExtensionBuilder[] {
-    const o = this.options;
-    const list: ExtensionBuilder[] = [];
-    if (o.policy.allowUdp !== false) list.push(udp());
-    if (o.passwords) {
-      const validate = typeof o.passwords === 'function' ? o.passwords : staticUsers(o.passwords);
-      list.push(password({ validate, required: o.authRequired }));
-    }
-    if (o.publicKeys && o.publicKeys.length > 0) list.push(keyAuth({ publicKeys: [...o.publicKeys], required: o.authRequired }));
-    if (o.motd !== undefined) list.push(motd(o.motd));
-    list.push(streamConfirmation(), ...o.extensions);
-    return list;
-  }
 
   private answerPlainHttp(res: http.ServerResponse): void {
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
