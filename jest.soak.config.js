@@ -12,6 +12,9 @@ module.exports = {
   // The gateway soak, then the attack soak (floods against a spawned `wisp-rx serve`).
   testMatch: ['**/spec/integration/soak.spec.ts', '**/spec/integration/attack.soak.ts'],
   setupFiles: [...(base.setupFiles ?? []), '<rootDir>/spec/soak-setup.js'],
-  // The soak runs lib/ through ts-jest; it does not need the built package.
+  // The soak runs lib/ through ts-jest; it does not need the built package (the attack
+  // soak builds it for the spawned CLI itself).
   globalSetup: undefined,
+  // One file at a time: the attack soak measures latency, which a parallel soak would skew.
+  maxWorkers: 1,
 };
