@@ -23,6 +23,7 @@ export {
 export { createGateway, Gateway, type GatewayStats } from './server/gateway.js';
 export type { GatewayOptions } from './server/gateway-options.js';
 export type { LookupFunction } from './server/resolve.js';
+export type { StopReport } from './server/graceful-stop.js';
 export { createLogger, silentLogger, LOG_LEVELS, type Logger, type LogLevel } from './server/logger.js';
 export type { DestinationPolicy, PortRange } from './server/policy.js';
 export { parsePortRanges } from './server/policy.js';

@@ -8,7 +8,9 @@ import { createLogger, type Logger } from '../server/logger.js';
 import type { ServeSettings } from './serve-settings.js';
 import { printStats, scheduleStats } from './stats.js';
 
-/** How long after the grace period a stuck shutdown is cut short with `process.exit`. */
+/** After the grace period: how long close handshakes, and then flushes to targets, may each take. */
+const CLOSE_DEADLINE_MS = 2000;
+/** How long after those a stuck shutdown is cut short with `process.exit`. */
 const BACKSTOP_MS = 2000;
 
 /** A logger whose messages start with `prefix`. */
@@ -34,9 +36,10 @@ export async function startGateway(settings: ServeSettings, logger: Logger): Pro
 }
 
 /**
- * On SIGINT or SIGTERM (or `also`, e.g. the cluster primary going away): stop accepting,
- * close every connection with a CLOSE (Voluntary), wait up to `graceMs`, then exit 0.
- * `process.exit` is forced shortly after the grace period if closing hangs.
+ * On SIGINT or SIGTERM (or `also`, e.g. the cluster primary going away): the gateway's
+ * graceful stop (`Gateway.close`: streams run on for up to `graceMs`, then CLOSE(0,
+ * Voluntary), close frames, flushes to targets, each within 2 s), then exit 0.
+ * `process.exit` is forced shortly after that if closing hangs.
  */
 export function stopOnSignals(gateway: Gateway, graceMs: number, logger: Logger, onStop?: () => void): (why: string) => void {
   let stopping = false;
@@ -45,9 +48,13 @@ export function stopOnSignals(gateway: Gateway, graceMs: number, logger: Logger,
     stopping = true;
     onStop?.();
     logger.info(`${why}: closing ${gateway.stats().connections} connection(s)`);
-    setTimeout(() => process.exit(0), graceMs + BACKSTOP_MS).unref();
-    void gateway.close({ graceMs }).then(() => {
-      logger.info('stopped');
+    setTimeout(() => process.exit(0), graceMs + 2 * CLOSE_DEADLINE_MS + BACKSTOP_MS).unref();
+    void gateway.close({ graceMs, deadlineMs: CLOSE_DEADLINE_MS }).then((report) => {
+      const { bytesUp, bytesDown } = gateway.stats();
+      logger.info(
+        `stopped: ${report.closedCleanly}/${report.connections} connection(s) closed with a close frame, ${report.terminated} terminated, ` +
+          `${report.targetsCut} target socket(s) cut while flushing; bytes_up=${bytesUp} bytes_down=${bytesDown}`,
+      );
       process.exit(0);
     });
   };
@@ -60,7 +67,10 @@ export function stopOnSignals(gateway: Gateway, graceMs: number, logger: Logger,
 export async function serve(settings: ServeSettings): Promise<void> {
   const logger = createLogger(settings.logLevel);
   const gateway = await startGateway(settings, logger);
-  const stopStats = scheduleStats(settings.statsIntervalS, () => printStats(gateway.stats()));
+  const stopStats = scheduleStats(settings.statsIntervalS, () => {
+    printStats(gateway.stats());
+    gateway.resetEventLoopLag();
+  });
   stopOnSignals(gateway, settings.shutdownGraceMs, logger, stopStats);
   process.stdout.write(`listening on ${gateway.url}\n`);
 }

@@ -16,9 +16,11 @@ export async function runWorker(settings: ServeSettings, slot: string): Promise<
   const stop = stopOnSignals(gateway, settings.shutdownGraceMs, logger);
   process.on('disconnect', () => stop('primary gone'));
   process.on('SIGUSR2', () => printStats(gateway.stats(), `worker ${slot}: `));
+  // The primary's stats rounds print the lag since the previous round.
   process.on('message', (message) => {
     if (!isMessage<StatsRequest>(message, 'wisp-rx:stats?')) return;
     const reply: StatsReply = { type: 'wisp-rx:stats', id: message.id, stats: gateway.stats() };
+    gateway.resetEventLoopLag();
     process.send?.(reply);
   });
   const ready: ReadyMessage = { type: 'wisp-rx:ready', url: gateway.url };

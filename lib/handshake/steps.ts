@@ -65,6 +65,7 @@ const reasonCodes = new Map<number, WispErrorCode>([
   [CloseReason.SignatureInvalid, 'CertAuthExtensionSigInvalid'],
   [CloseReason.AuthRequired, 'AuthRequired'],
   [CloseReason.IncompatibleExtensions, 'ExtensionsNotSupported'],
+  [CloseReason.Throttled, 'Throttled'],
 ]);
 
 /** The error for a handshake refused with CLOSE(0, reason), as either side reports it. */

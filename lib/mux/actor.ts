@@ -9,7 +9,9 @@ import { StreamRecord, type StreamKind, type WriteCallback } from './stream-reco
 import { Outbox } from './outbox.js';
 import { InboundLimit } from './inbound-limit.js';
 import type { MuxDebugState } from './debug-state.js';
-import type { ActorSettings, MuxEnd } from './settings.js';
+import { DEFAULT_MAX_OUTPUT_BACKLOG, MAX_OUTPUT_BACKLOG_PACKETS, type ActorSettings, type MuxEnd } from './settings.js';
+import { ReadGate } from './read-gate.js';
+import { OutputBound } from './output-bound.js';
 
 export type { ActorSettings, MuxEnd } from './settings.js';
 
@@ -22,6 +24,11 @@ export class MuxActor {
   private readonly streams = new Map<number, StreamRecord>();
   private readonly outbox: Outbox;
   private readonly limit: InboundLimit;
+  private readonly bound: OutputBound;
+  /** Set while draining (graceful stop): new CONNECTs are refused with this reason. */
+  private refusing: number | undefined;
+  /** Called each time the last open stream closes (idle timers, graceful stop). */
+  onStreamsEmpty: (() => void) | undefined;
   private ended: MuxEnd | undefined;
   private nextId = 1;
   private readonly endSubject = new Subject<MuxEnd>();
@@ -39,9 +46,14 @@ export class MuxActor {
     private readonly transport: Transport,
     readonly settings: ActorSettings,
   ) {
-    this.outbox = new Outbox(transport, settings.maxPayload);
+    const gate = new ReadGate(transport);
+    this.bound = new OutputBound(gate, settings.maxOutputBacklog ?? DEFAULT_MAX_OUTPUT_BACKLOG, MAX_OUTPUT_BACKLOG_PACKETS, settings.outputStallMs ?? 0, () => {
+      this.protocolErrors.next(new WispError('Throttled', 'the peer did not read its replies', { reason: CloseReason.Throttled }));
+      this.shutdown(CloseReason.Throttled);
+    });
+    this.outbox = new Outbox(transport, settings.maxPayload, this.bound);
     const packetLimit = settings.role === 'client' ? settings.maxQueuedPackets : undefined;
-    this.limit = new InboundLimit(transport, packetLimit, settings.maxQueuedBytes);
+    this.limit = new InboundLimit(gate, packetLimit, settings.maxQueuedBytes);
   }
 
   /** Feeds one post-handshake packet to the actor. */
@@ -80,6 +92,8 @@ export class MuxActor {
       })),
       sendQueue: this.outbox.waiting,
       blocked: this.outbox.isBlocked,
+      outputBacklog: this.bound.backlogBytes,
+      outputPaused: this.bound.pausing,
       pausingStreams: this.limit.pausingStreams,
       queuedBytes: this.limit.queuedBytes,
       inboundPaused: this.limit.pausing,
@@ -98,6 +112,19 @@ export class MuxActor {
       const id = (bytes[1]! | (bytes[2]! << 8) | (bytes[3]! << 16)) + bytes[4]! * 0x1000000;
       if (id !== 0 && !this.streams.has(id)) this.outbox.emit(encodeClose(id, CloseReason.InvalidInfo));
     }
+  }
+
+  /**
+   * Sends a control packet through the outbox, so that it counts against the output bound
+   * (extensions' replies: a peer must not make us queue them without bound either).
+   */
+  emitControl(packet: Uint8Array): void {
+    if (!this.ended) this.outbox.emit(packet);
+  }
+
+  /** Graceful stop: from now on new CONNECTs are refused with `reason`; open streams go on. */
+  refuseNewStreams(reason: number): void {
+    this.refusing = reason;
   }
 
   // ---- commands from handles -------------------------------------------------------------
@@ -158,11 +185,17 @@ export class MuxActor {
     this.outbox.emit(encodeContinue(record.id, value));
   }
 
-  /** Ends the connection: CLOSE on stream 0, every stream closed, transport closed. */
-  shutdown(reason: number = CloseReason.Voluntary): void {
+  /**
+   * Ends the connection: CLOSE on stream 0, every stream closed, transport closed. The CLOSE
+   * goes ahead of every write still queued in the outbox (those are failed, never sent).
+   * With `keepReceived`, data already received stays readable and then completes, so a
+   * relay can still hand it to its target (what a graceful stop promises); otherwise it is
+   * dropped.
+   */
+  shutdown(reason: number = CloseReason.Voluntary, keepReceived = false): void {
     if (this.ended) return;
     this.outbox.emit(encodeClose(0, reason));
-    this.terminate({ reason }, 'local');
+    this.terminate({ reason }, keepReceived ? 'remote' : 'local');
     this.transport.close(1000, 'wisp connection closed');
   }
 
@@ -249,8 +282,8 @@ export class MuxActor {
       this.outbox.emit(encodeClose(id, CloseReason.InvalidInfo));
       return;
     }
-    if (this.streams.size >= this.settings.maxStreams) {
-      this.outbox.emit(encodeClose(id, CloseReason.Throttled));
+    if (this.streams.size >= this.settings.maxStreams || this.refusing !== undefined) {
+      this.outbox.emit(encodeClose(id, this.refusing ?? CloseReason.Throttled));
       return;
     }
     const record = this.createRecord(id, kind, host, port);
@@ -287,6 +320,7 @@ export class MuxActor {
     if (record.closed) return;
     record.closeReason = reason;
     this.streams.delete(record.id);
+    if (this.streams.size === 0 && !this.ended) this.onStreamsEmpty?.();
     const settle = record.onConfirm;
     record.onConfirm = undefined;
     if (record.pending.length > 0 || settle) {

@@ -116,6 +116,8 @@ export class ClientMux {
           maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
           maxQueuedPackets: options.maxQueuedPackets ?? DEFAULT_MAX_QUEUED_PACKETS,
           maxQueuedBytes: options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+          ...(options.maxOutputBacklog === undefined ? {} : { maxOutputBacklog: options.maxOutputBacklog }),
+          ...(options.outputStallMs === undefined ? {} : { outputStallMs: options.outputStallMs }),
           maxStreams: Infinity,
           confirmation: confirmationAgreed(result),
           udp: udpAllowed(result),

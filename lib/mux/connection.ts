@@ -4,6 +4,8 @@ import { decodePackets } from '../handshake/decode-packets.js';
 import { isHandshakeResult, type HandshakeResult } from '../handshake/result.js';
 import type { ExtensionContext, ProtocolExtension } from '../extensions/extension.js';
 import type { Packet } from '../packet/types.js';
+import { CloseReason } from '../packet/close-reason.js';
+import { encodeClose } from '../packet/encode.js';
 import type { Transport } from '../transport/transport.js';
 import { MuxActor, type ActorSettings } from './actor.js';
 
@@ -32,8 +34,11 @@ export function runConnection(
   const byType = new Map<number, ProtocolExtension>();
   let context: ExtensionContext | undefined;
   const malformed = (error: WispError, message: Uint8Array): void => {
-    if (actor) actor.reportMalformed(error, message);
-    else fail(new WispError('HandshakeFailed', `malformed packet during the handshake: ${error.message}`, { cause: error }));
+    if (actor) return actor.reportMalformed(error, message);
+    if (failed) return;
+    // Tell the peer why before closing (a malformed INFO is the usual case): InvalidInfo.
+    transport.send(encodeClose(0, CloseReason.InvalidInfo));
+    fail(new WispError('HandshakeFailed', `malformed packet during the handshake: ${error.message}`, { cause: error, reason: CloseReason.InvalidInfo }));
   };
   let failed = false;
   const fail = (error: unknown): void => {
@@ -60,7 +65,7 @@ export function runConnection(
       }
       const live = new MuxActor(transport, settings(value));
       actor = live;
-      context = { role: live.settings.role, send: (packet) => transport.send(packet), close: (reason) => live.shutdown(reason) };
+      context = { role: live.settings.role, send: (packet) => live.emitControl(packet), close: (reason) => live.shutdown(reason) };
       hooks.ready(value, live);
       for (const extension of value.extensions) extension.onReady?.(context);
     },

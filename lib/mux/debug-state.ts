@@ -28,6 +28,10 @@ export interface MuxDebugState {
   readonly sendQueue: number;
   /** The transport's outbound buffer is full; sending waits for drain$. */
   readonly blocked: boolean;
+  /** Control bytes sent past the transport's high-water mark since it last drained (see `OutputBound`). */
+  readonly outputBacklog: number;
+  /** Reading from the transport is paused: the peer does not read the replies we queued. */
+  readonly outputPaused: boolean;
   /** Streams whose full inboxes keep the transport paused (client). */
   readonly pausingStreams: number;
   /** Bytes received and not yet taken by readers, over the open streams (see `maxQueuedBytes`). */

@@ -1,4 +1,4 @@
-import type { Transport } from '../transport/transport.js';
+import { ReadHold, type ReadGate } from './read-gate.js';
 import type { StreamRecord } from './stream-record.js';
 
 /**
@@ -18,10 +18,9 @@ export class InboundLimit {
   private bytes = 0;
   private overBytes = false;
   private streamsOver = 0;
-  private paused = false;
 
   constructor(
-    private readonly transport: Transport,
+    private readonly gate: ReadGate,
     /** Per-stream packet limit, or undefined where credit bounds each stream (server). */
     private readonly maxPackets: number | undefined,
     private readonly maxBytes: number,
@@ -34,7 +33,7 @@ export class InboundLimit {
 
   /** True while this limit keeps the transport paused. */
   get pausing(): boolean {
-    return this.paused;
+    return this.gate.holding(ReadHold.Inbound);
   }
 
   /** Streams whose queues alone keep the transport paused. */
@@ -76,12 +75,7 @@ export class InboundLimit {
 
   private apply(mayResume: boolean): void {
     const pause = this.overBytes || this.streamsOver > 0;
-    if (pause && !this.paused) {
-      this.paused = true;
-      this.transport.pause();
-    } else if (!pause && this.paused && mayResume) {
-      this.paused = false;
-      this.transport.resume();
-    }
+    if (pause) this.gate.hold(ReadHold.Inbound);
+    else if (mayResume) this.gate.release(ReadHold.Inbound);
   }
 }

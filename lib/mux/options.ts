@@ -16,6 +16,18 @@ export interface MuxOptions {
    * abuse, not flow control: pausing holds up every stream. Default 64 MiB.
    */
   readonly maxQueuedBytes?: number;
+  /**
+   * Control packets (CLOSE, CONTINUE, extension replies) that may be queued beyond the
+   * transport's high-water mark, in bytes, before the mux stops reading the transport until
+   * it drains: a peer that makes us reply faster than it reads is slowed, not absorbed.
+   * Default 256 KiB.
+   */
+  readonly maxOutputBacklog?: number;
+  /**
+   * A peer that keeps {@link maxOutputBacklog} exceeded (reading paused) this long is cut with
+   * CLOSE(0, Throttled). 0 = never. Default 0 (the gateway sets 30 s).
+   */
+  readonly outputStallMs?: number;
   /** How long each handshake step may take. Default 10,000 ms. */
   readonly handshakeTimeoutMs?: number;
   /** Wisp v2 extensions to offer (v2 only). */

@@ -1,6 +1,7 @@
 import type { Subscription } from 'rxjs';
 import { dataPacketInPlace, encodeData, encodeDataHeader } from '../packet/encode.js';
 import type { Transport } from '../transport/transport.js';
+import type { OutputBound } from './output-bound.js';
 import type { PendingWrite, StreamRecord } from './stream-record.js';
 
 /** Packets per stream sent in one turn before the next stream gets its turn. */
@@ -16,6 +17,8 @@ const SPLIT_FROM = 16 * 1024;
  * fairly. Control packets go out at once; DATA waits for credit (client TCP streams) and for
  * the transport to accept more, streams taking turns of {@link BURST} packets. Large writes are
  * split into packets of at most `maxPayload` bytes (a UDP write is one datagram, never split).
+ * Control packets sent while the transport is over its mark are counted by the
+ * {@link OutputBound}, which stops reading a peer that makes us queue replies it does not read.
  */
 export class Outbox {
   private readonly queue: StreamRecord[] = [];
@@ -26,10 +29,12 @@ export class Outbox {
   constructor(
     private readonly transport: Transport,
     private readonly maxPayload: number,
+    private readonly bound: OutputBound,
   ) {
     this.drain = transport.drain$.subscribe({
       next: () => {
         this.blocked = false;
+        bound.drained();
         this.pump();
       },
       error: () => undefined, // a failing transport ends the connection through messages$
@@ -51,9 +56,16 @@ export class Outbox {
     return !this.drain.closed;
   }
 
-  /** Sends one encoded packet now (control packets, and DATA from {@link sendFrom}). */
+  /**
+   * Sends one encoded packet now (control packets, and DATA from {@link sendFrom}). DATA is
+   * only sent while not blocked, so what goes out while blocked is control, and is counted.
+   */
   emit(packet: Uint8Array): void {
-    if (!this.transport.send(packet)) this.blocked = true;
+    const pastMark = this.blocked;
+    if (!this.transport.send(packet)) {
+      this.blocked = true;
+      if (pastMark) this.bound.sentPastMark(packet.byteLength);
+    }
   }
 
   /** Queues a write on a stream and sends what it can right away. */
@@ -99,6 +111,7 @@ export class Outbox {
     this.queue.length = 0;
     this.head = 0;
     this.drain.unsubscribe();
+    this.bound.stop();
   }
 
   /**

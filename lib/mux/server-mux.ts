@@ -54,6 +54,7 @@ export class ServerMux {
   private readonly errorsSubject = new Subject<WispError>();
   private readonly readySubject = new ReplaySubject<void>(1);
   private readonly incoming = new Subject<IncomingStream>();
+  private readonly emptySubject = new Subject<void>();
   private readonly waiting: IncomingStream[] = [];
   private listeners = 0;
   private reader: { readonly closed: boolean } | undefined;
@@ -62,6 +63,11 @@ export class ServerMux {
   readonly closed$: Observable<MuxEnd> = this.endSubject.asObservable();
   /** Resolves when the handshake is done; rejects when it fails. */
   readonly ready: Promise<void>;
+  /**
+   * Emits each time the last open stream closes (idle timers, graceful stop). Completes when
+   * the connection ends.
+   */
+  readonly streamsEmpty$: Observable<void> = this.emptySubject.asObservable();
 
   /**
    * Streams the client opens. Streams that arrive while nobody is subscribed wait (bounded by
@@ -117,6 +123,8 @@ export class ServerMux {
         maxPayload: this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
         maxQueuedPackets: this.options.maxQueuedPackets ?? DEFAULT_MAX_QUEUED_PACKETS,
         maxQueuedBytes: this.options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+        ...(this.options.maxOutputBacklog === undefined ? {} : { maxOutputBacklog: this.options.maxOutputBacklog }),
+        ...(this.options.outputStallMs === undefined ? {} : { outputStallMs: this.options.outputStallMs }),
         maxStreams: this.options.maxStreams ?? 1024,
         confirmation: confirmationAgreed(result),
         udp: udpAllowed(result),
@@ -136,6 +144,8 @@ export class ServerMux {
       error: () => this.endStreams(), // the cause reaches closed$ through end$
       complete: () => this.endStreams(),
     });
+    actor.onStreamsEmpty = () => this.emptySubject.next();
+    actor.end$.subscribe({ next: () => this.emptySubject.complete(), error: () => this.emptySubject.complete() });
     actor.end$.subscribe(this.endSubject);
     actor.protocolErrors$.subscribe(this.errorsSubject);
     this.readySubject.next();
@@ -144,6 +154,7 @@ export class ServerMux {
 
   private onFailed(error: WispError): void {
     this.endStreams();
+    this.emptySubject.complete();
     this.errorsSubject.complete();
     this.readySubject.error(error);
     this.endSubject.next({ error, ...(error.reason === undefined ? {} : { reason: error.reason }) });
@@ -213,6 +224,8 @@ export class ServerMux {
       streams: [],
       sendQueue: 0,
       blocked: false,
+      outputBacklog: 0,
+      outputPaused: false,
       pausingStreams: 0,
       queuedBytes: 0,
       inboundPaused: false,
@@ -227,9 +240,26 @@ export class ServerMux {
     };
   }
 
-  /** Closes every stream and the connection, telling the client why. */
-  async close(reason: number = CloseReason.Voluntary): Promise<void> {
-    if (this.actor) this.actor.shutdown(reason);
+  /**
+   * Graceful stop, first step: new streams are refused with `reason` (CLOSE on their id),
+   * open ones go on. Resolves once no stream is open (at once if none is) or the connection ended.
+   */
+  drain(reason: number = CloseReason.Voluntary): Promise<void> {
+    const actor = this.actor;
+    if (!actor) return Promise.resolve();
+    actor.refuseNewStreams(reason);
+    if (actor.streamCount === 0 || actor.isEnded) return Promise.resolve();
+    return new Promise((resolve) => this.streamsEmpty$.subscribe({ next: () => resolve(), complete: resolve, error: () => resolve() }));
+  }
+
+  /**
+   * Closes every stream and the connection, telling the client why (CLOSE on stream 0, ahead
+   * of any write still queued). With `keepReceived`, data already received from the client
+   * is still delivered to the streams' readers (a relay flushes it to its target) before
+   * they complete; otherwise it is dropped.
+   */
+  async close(reason: number = CloseReason.Voluntary, { keepReceived = false }: { keepReceived?: boolean } = {}): Promise<void> {
+    if (this.actor) this.actor.shutdown(reason, keepReceived);
     else this.transport.close(1000, 'wisp server closing');
     await firstValueFrom(this.closed$).catch(() => undefined);
   }

@@ -16,7 +16,17 @@ export interface ActorSettings {
   readonly confirmation: boolean;
   /** UDP streams are allowed (v1, or v2 with the UDP extension agreed). */
   readonly udp: boolean;
+  /**
+   * Control bytes that may be queued past the transport's high-water mark before reading
+   * pauses (see `OutputBound`). Default {@link DEFAULT_MAX_OUTPUT_BACKLOG}.
+   */
+  readonly maxOutputBacklog?: number;
+  /** How long reading may stay paused for output before the connection is cut with Throttled; 0 = never. Default 0. */
+  readonly outputStallMs?: number;
 }
+
+/** Default {@link ActorSettings.maxOutputBacklog}: 256 KiB of control packets (~29,000 CLOSEs). */
+export const DEFAULT_MAX_OUTPUT_BACKLOG = 256 * 1024;
 
 /** How a connection ended. */
 export interface MuxEnd {
@@ -25,3 +35,9 @@ export interface MuxEnd {
   /** Set when the transport failed or closed without a CLOSE on stream 0. */
   readonly error?: WispError;
 }
+
+/**
+ * Control packets that may be queued past the transport's mark whatever their bytes: each
+ * queued write costs ~0.5 KiB of socket bookkeeping, so 1024 of them stay under 1 MiB.
+ */
+export const MAX_OUTPUT_BACKLOG_PACKETS = 1024;

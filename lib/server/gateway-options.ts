@@ -47,6 +47,24 @@ export interface GatewayOptions {
    * before the gateway stops reading it (until half is written). Default 64 MiB.
    */
   readonly maxQueuedBytes?: number;
+  /** Control bytes (CLOSE, CONTINUE...) one connection may queue past the WebSocket's high-water mark before the gateway stops reading it until it drains. Default 256 KiB. */
+  readonly maxOutputBacklog?: number;
+  /** A connection whose unread replies keep reading paused this long is closed with CLOSE(0, Throttled); 0 = never. Default 30,000 ms. */
+  readonly outputStallTimeoutMs?: number;
+  /** A connection with no open stream for this long (from its handshake, or since its last stream closed) is closed with CLOSE(0, Voluntary); v1 and v2 alike; 0 = never. Default 120,000 ms. */
+  readonly connectionIdleTimeoutMs?: number;
+  /** A request (or WebSocket upgrade) on the server the gateway owns must send its headers within this (else 408), as nginx's 60 s. Default 60,000 ms. */
+  readonly httpHeadersTimeoutMs?: number;
+  /** A plain HTTP request on the server the gateway owns must arrive whole within this. Default 60,000 ms. */
+  readonly httpRequestTimeoutMs?: number;
+  /** Failed password or key attempts one client address may make within authFailureWindowMs before it is locked out (refused with Throttled 0x49, credentials unchecked) for authLockoutMs; 0 = no limit. Default 10. */
+  readonly authMaxFailures?: number;
+  /** The window failed logins are counted over. Default 60,000 ms. */
+  readonly authFailureWindowMs?: number;
+  /** How long an address that reached authMaxFailures is refused. Default 300,000 ms. */
+  readonly authLockoutMs?: number;
+  /** Target dials and credential checks run per event-loop turn, taken round-robin across connections, so one client's burst cannot hold the loop. Default 64. */
+  readonly dialsPerTurn?: number;
   /** Speak only Wisp v1 even when clients offer v2 (not with required authentication). Default false. */
   readonly v1Only?: boolean;
   /** Message of the day sent to v2 clients. */
@@ -88,6 +106,15 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     idleTimeoutMs: 600_000,
     maxPacketSize: 16 * 1024 * 1024,
     maxQueuedBytes: 64 * 1024 * 1024,
+    maxOutputBacklog: 256 * 1024,
+    outputStallTimeoutMs: 30_000,
+    connectionIdleTimeoutMs: 120_000,
+    httpHeadersTimeoutMs: 60_000,
+    httpRequestTimeoutMs: 60_000,
+    authMaxFailures: 10,
+    authFailureWindowMs: 60_000,
+    authLockoutMs: 300_000,
+    dialsPerTurn: 64,
     v1Only: false,
     authRequired: true,
     extensions: [],
@@ -108,6 +135,18 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   positiveInt('idleTimeoutMs', resolved.idleTimeoutMs, 0, 2 ** 31 - 1);
   positiveInt('maxPacketSize', resolved.maxPacketSize, 64, 2 ** 30);
   positiveInt('maxQueuedBytes', resolved.maxQueuedBytes, 1, Number.MAX_SAFE_INTEGER);
+  positiveInt('maxOutputBacklog', resolved.maxOutputBacklog, 1, Number.MAX_SAFE_INTEGER);
+  positiveInt('outputStallTimeoutMs', resolved.outputStallTimeoutMs, 0, 2 ** 31 - 1);
+  positiveInt('connectionIdleTimeoutMs', resolved.connectionIdleTimeoutMs, 0, 2 ** 31 - 1);
+  positiveInt('httpHeadersTimeoutMs', resolved.httpHeadersTimeoutMs, 1, 2 ** 31 - 1);
+  positiveInt('httpRequestTimeoutMs', resolved.httpRequestTimeoutMs, 1, 2 ** 31 - 1);
+  if (resolved.httpHeadersTimeoutMs > resolved.httpRequestTimeoutMs) {
+    throw new WispError('InvalidArgument', `httpHeadersTimeoutMs (${resolved.httpHeadersTimeoutMs}) must not exceed httpRequestTimeoutMs (${resolved.httpRequestTimeoutMs})`);
+  }
+  positiveInt('authMaxFailures', resolved.authMaxFailures, 0, Number.MAX_SAFE_INTEGER);
+  positiveInt('authFailureWindowMs', resolved.authFailureWindowMs, 1, 2 ** 31 - 1);
+  positiveInt('authLockoutMs', resolved.authLockoutMs, 1, 2 ** 31 - 1);
+  positiveInt('dialsPerTurn', resolved.dialsPerTurn, 1, 1_000_000);
   return resolved;
 }
 

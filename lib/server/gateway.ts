@@ -1,17 +1,14 @@
 import * as http from 'node:http';
+import type * as net from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WispError } from '../errors.js';
 import type { ExtensionBuilder } from '../extensions/extension.js';
-import { keyAuth } from '../extensions/key-auth.js';
-import { motd } from '../extensions/motd.js';
-import { password, staticUsers } from '../extensions/password.js';
-import { streamConfirmation } from '../extensions/stream-confirmation.js';
-import { udp } from '../extensions/udp.js';
 import type { MuxEnd } from '../mux/actor.js';
 import { ServerMux } from '../mux/server-mux.js';
 import { WISP_V2_PROTOCOL } from '../mux/negotiated.js';
-import { CloseReason } from '../packet/close-reason.js';
+import { CloseReason, closeReasonName } from '../packet/close-reason.js';
 import { encodeClose } from '../packet/encode.js';
 import { wsTransport } from '../transport/ws.js';
 import { ConnectionLimiter, TrustedProxies, clientAddress } from './client-limits.js';
@@ -20,6 +17,11 @@ import { silentLogger, type Logger } from './logger.js';
 import { assertValidPolicy } from './policy.js';
 import type { RelayCounters } from './relay-tcp.js';
 import { serveStream } from './serve-stream.js';
+import { closeWhenIdle } from './connection-idle.js';
+import { gatewayExtensions } from './gateway-extensions.js';
+import { AuthLimiter } from './auth-limiter.js';
+import { stopConnections, type StopReport } from './graceful-stop.js';
+import { TurnScheduler } from './turn-scheduler.js';
 
 /** A snapshot of what a gateway is doing. */
 export interface GatewayStats {
@@ -31,6 +33,14 @@ export interface GatewayStats {
   readonly bytesUp: number;
   /** Target → client bytes relayed. */
   readonly bytesDown: number;
+  /** Event-loop delay since the start or {@link Gateway.resetEventLoopLag}, 99th percentile, ms. */
+  readonly eventLoopLagP99Ms: number;
+  /** Event-loop delay since the start or {@link Gateway.resetEventLoopLag}, worst, ms. */
+  readonly eventLoopLagMaxMs: number;
+  /** Dials and credential checks waiting for their turn. */
+  readonly waitingTurns: number;
+  /** V8 heap in use by this process, bytes (`process.memoryUsage().heapUsed`). */
+  readonly heapUsed: number;
 }
 
 /**
@@ -43,9 +53,14 @@ export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly limiter: ConnectionLimiter;
   private readonly proxies: TrustedProxies;
-  private readonly muxes = new Set<ServerMux>();
+  private readonly muxes = new Map<ServerMux, WebSocket>();
+  /** Target sockets of open TCP streams (a graceful stop flushes client data to them). */
+  private readonly targets = new Set<net.Socket>();
   private readonly counters: RelayCounters = { up: 0, down: 0 };
   private readonly extensions: ExtensionBuilder[];
+  private readonly authLimiter: AuthLimiter;
+  private readonly turns: TurnScheduler;
+  private readonly eventLoop = monitorEventLoopDelay({ resolution: 10 });
   private connectionsTotal = 0;
   private streamsTotal = 0;
   private nextConnection = 1;
@@ -61,7 +76,15 @@ export class Gateway {
     this.logger = this.options.logger ?? silentLogger;
     this.limiter = new ConnectionLimiter({ maxPerClient: this.options.maxConnectionsPerClient });
     this.proxies = new TrustedProxies([...this.options.trustedProxies]);
-    this.extensions = this.buildExtensions();
+    this.extensions = gatewayExtensions(this.options);
+    this.turns = new TurnScheduler(this.options.dialsPerTurn);
+    this.eventLoop.enable();
+    const o = this.options;
+    this.authLimiter = new AuthLimiter({ maxFailures: o.authMaxFailures, windowMs: o.authFailureWindowMs, lockoutMs: o.authLockoutMs }, (client, what) =>
+      what === 'locking'
+        ? this.logger.warn(`${client} locked out for ${o.authLockoutMs} ms after ${o.authMaxFailures} failed logins`)
+        : this.logger.info(`${client} refused: locked out after failed logins`),
+    );
     this.wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
@@ -69,7 +92,18 @@ export class Gateway {
       handleProtocols: selectProtocol,
     });
     this.ownsServer = !this.options.server;
-    this.server = this.options.server ?? http.createServer((_req, res) => this.answerPlainHttp(res));
+    this.server =
+      this.options.server ??
+      http.createServer(
+        {
+          // Half-open requests must not hold sockets for Node's default 90 s header wait.
+          headersTimeout: this.options.httpHeadersTimeoutMs,
+          requestTimeout: this.options.httpRequestTimeoutMs,
+          // Node checks those timeouts only this often (default 30 s): keep it within reach.
+          connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(this.options.httpHeadersTimeoutMs / 4))),
+        },
+        (_req, res) => this.answerPlainHttp(res),
+      );
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       if (!this.routeRequest(req, socket, head) && this.ownsServer) reject(socket, 404, 'Not Found');
     });
@@ -104,8 +138,14 @@ export class Gateway {
   /** Counters for a stats line. */
   stats(): GatewayStats {
     let streams = 0;
-    for (const mux of this.muxes) streams += mux.streamCount;
+    for (const mux of this.muxes.keys()) streams += mux.streamCount;
+    const loop = this.eventLoop;
+    const lag = { p99: loop.count > 0 ? loop.percentile(99) / 1e6 : 0, max: loop.count > 0 ? loop.max / 1e6 : 0 };
     return {
+      eventLoopLagP99Ms: Math.round(lag.p99 * 10) / 10,
+      eventLoopLagMaxMs: Math.round(lag.max * 10) / 10,
+      waitingTurns: this.turns.waiting,
+      heapUsed: process.memoryUsage().heapUsed,
       connections: this.muxes.size,
       connectionsTotal: this.connectionsTotal,
       streams,
@@ -115,22 +155,29 @@ export class Gateway {
     };
   }
 
+  /** Starts the event-loop figures of {@link stats} afresh (the CLI does after each stats line). */
+  resetEventLoopLag(): void {
+    this.eventLoop.reset();
+  }
+
   /**
-   * Stops accepting, closes every connection with a CLOSE on stream 0 (default Voluntary),
-   * and resolves once all are gone — forcibly after `graceMs` (default 5 s).
+   * Stops gracefully: stops accepting (new upgrades get 503), refuses new streams, lets open
+   * streams run until they end or `graceMs` (default 5 s) passes, then sends CLOSE(0, reason)
+   * on every connection ahead of its queued DATA, closes each WebSocket with a close frame,
+   * flushes data received from clients to their targets, and terminates only what is left
+   * after `deadlineMs` (default 2 s). See {@link stopConnections}.
    */
-  async close({ reason = CloseReason.Voluntary, graceMs = 5000 }: { reason?: number; graceMs?: number } = {}): Promise<void> {
+  async close({ reason = CloseReason.Voluntary, graceMs = 5000, deadlineMs = 2000 }: { reason?: number; graceMs?: number; deadlineMs?: number } = {}): Promise<StopReport> {
     this.closing = true;
     const serverClosed = this.ownsServer ? new Promise<void>((resolve) => this.server.close(() => resolve())) : Promise.resolve();
-    const muxesClosed = Promise.all([...this.muxes].map((mux) => mux.close(reason)));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-    await Promise.race([muxesClosed, grace]);
-    clearTimeout(timer);
-    for (const ws of this.wss.clients) ws.terminate();
+    if (this.ownsServer) this.server.closeIdleConnections();
+    const report = await stopConnections(this.muxes, this.targets, { graceMs, deadlineMs, reason });
+    for (const ws of this.wss.clients) ws.terminate(); // upgrades still in their handshake
     if (this.ownsServer) this.server.closeAllConnections();
     await serverClosed;
     this.wss.close();
+    this.eventLoop.disable();
+    return report;
   }
 
   private serveConnection(ws: WebSocket, client: string, release: () => void): void {
@@ -151,11 +198,13 @@ export class Gateway {
       bufferSize: this.options.bufferSize,
       maxStreams: this.options.maxStreamsPerConnection,
       maxQueuedBytes: this.options.maxQueuedBytes,
+      maxOutputBacklog: this.options.maxOutputBacklog,
+      outputStallMs: this.options.outputStallTimeoutMs,
       handshakeTimeoutMs: this.options.handshakeTimeoutMs,
       v2: !this.options.v1Only,
-      extensions: this.extensions,
+      extensions: this.authLimiter.guard(this.extensions, client, () => this.turns.turn(ws)),
     });
-    this.muxes.add(mux);
+    this.muxes.set(mux, ws);
     this.connectionsTotal++;
     this.logger.info(`${label} open (${v2 ? 'v2' : 'v1'})`);
     mux.ready.then(
@@ -169,6 +218,8 @@ export class Gateway {
       counters: this.counters,
       logger: this.logger,
       label,
+      targets: this.targets,
+      turn: () => this.turns.turn(ws),
       ...(this.options.lookup ? { lookup: this.options.lookup } : {}),
     };
     mux.streams$.subscribe({
@@ -181,9 +232,16 @@ export class Gateway {
     const ended = (end: MuxEnd): void => {
       if (!this.muxes.delete(mux)) return;
       release();
-      this.logger.info(`${label} closed${end.error ? `: ${this.describeFailure(end.error)}` : ''}`);
+      const why = end.error ? `: ${this.describeFailure(end.error)}` : end.reason !== undefined ? ` (${closeReasonName(end.reason)})` : '';
+      // A connection cut for abuse (Throttled) is worth a warning; the rest is routine.
+      if (end.reason === CloseReason.Throttled) this.logger.warn(`${label} closed${why}`);
+      else this.logger.info(`${label} closed${why}`);
     };
     mux.closed$.subscribe({ next: ended, error: (error: WispError) => ended({ error }) });
+    closeWhenIdle(mux, this.options.connectionIdleTimeoutMs, () => {
+      this.logger.info(`${label} idle: no stream for ${this.options.connectionIdleTimeoutMs} ms`);
+      void mux.close(CloseReason.Voluntary);
+    });
   }
 
   /** A log line's cause of a failed connection, naming the setting to change where one applies. */
@@ -200,19 +258,6 @@ export class Gateway {
     return o.authRequired && (o.passwords !== undefined || (o.publicKeys !== undefined && o.publicKeys.length > 0));
   }
 
-  private buildExtensions(): ExtensionBuilder[] {
-    const o = this.options;
-    const list: ExtensionBuilder[] = [];
-    if (o.policy.allowUdp !== false) list.push(udp());
-    if (o.passwords) {
-      const validate = typeof o.passwords === 'function' ? o.passwords : staticUsers(o.passwords);
-      list.push(password({ validate, required: o.authRequired }));
-    }
-    if (o.publicKeys && o.publicKeys.length > 0) list.push(keyAuth({ publicKeys: [...o.publicKeys], required: o.authRequired }));
-    if (o.motd !== undefined) list.push(motd(o.motd));
-    list.push(streamConfirmation(), ...o.extensions);
-    return list;
-  }
 
   private answerPlainHttp(res: http.ServerResponse): void {
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });

@@ -20,6 +20,10 @@ export interface StreamContext {
   /** Connection label for log lines. */
   readonly label: string;
   readonly lookup?: LookupFunction;
+  /** Waits for this connection's turn to dial (see `TurnScheduler`); absent: dial at once. */
+  readonly turn?: () => Promise<void>;
+  /** Open target sockets, tracked for the graceful stop (each removes itself on close). */
+  readonly targets?: Set<net.Socket>;
 }
 
 /**
@@ -39,6 +43,12 @@ export async function serveStream({ connect, stream }: IncomingStream, context: 
   const stop = (): void => abort.abort();
   const onClosed = stream.closed$.subscribe({ next: stop, error: stop });
   try {
+    if (context.turn) {
+      // The policy check above is cheap and answers at once; resolving and dialling wait
+      // for this connection's turn, so a burst of CONNECTs is spread across event-loop turns.
+      await context.turn();
+      if (stream.closed) return;
+    }
     const target = await resolveTarget(connect.host, context.policy, {
       signal: abort.signal,
       ...(context.lookup ? { lookup: context.lookup } : {}),
@@ -52,6 +62,11 @@ export async function serveStream({ connect, stream }: IncomingStream, context: 
         connect: (options) => net.connect({ ...options, onread: reader.onread }),
       });
       if (stream.closed) return void socket.destroy();
+      const targets = context.targets;
+      if (targets) {
+        targets.add(socket);
+        socket.once('close', () => targets.delete(socket));
+      }
       stream.confirm();
       relayTcp(stream, socket, reader, { idleTimeoutMs: context.idleTimeoutMs, counters: context.counters });
     } else {

@@ -3,6 +3,51 @@ import { WispError } from '../errors.js';
 import type { TransportMessage } from './transport.js';
 
 /**
+ * Messages one connection may deliver within one event-loop turn. Beyond it the inbox holds
+ * the rest and stops the socket until the next turn (`setImmediate`, after other sockets'
+ * I/O): libuv reads a readable socket up to 32 times (2 MiB) per poll, which is ~90,000 small
+ * packets, so a flooding client would otherwise hold the loop — and every other client — for
+ * most of a second. Bulk DATA (64 KiB packets) never gets near it.
+ */
+const MESSAGES_PER_TURN = 256;
+
+/**
+ * Messages all connections of this process may deliver within one turn: 32 connections of
+ * one client each sending 256 CONNECTs arrive in one poll phase, and at ~30 µs per CONNECT
+ * (stream record, policy check, dial queued) a per-connection budget alone still let that
+ * hold the loop for ~250 ms. Past this budget every inbox holds what it has until the next
+ * turn; the inboxes that yielded first resume first, so turns go round.
+ */
+const MESSAGES_PER_TURN_ALL = 1024;
+
+/**
+ * Deliveries after which the turn's end is watched for. An immediate per turn would cost a
+ * ping-pong workload (one packet a turn) ~10% of its round trips, so the counts run on
+ * across quiet turns and the reset is scheduled only once they reach this: a busy turn's
+ * budget is then at most this much smaller, never larger.
+ */
+const WATCH_FROM = 64;
+
+/**
+ * The process-wide turn: one `setImmediate` (not one per connection or packet) ends it,
+ * resets the budgets and resumes, in order, the inboxes that yielded.
+ */
+const turns = { id: 0, delivered: 0, scheduled: false, yielded: [] as Inbox[] };
+function turnInUse(): void {
+  if (turns.scheduled) return;
+  turns.scheduled = true;
+  setImmediate(endTurn);
+}
+function endTurn(): void {
+  turns.scheduled = false;
+  turns.id++;
+  turns.delivered = 0;
+  const yielded = turns.yielded;
+  turns.yielded = [];
+  for (const inbox of yielded) inbox.nextTurn();
+}
+
+/**
  * The inbound half of a socket-backed transport: hands received messages to the single
  * reader of `messages$`, in order, and holds them while nobody can take them (not yet
  * subscribed, or paused). Holding is bounded by telling the socket to stop reading
@@ -25,6 +70,11 @@ export class Inbox {
   /** Guards against re-entrant delivery (a reader calling back into the transport). */
   private delivering = false;
   private flowingNow = false;
+  /** Messages delivered in turn {@link turnId} (see {@link MESSAGES_PER_TURN}). */
+  private thisTurn = 0;
+  private turnId = -1;
+  /** The turn's budget is spent: held until the next turn. */
+  private yielding = false;
 
   /**
    * @param onFlowChange Called with `false` when the socket should stop reading (nobody can
@@ -120,9 +170,23 @@ export class Inbox {
     if (this.delivering) return;
     this.delivering = true;
     try {
-      while (this.reader && !this.paused && !this.failure && this.head < this.queue.length) {
+      while (this.reader && !this.paused && !this.yielding && !this.failure && this.head < this.queue.length) {
+        if (this.turnId !== turns.id) {
+          this.turnId = turns.id;
+          this.thisTurn = 0;
+        }
+        if (this.thisTurn >= MESSAGES_PER_TURN || turns.delivered >= MESSAGES_PER_TURN_ALL) {
+          // The turn's budget is spent: hold the rest, stop the socket, go on next turn.
+          this.yielding = true;
+          turns.yielded.push(this);
+          turnInUse();
+          this.updateFlow();
+          break;
+        }
         const message = this.queue[this.head]!;
         this.queue[this.head++] = undefined;
+        this.thisTurn++;
+        if (++turns.delivered === WATCH_FROM) turnInUse();
         this.reader.next(message);
       }
       if (this.head === this.queue.length) {
@@ -150,9 +214,17 @@ export class Inbox {
     }
   }
 
+  /** @internal A new turn: the budget is back; deliver what was held for it. */
+  nextTurn(): void {
+    if (!this.yielding) return;
+    this.yielding = false;
+    this.updateFlow();
+    this.deliver();
+  }
+
   private updateFlow(): void {
     const flowing =
-      this.failure !== undefined || !this.accepting || (this.reader !== undefined && !this.paused);
+      this.failure !== undefined || !this.accepting || (this.reader !== undefined && !this.paused && !this.yielding);
     if (flowing === this.flowingNow) return;
     this.flowingNow = flowing;
     this.onFlowChange(flowing);

@@ -14,6 +14,15 @@ export const ReadyState = { Connecting: 0, Open: 1, Closing: 2, Closed: 3 } as c
  */
 const UNSTATED_CLOSE_CODES: ReadonlySet<number> = new Set([1005, 1006, 1015]);
 
+/**
+ * Messages handed to the socket and not yet written out above which `send` returns false, as
+ * the byte mark does. Bytes alone do not bound memory: every queued write costs the socket
+ * ~0.5 KiB of bookkeeping whatever its size, so a flood of 9-byte replies under a 1 MiB byte
+ * mark would hold ~100,000 writes (~50 MiB). Only adapters that learn when a write is done
+ * (`ws` write callbacks) count them.
+ */
+const MAX_PENDING_MESSAGES = 4096;
+
 /** A close frame's reason is limited to 123 UTF-8 bytes; both socket APIs throw beyond it. */
 const MAX_CLOSE_REASON_BYTES = 123;
 
@@ -48,6 +57,8 @@ export abstract class SocketTransport implements Transport {
   private closeRequested = false;
   private errored = false;
   private ended: TransportClose | undefined;
+  /** Messages written to the socket whose write has not completed (see {@link MAX_PENDING_MESSAGES}). */
+  protected pendingMessages = 0;
 
   protected constructor(highWaterMark: number | undefined) {
     const mark = highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
@@ -110,7 +121,7 @@ export abstract class SocketTransport implements Transport {
     } else {
       return false; // closing: the socket would drop it anyway
     }
-    if (!this.blocked && this.bufferedAmount > this.highWaterMark) {
+    if (!this.blocked && (this.bufferedAmount > this.highWaterMark || this.pendingMessages > MAX_PENDING_MESSAGES)) {
       this.blocked = true;
       this.onBlocked();
     }
@@ -175,7 +186,7 @@ export abstract class SocketTransport implements Transport {
 
   /** Re-checks the buffered amount; fires `drain$` once it is at or below half the mark. */
   protected checkDrain(): void {
-    if (!this.blocked || this.ended || this.bufferedAmount > this.highWaterMark / 2) return;
+    if (!this.blocked || this.ended || this.bufferedAmount > this.highWaterMark / 2 || this.pendingMessages > MAX_PENDING_MESSAGES / 2) return;
     this.blocked = false;
     this.onUnblocked();
     this.drainSubject.next();

@@ -103,7 +103,10 @@ class WsTransport extends SocketTransport {
   private network: NetworkSocket | undefined;
   // One shared function for every write callback: cheaper than a closure per message,
   // and Node batches consecutive after-write callbacks when they are the same function.
-  private readonly onWritten = (): void => this.checkDrain();
+  private readonly onWritten = (): void => {
+    this.pendingMessages--;
+    this.checkDrain();
+  };
   private readonly onNetworkDrain = (): void => this.checkDrain();
 
   constructor(
@@ -154,6 +157,7 @@ class WsTransport extends SocketTransport {
 
   protected write(message: Uint8Array): void {
     this.corkForThisTurn();
+    this.pendingMessages++;
     this.socket.send(message, SEND_OPTIONS, this.onWritten);
   }
 
@@ -161,6 +165,7 @@ class WsTransport extends SocketTransport {
     // Nothing can come between the two sends: the message's frames stay together.
     this.corkForThisTurn();
     this.socket.send(head, HEAD_OPTIONS);
+    this.pendingMessages++;
     this.socket.send(body, SEND_OPTIONS, this.onWritten);
   }
 

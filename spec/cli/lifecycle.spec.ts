@@ -55,7 +55,7 @@ describe('wisp-rx serve lifecycle', () => {
     const { cli, url } = await startServe(['--allow-loopback', '--log-level', 'silent']);
     expect(await greet(url, port)).toBe('hello\n');
     cli.child.kill('SIGUSR2');
-    await cli.waitFor(/stats connections=0 \(total 1\) streams=0 \(total 1\) bytes_up=0 bytes_down=6/);
+    await cli.waitFor(/stats connections=0 \(total 1\) streams=0 \(total 1\) bytes_up=0 bytes_down=6 event_loop_lag_ms=[\d.]+\/[\d.]+ waiting_turns=0 heap_mib=[\d.]+/);
     cli.child.kill('SIGINT');
     expect(await cli.waitForExit()).toEqual({ code: 0, signal: null });
     expect(cli.stderr.trim().split('\n')).toHaveLength(1); // silent: nothing but the requested stats line

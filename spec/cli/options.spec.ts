@@ -119,7 +119,7 @@ describe('--help', () => {
   const SERVE = [
     'host', 'port', 'prefix', 'allow-loopback', 'allow-private', 'allow-link-local', 'no-direct-ip', 'no-tcp', 'no-udp',
     'host-allow', 'host-deny', 'port-allow', 'port-deny', 'buffer-size', 'max-streams', 'max-connections-per-client',
-    'trusted-proxy', 'handshake-timeout', 'connect-timeout', 'idle-timeout', 'max-packet-size', 'max-queued-bytes', 'v1-only', 'motd', 'user',
+    'trusted-proxy', 'handshake-timeout', 'connect-timeout', 'idle-timeout', 'max-packet-size', 'max-queued-bytes', 'max-output-backlog', 'output-stall-timeout', 'connection-idle-timeout', 'http-headers-timeout', 'http-request-timeout', 'auth-max-failures', 'auth-failure-window', 'auth-lockout', 'dials-per-turn', 'v1-only', 'motd', 'user',
     'users-file', 'key-file', 'no-auth-required', 'log-level', 'stats-interval', 'shutdown-grace', 'workers', 'config', 'help',
   ];
 
@@ -164,5 +164,32 @@ describe('limits reach the gateway', () => {
     const config = resolveServeSettings(parseFlags(['--config', file], SERVE_FLAGS, 'serve'));
     expect(config.gateway.maxQueuedBytes).toBe(2097152);
     expect(resolveServeSettings(parseFlags([], SERVE_FLAGS, 'serve')).gateway.maxQueuedBytes).toBeUndefined();
+  });
+
+  const ATTACK_LIMITS: [flag: string, key: string][] = [
+    ['max-output-backlog', 'maxOutputBacklog'],
+    ['output-stall-timeout', 'outputStallTimeoutMs'],
+    ['connection-idle-timeout', 'connectionIdleTimeoutMs'],
+    ['http-headers-timeout', 'httpHeadersTimeoutMs'],
+    ['http-request-timeout', 'httpRequestTimeoutMs'],
+    ['auth-max-failures', 'authMaxFailures'],
+    ['auth-failure-window', 'authFailureWindowMs'],
+    ['auth-lockout', 'authLockoutMs'],
+    ['dials-per-turn', 'dialsPerTurn'],
+  ];
+  it.each(ATTACK_LIMITS)('--%s and the config key %s set the gateway option; a flag wins over the file', (flag, key) => {
+    const dir = tempDir();
+    const file = path.join(dir, 'wisp.json');
+    // Header timeouts may not exceed the request timeout: keep them below when lowering it.
+    fs.writeFileSync(file, JSON.stringify({ [key]: 4000, ...(key === 'httpRequestTimeoutMs' ? { httpHeadersTimeoutMs: 1000 } : {}) }));
+    const fromFile = resolveServeSettings(parseFlags(['--config', file], SERVE_FLAGS, 'serve'));
+    expect((fromFile.gateway as Record<string, unknown>)[key]).toBe(4000);
+    const both = resolveServeSettings(parseFlags(['--config', file, `--${flag}`, '5000'], SERVE_FLAGS, 'serve'));
+    expect((both.gateway as Record<string, unknown>)[key]).toBe(5000);
+  });
+
+  it('refuses header timeouts longer than the request timeout, and negative limits', () => {
+    expect(() => resolveServeSettings(parseFlags(['--http-headers-timeout', '70000'], SERVE_FLAGS, 'serve'))).toThrow(/httpHeadersTimeoutMs/);
+    expect(() => resolveServeSettings(parseFlags(['--dials-per-turn', '0'], SERVE_FLAGS, 'serve'))).toThrow(/dials-per-turn/);
   });
 });

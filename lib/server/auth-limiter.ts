@@ -1,0 +1,101 @@
+/**
+ * Slows credential guessing: failed password or key attempts are counted per client
+ * address, and an address that fails too often in a window is locked out for a while.
+ * @module
+ */
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { ExtensionBuilder, ProtocolExtension } from '../extensions/extension.js';
+import { ExtensionId } from '../extensions/ids.js';
+import { CloseReason } from '../packet/close-reason.js';
+
+/** Limits of {@link AuthLimiter}. */
+export interface AuthLimits {
+  /** Failed attempts one address may make within `windowMs` before it is locked out; 0 = no limit. */
+  readonly maxFailures: number;
+  /** The window failures are counted over, in ms. */
+  readonly windowMs: number;
+  /** How long a locked-out address is refused without its credentials being checked, in ms. */
+  readonly lockoutMs: number;
+}
+
+const AUTH_IDS: ReadonlySet<number> = new Set([ExtensionId.Password, ExtensionId.KeyAuth]);
+
+/**
+ * Counts failed authentications per client address with `rate-limiter-flexible`'s memory
+ * store (keys expire with their window, so memory follows recent failures, not history). A
+ * locked-out address is refused with Throttled (0x49) before its credentials are looked at,
+ * so guessing from it stops entirely for `lockoutMs`; a success clears its count. Other
+ * addresses are not affected. Per process: with `--workers N` each worker counts its own
+ * (the library's cluster and Redis stores are the way to share counts later).
+ */
+export class AuthLimiter {
+  private readonly failures: RateLimiterMemory | undefined;
+
+  constructor(
+    private readonly limits: AuthLimits,
+    /** Told each time an address is locked out, and each time a locked address is refused. */
+    private readonly onLocked: (client: string, attempt: 'locking' | 'refused') => void = () => undefined,
+  ) {
+    if (limits.maxFailures > 0) {
+      this.failures = new RateLimiterMemory({ points: limits.maxFailures, duration: limits.windowMs / 1000 });
+    }
+  }
+
+  /** True while `client` is locked out. */
+  async locked(client: string): Promise<boolean> {
+    if (!this.failures) return false;
+    const record = await this.failures.get(client);
+    return record !== null && record.consumedPoints >= this.limits.maxFailures;
+  }
+
+  /** Records one failed attempt; the one that reaches the limit starts the lockout. */
+  async failed(client: string): Promise<void> {
+    const failures = this.failures;
+    if (!failures) return;
+    const record = await failures.penalty(client, 1);
+    if (record.consumedPoints >= this.limits.maxFailures) {
+      await failures.block(client, this.limits.lockoutMs / 1000);
+      this.onLocked(client, 'locking');
+    }
+  }
+
+  /** A successful login clears the address's failures. */
+  async succeeded(client: string): Promise<void> {
+    await this.failures?.delete(client);
+  }
+
+  /**
+   * The builders with each authentication extension (password, key auth) wrapped so that its
+   * `authenticate()` first refuses a locked-out `client`, waits for `turn` (an Ed25519
+   * verification costs ~1 ms of CPU, so a handshake burst is spread over turns too), and
+   * reports its outcome here.
+   */
+  guard(builders: readonly ExtensionBuilder[], client: string, turn?: () => Promise<void>): ExtensionBuilder[] {
+    if (!this.failures && !turn) return [...builders];
+    return builders.map((builder) =>
+      AUTH_IDS.has(builder.id)
+        ? { id: builder.id, create: (role) => this.guardOne(builder.create(role), client, turn) }
+        : builder,
+    );
+  }
+
+  /** `turn`, when given, is awaited before the credentials are checked (fair scheduling). */
+  private guardOne(extension: ProtocolExtension, client: string, turn?: () => Promise<void>): ProtocolExtension {
+    const authenticate = extension.authenticate;
+    if (!authenticate) return extension;
+    // A prototype link rather than a copy: every other member still comes from the original.
+    const guarded = Object.create(extension) as { -readonly [K in keyof ProtocolExtension]: ProtocolExtension[K] };
+    guarded.authenticate = async (): Promise<number | undefined> => {
+      if (await this.locked(client)) {
+        this.onLocked(client, 'refused');
+        return CloseReason.Throttled;
+      }
+      if (turn) await turn();
+      const reason = await authenticate.call(extension);
+      if (reason === undefined) await this.succeeded(client);
+      else await this.failed(client);
+      return reason;
+    };
+    return guarded;
+  }
+}
