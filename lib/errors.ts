@@ -39,14 +39,18 @@ export type WispErrorCode =
 
 /**
  * Marks a WispError made by any copy of wisp-rx: a bundle that mixes the ES module and
- * CommonJS builds holds two WispError classes, and a check must accept both.
+ * CommonJS builds holds two WispError classes, and {@link isWispError} must accept both.
+ * It lives on the prototype, not on each error: errors are made on busy paths (a refused
+ * stream, a dropped connection), and a per-instance property or a `Symbol.hasInstance`
+ * override measurably slowed a refused-CONNECT flood.
  */
 const BRAND = Symbol.for('wisp-rx.WispError');
 
 /**
  * The one error class wisp-rx throws, rejects with, or errors Observables with.
- * `instanceof WispError` and {@link isWispError} also accept one from another copy of
- * wisp-rx (they check a brand, not only the prototype chain).
+ * {@link isWispError} also accepts one from another copy of wisp-rx (it checks a brand);
+ * `instanceof` follows the prototype chain as usual, so prefer `isWispError` in code that
+ * may meet two copies.
  */
 export class WispError extends Error {
   /** Stable, machine-readable code. */
@@ -63,20 +67,15 @@ export class WispError extends Error {
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'WispError';
-    Object.defineProperty(this, BRAND, { value: true });
     this.code = code;
     if (details.reason !== undefined) this.reason = details.reason;
     if (details.extensionIds !== undefined) this.extensionIds = details.extensionIds;
   }
-
-  /** The prototype chain as usual, or (for WispError itself) the brand another copy set. */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
-    return this === WispError && typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
-  }
 }
+Object.defineProperty(WispError.prototype, BRAND, { value: true });
 
 /** True when `err` is a {@link WispError} (from any copy of wisp-rx), optionally with the given code. */
 export function isWispError(err: unknown, code?: WispErrorCode): err is WispError {
-  return err instanceof WispError && (code === undefined || err.code === code);
+  const branded = err instanceof WispError || (typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[BRAND] === true);
+  return branded && (code === undefined || (err as WispError).code === code);
 }

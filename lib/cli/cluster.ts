@@ -7,7 +7,10 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { GatewayStats } from '../server/gateway.js';
+import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
+import { ConnectionLimiter } from '../server/client-limits.js';
 import { createLogger } from '../server/logger.js';
+import { servePrimaryCounter } from '../server/shared-limits.js';
 import type { ServeSettings } from './serve-settings.js';
 import { printStats, scheduleStats, sumStats } from './stats.js';
 import { WORKER_ENV, isMessage, type ReadyMessage, type StatsReply, type StatsRequest } from './worker-messages.js';
@@ -45,6 +48,12 @@ export function runPrimary(settings: ServeSettings): void {
   let announced = false;
   let stopping = false;
   const live = (): Worker[] => slots.flatMap((s) => (s.worker ? [s.worker] : []));
+  // Per-client limits for all workers live here (see worker.ts), unless Redis holds them.
+  const limits = settings.gateway.redis === undefined ? new ConnectionLimiter({ maxPerClient: settings.gateway.maxConnectionsPerClient ?? 32 }) : undefined;
+  if (limits) new RateLimiterClusterMaster();
+  process.on('SIGHUP', () => {
+    for (const worker of live()) worker.process.kill('SIGHUP'); // each reloads its TLS files
+  });
 
   const finishRound = (id: number): void => {
     const round = rounds.get(id);
@@ -84,7 +93,11 @@ export function runPrimary(settings: ServeSettings): void {
         if (round && round.got.length === round.expected) finishRound(message.id);
       }
     });
-    worker.on('exit', (code, signal) => exited(s, signal ? `signal ${signal}` : `code ${code}`));
+    const dropSlots = limits ? servePrimaryCounter(limits, worker) : undefined;
+    worker.on('exit', (code, signal) => {
+      dropSlots?.(); // a dead worker's connections are gone with it
+      exited(s, signal ? `signal ${signal}` : `code ${code}`);
+    });
   };
 
   const exited = (s: Slot, how: string): void => {

@@ -16,7 +16,7 @@ import { nc } from './nc.js';
 import { packageVersion } from './version.js';
 import { serve } from './serve.js';
 import { SERVE_FLAGS } from './serve-options.js';
-import { resolveServeSettings } from './serve-settings.js';
+import { printableConfig, resolveServeSettings } from './serve-settings.js';
 import { reportUnhandledErrors } from './unhandled.js';
 import { runWorker } from './worker.js';
 import { WORKER_ENV } from './worker-messages.js';
@@ -27,6 +27,7 @@ async function serveCommand(argv: readonly string[]): Promise<number | undefined
   if (flags.has('help')) return process.stdout.write(serveHelp()), 0;
   if (flags.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(flags.positionals[0])}`);
   const settings = resolveServeSettings(flags);
+  if (flags.has('print-config')) return process.stdout.write(`${JSON.stringify(printableConfig(settings), null, 2)}\n`), 0;
   const slot = process.env[WORKER_ENV];
   if (cluster.isWorker && slot !== undefined) await runWorker(settings, slot);
   else if (settings.workers > 1) runPrimary(settings);

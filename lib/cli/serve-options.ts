@@ -9,7 +9,7 @@ import { MAX_TIMER_MS as MAX_MS } from './values.js';
 /** How a setting's value is read (from a flag's text or a config file's JSON value). */
 export type OptionKind =
   | { readonly type: 'int'; readonly min: number; readonly max: number }
-  | { readonly type: 'bool' | 'string' | 'strings' | 'ports' | 'level' | 'users' | 'usersFile' | 'keyFiles' | 'keys' };
+  | { readonly type: 'bool' | 'string' | 'strings' | 'ports' | 'level' | 'users' | 'usersFile' | 'keyFiles' | 'keys' | 'file' | 'mode' };
 
 /** One setting of `wisp-rx serve`. */
 export interface ServeOption {
@@ -31,6 +31,7 @@ function option(key: string, kind: OptionKind, group: string, flag: Omit<FlagSpe
 }
 
 const LISTEN = 'Listening';
+const OPS = 'Observability, DNS and sharing between gateways';
 const POLICY = 'Destination policy (checked on the CONNECT and on every resolved address)';
 const LIMITS = 'Limits and timeouts';
 const AUTH = 'Protocol and authentication';
@@ -42,7 +43,13 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   option('port', int(0, 65535), LISTEN, { name: 'port', metavar: 'PORT', help: 'Port to listen on; 0 picks a free one.', default: '4000' }),
   option('prefix', { type: 'string' }, LISTEN, { name: 'prefix', metavar: 'PATH', help: 'WebSocket path that speaks Wisp; starts and ends with /.', default: '/' }),
   option('trustedProxies', { type: 'strings' }, LISTEN, { name: 'trusted-proxy', metavar: 'ADDR', help: 'Reverse proxy (address or CIDR) whose X-Forwarded-For is believed; repeatable.', default: 'none' }),
-  option('workers', int(1, 256), LISTEN, { name: 'workers', metavar: 'N', help: 'Processes sharing the port (node:cluster); dead workers are restarted. Limits apply per worker.', default: '1' }),
+  option('workers', int(1, 256), LISTEN, { name: 'workers', metavar: 'N', help: 'Processes sharing the port (node:cluster); dead workers are restarted. Connection and login limits hold across workers.', default: '1' }),
+  option('listen', { type: 'string' }, LISTEN, { name: 'listen', metavar: 'ADDR', help: 'Listen on HOST:PORT or unix:/path instead of --host/--port.', default: '--host:--port' }),
+  option('socketMode', { type: 'mode' }, LISTEN, { name: 'socket-mode', metavar: 'MODE', help: 'File mode of a unix: socket, in octal (e.g. 660).', default: 'as the umask leaves it' }),
+  option('tlsCert', { type: 'file' }, LISTEN, { name: 'tls-cert', metavar: 'FILE', help: 'Serve TLS (wss://) with this PEM certificate (chain); with --tls-key. SIGHUP reloads both.', default: 'none: plain ws://' }),
+  option('tlsKey', { type: 'file' }, LISTEN, { name: 'tls-key', metavar: 'FILE', help: 'The PEM private key of --tls-cert.', default: 'none' }),
+  option('transport', { type: 'string' }, LISTEN, { name: 'transport', metavar: 'KIND', help: 'websocket, or length-delimited: Wisp over plain TCP or a Unix socket, each packet behind its u32 LE length (v1).', default: 'websocket' }),
+  option('wsproxy', bool, LISTEN, { name: 'wsproxy', help: 'Also accept wsproxy: a WebSocket to PREFIX/host:port is one raw TCP connection (same policy and limits).', default: 'off' }, true),
 
   option('policy.allowLoopback', bool, POLICY, { name: 'allow-loopback', help: 'Allow loopback targets (127.0.0.0/8, ::1).', default: 'off' }, true),
   option('policy.allowPrivate', bool, POLICY, { name: 'allow-private', help: 'Allow private targets (10/8, 172.16/12, 192.168/16, fc00::/7, 100.64/10).', default: 'off' }, true),
@@ -81,6 +88,14 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   { key: 'publicKeys', kind: { type: 'keys' } },
   option('authRequired', bool, AUTH, { name: 'no-auth-required', help: 'With users or keys: also let in clients that do not authenticate.', default: 'off: auth required' }, false),
 
+  option('metrics', { type: 'string' }, OPS, { name: 'metrics', metavar: 'HOST:PORT', help: 'Serve Prometheus metrics (/metrics), stats (/stats.json) and a status page (/) here.', default: 'off' }),
+  option('metricsPath', { type: 'string' }, OPS, { name: 'metrics-path', metavar: 'PATH', help: 'Serve them on the gateway\'s own listener under PATH (e.g. /_wisp/) instead.', default: 'off' }),
+  option('metricsAllow', { type: 'strings' }, OPS, { name: 'metrics-allow', metavar: 'ADDR', help: 'Address or CIDR block allowed to read metrics; repeatable.', default: 'loopback only' }),
+  option('dnsServers', { type: 'strings' }, OPS, { name: 'dns-server', metavar: 'IP', help: 'Resolve targets through this DNS server (IP or IP:PORT), with a TTL cache; repeatable.', default: 'the system resolver' }),
+  option('dnsOrder', { type: 'string' }, OPS, { name: 'dns-order', metavar: 'ORDER', help: 'ipv4first, ipv6first or verbatim: which addresses are tried first.', default: 'verbatim' }),
+  option('ipv6', bool, OPS, { name: 'no-ipv6', help: 'Never resolve or dial IPv6 addresses for names.', default: 'off: IPv6 used' }, false),
+  option('redis', { type: 'string' }, OPS, { name: 'redis', metavar: 'URL', help: 'Share per-client connection limits and failed-login counts with the other gateways using this Redis.', default: 'off' }),
+
   option('logLevel', { type: 'level' }, RUN, { name: 'log-level', metavar: 'LEVEL', help: 'silent, error, warn, info (one line per connection and stream) or debug.', default: 'info' }),
   option('statsInterval', int(0, 86_400), RUN, { name: 'stats-interval', metavar: 'SECONDS', help: 'Print a stats line (connections, streams, bytes each way) this often; 0: off. SIGUSR2 prints one at any time.', default: '0' }),
   option('shutdownGraceMs', int(0, 600_000), RUN, { name: 'shutdown-grace', metavar: 'MS', help: 'On SIGINT/SIGTERM, wait this long for connections to close before cutting them.', default: '5000' }),
@@ -89,6 +104,7 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
 /** Flags of `serve` that are not settings. */
 export const SERVE_EXTRA_FLAGS: readonly FlagSpec[] = [
   { name: 'config', type: 'string', metavar: 'FILE', group: RUN, help: 'JSON config file (settings by their GatewayOptions names); flags win over it.', default: 'none' },
+  { name: 'print-config', type: 'boolean', group: RUN, help: 'Print the effective configuration as JSON (secrets redacted) and exit.' },
   { name: 'help', type: 'boolean', group: RUN, help: 'Show this help and exit.' },
 ];
 

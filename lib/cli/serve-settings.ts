@@ -9,6 +9,7 @@ import { isWispError } from '../errors.js';
 import { parsePublicKey } from '../extensions/key-auth.js';
 import { TrustedProxies } from '../server/client-limits.js';
 import { resolveGatewayOptions, type GatewayOptions } from '../server/gateway-options.js';
+import { readTls } from '../server/listeners.js';
 import type { LogLevel } from '../server/logger.js';
 import { assertValidPolicy, parsePortRanges, type PortRange } from '../server/policy.js';
 import { loadConfigFile } from './config-file.js';
@@ -79,6 +80,16 @@ export function resolveServeSettings(flags: ParsedFlags): ServeSettings {
     passwords: Object.keys(users).length > 0 ? users : undefined,
     publicKeys: publicKeys.length > 0 ? publicKeys : undefined,
     authRequired: get('authRequired'),
+    listen: get('listen'),
+    socketMode: get('socketMode'),
+    tls: tlsFiles(get('tlsCert'), get('tlsKey')),
+    transport: get('transport'),
+    wsproxy: get('wsproxy'),
+    metrics: get('metrics'),
+    metricsPath: get('metricsPath'),
+    metricsAllow: get('metricsAllow'),
+    dns: dnsOptions(get('dnsServers'), get('dnsOrder'), get('ipv6')),
+    redis: get('redis'),
   };
   validateGateway(gateway);
   return {
@@ -87,6 +98,52 @@ export function resolveServeSettings(flags: ParsedFlags): ServeSettings {
     statsIntervalS: get('statsInterval') ?? 0,
     workers: get('workers') ?? 1,
     shutdownGraceMs: get('shutdownGraceMs') ?? 5000,
+  };
+}
+
+function tlsFiles(cert: string | undefined, key: string | undefined): GatewayOptions['tls'] {
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined) throw new UsageError('--tls-cert and --tls-key go together');
+  readTls({ cert, key }); // unreadable files are a usage error now, not a crash at listen
+  return { cert, key };
+}
+
+function dnsOptions(servers: string[] | undefined, order: string | undefined, ipv6: boolean | undefined): GatewayOptions['dns'] {
+  if (servers === undefined && order === undefined && ipv6 === undefined) return undefined;
+  if (order !== undefined && !['ipv4first', 'ipv6first', 'verbatim'].includes(order)) {
+    throw new UsageError(`--dns-order: expected ipv4first, ipv6first or verbatim, got ${JSON.stringify(order)}`);
+  }
+  return {
+    ...(servers ? { servers } : {}),
+    ...(order ? { order: order as 'ipv4first' | 'ipv6first' | 'verbatim' } : {}),
+    ...(ipv6 === undefined ? {} : { ipv6 }),
+  };
+}
+
+/**
+ * The effective configuration as `--print-config` shows it: every gateway option with its
+ * default applied, as a config file would hold it, with secrets redacted (passwords, and the
+ * password in a Redis URL); public keys are shown as a count.
+ */
+export function printableConfig(settings: ServeSettings): Record<string, unknown> {
+  const { passwords, publicKeys, logger: _logger, lookup: _lookup, server: _server, extensions: _extensions, connectionCounter: _c, authStore: _a, tls, dns, socketMode, ...rest } =
+    resolveGatewayOptions(settings.gateway);
+  const redis = rest.redis === undefined ? undefined : rest.redis.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:[redacted]@');
+  // Keyed as a config file is, so the output can be saved as one.
+  return {
+    ...rest,
+    ...(redis === undefined ? {} : { redis }),
+    ...(socketMode === undefined ? {} : { socketMode: socketMode.toString(8) }),
+    ...(tls ? { tlsCert: tls.cert, tlsKey: tls.key } : {}),
+    ...(dns?.servers ? { dnsServers: dns.servers } : {}),
+    ...(dns?.order ? { dnsOrder: dns.order } : {}),
+    ...(dns?.ipv6 === undefined ? {} : { ipv6: dns.ipv6 }),
+    passwords: passwords === undefined ? undefined : typeof passwords === 'function' ? '[validator]' : Object.fromEntries(Object.keys(passwords).map((name) => [name, '[redacted]'])),
+    publicKeys: publicKeys?.length ?? 0,
+    logLevel: settings.logLevel,
+    statsInterval: settings.statsIntervalS,
+    workers: settings.workers,
+    shutdownGraceMs: settings.shutdownGraceMs,
   };
 }
 
@@ -128,6 +185,13 @@ function convert(kind: OptionKind, value: unknown, label: string, dir?: string):
       return readUsersFile(file(expectString(value, label)), label);
     case 'keyFiles':
       return expectStrings(value, label).flatMap((name) => readPublicKeysFile(file(name), label));
+    case 'file':
+      return file(expectString(value, label));
+    case 'mode': {
+      const text = typeof value === 'number' ? value.toString(8) : expectString(value, label);
+      if (!/^0?o?[0-7]{1,4}$/.test(text) || parseInt(text.replace(/^0?o?/, ''), 8) > 0o777) throw new UsageError(`${label}: expected an octal file mode such as 660`);
+      return parseInt(text.replace(/^0?o?/, ''), 8);
+    }
     case 'keys':
       return expectStrings(value, label).map((text, i) => {
         try {

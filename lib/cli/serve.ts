@@ -63,6 +63,18 @@ export function stopOnSignals(gateway: Gateway, graceMs: number, logger: Logger,
   return stop;
 }
 
+/** SIGHUP re-reads the TLS certificate and key (after a renewal); a bad pair keeps the old one. */
+export function reloadOnHangup(gateway: Gateway, logger: Logger): void {
+  process.on('SIGHUP', () => {
+    try {
+      gateway.reloadTls();
+      logger.info('SIGHUP: TLS certificate reloaded');
+    } catch (error) {
+      logger.error(`SIGHUP: TLS certificate not reloaded, the old one stays: ${(error as Error).message}`);
+    }
+  });
+}
+
 /** Runs `wisp-rx serve` in this process; prints `listening on URL` on stdout once ready. */
 export async function serve(settings: ServeSettings): Promise<void> {
   const logger = createLogger(settings.logLevel);
@@ -72,5 +84,6 @@ export async function serve(settings: ServeSettings): Promise<void> {
     gateway.resetEventLoopLag();
   });
   stopOnSignals(gateway, settings.shutdownGraceMs, logger, stopStats);
+  reloadOnHangup(gateway, logger);
   process.stdout.write(`listening on ${gateway.url}\n`);
 }

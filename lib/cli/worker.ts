@@ -4,7 +4,8 @@
  * @module
  */
 import { createLogger } from '../server/logger.js';
-import { prefixLogger, startGateway, stopOnSignals } from './serve.js';
+import { workerCounter, type IpcChannel } from '../server/shared-limits.js';
+import { prefixLogger, reloadOnHangup, startGateway, stopOnSignals } from './serve.js';
 import type { ServeSettings } from './serve-settings.js';
 import { printStats } from './stats.js';
 import { isMessage, type ReadyMessage, type StatsReply, type StatsRequest } from './worker-messages.js';
@@ -12,9 +13,13 @@ import { isMessage, type ReadyMessage, type StatsReply, type StatsRequest } from
 /** Runs this process as worker `slot`. */
 export async function runWorker(settings: ServeSettings, slot: string): Promise<void> {
   const logger = prefixLogger(createLogger(settings.logLevel), `worker ${slot}: `);
-  const gateway = await startGateway(settings, logger);
+  // Limits hold across workers: connections are counted by the primary, failed logins in
+  // its rate-limiter store (unless --redis shares both with other machines).
+  const shared = settings.gateway.redis === undefined ? { connectionCounter: workerCounter(process as unknown as IpcChannel), authStore: 'cluster' as const } : {};
+  const gateway = await startGateway({ ...settings, gateway: { ...settings.gateway, ...shared } }, logger);
   const stop = stopOnSignals(gateway, settings.shutdownGraceMs, logger);
   process.on('disconnect', () => stop('primary gone'));
+  reloadOnHangup(gateway, logger);
   process.on('SIGUSR2', () => printStats(gateway.stats(), `worker ${slot}: `));
   // The primary's stats rounds print the lag since the previous round.
   process.on('message', (message) => {

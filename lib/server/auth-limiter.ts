@@ -3,10 +3,18 @@
  * address, and an address that fails too often in a window is locked out for a while.
  * @module
  */
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { ExtensionBuilder, ProtocolExtension } from '../extensions/extension.js';
 import { ExtensionId } from '../extensions/ids.js';
 import { CloseReason } from '../packet/close-reason.js';
+
+/**
+ * Where failed attempts are counted: this process (`memory`), the cluster primary shared by
+ * every worker (`cluster`: the primary must run `new RateLimiterClusterMaster()`), or a Redis
+ * server shared by gateways on several machines.
+ */
+export type AuthStore = 'memory' | 'cluster' | { readonly redis: Redis; readonly prefix?: string };
 
 /** Limits of {@link AuthLimiter}. */
 export interface AuthLimits {
@@ -21,30 +29,40 @@ export interface AuthLimits {
 const AUTH_IDS: ReadonlySet<number> = new Set([ExtensionId.Password, ExtensionId.KeyAuth]);
 
 /**
- * Counts failed authentications per client address with `rate-limiter-flexible`'s memory
- * store (keys expire with their window, so memory follows recent failures, not history). A
- * locked-out address is refused with Throttled (0x49) before its credentials are looked at,
- * so guessing from it stops entirely for `lockoutMs`; a success clears its count. Other
- * addresses are not affected. Per process: with `--workers N` each worker counts its own
- * (the library's cluster and Redis stores are the way to share counts later).
+ * Counts failed authentications per client address with `rate-limiter-flexible` (keys expire
+ * with their window, so memory follows recent failures, not history). A locked-out address is
+ * refused with Throttled (0x49) before its credentials are looked at, so guessing from it
+ * stops entirely for `lockoutMs`; a success clears its count. Other addresses are not
+ * affected. The count lives where {@link AuthStore} says: shared by `--workers` through the
+ * cluster primary, or by several gateways through Redis. A store that cannot be reached fails
+ * open (credentials are still checked): the limiter's outage must not lock everyone out.
  */
 export class AuthLimiter {
-  private readonly failures: RateLimiterMemory | undefined;
+  private readonly failures: RateLimiterAbstract | undefined;
 
   constructor(
     private readonly limits: AuthLimits,
     /** Told each time an address is locked out, and each time a locked address is refused. */
     private readonly onLocked: (client: string, attempt: 'locking' | 'refused') => void = () => undefined,
+    store: AuthStore = 'memory',
+    /** Told of every failed attempt, with the extension that failed (metrics). */
+    private readonly onFailure: (client: string, extensionId: number) => void = () => undefined,
   ) {
     if (limits.maxFailures > 0) {
-      this.failures = new RateLimiterMemory({ points: limits.maxFailures, duration: limits.windowMs / 1000 });
+      const options = { points: limits.maxFailures, duration: limits.windowMs / 1000, keyPrefix: 'wisp-rx-auth' };
+      this.failures =
+        store === 'memory'
+          ? new RateLimiterMemory(options)
+          : store === 'cluster'
+            ? new RateLimiterCluster({ ...options, timeoutMs: 2000 })
+            : new RateLimiterRedis({ ...options, storeClient: store.redis, keyPrefix: `${store.prefix ?? 'wisp-rx:'}auth` });
     }
   }
 
   /** True while `client` is locked out. */
   async locked(client: string): Promise<boolean> {
     if (!this.failures) return false;
-    const record = await this.failures.get(client);
+    const record = await this.failures.get(client).catch(() => null);
     return record !== null && record.consumedPoints >= this.limits.maxFailures;
   }
 
@@ -52,16 +70,16 @@ export class AuthLimiter {
   async failed(client: string): Promise<void> {
     const failures = this.failures;
     if (!failures) return;
-    const record = await failures.penalty(client, 1);
-    if (record.consumedPoints >= this.limits.maxFailures) {
-      await failures.block(client, this.limits.lockoutMs / 1000);
+    const record = await failures.penalty(client, 1).catch(() => undefined);
+    if (record && record.consumedPoints >= this.limits.maxFailures) {
+      await failures.block(client, this.limits.lockoutMs / 1000).catch(() => undefined);
       this.onLocked(client, 'locking');
     }
   }
 
   /** A successful login clears the address's failures. */
   async succeeded(client: string): Promise<void> {
-    await this.failures?.delete(client);
+    await this.failures?.delete(client).catch(() => undefined);
   }
 
   /**
@@ -93,7 +111,10 @@ export class AuthLimiter {
       if (turn) await turn();
       const reason = await authenticate.call(extension);
       if (reason === undefined) await this.succeeded(client);
-      else await this.failed(client);
+      else {
+        this.onFailure(client, extension.id);
+        await this.failed(client);
+      }
       return reason;
     };
     return guarded;

@@ -4,9 +4,10 @@ import type { PasswordValidator } from '../extensions/password.js';
 import type { DestinationPolicy } from './policy.js';
 import type { LookupFunction } from './resolve.js';
 import type { Logger } from './logger.js';
+import { checkDeployOptions, type GatewayDeployOptions } from './gateway-deploy-options.js';
 
 /** Everything a {@link Gateway} can be told. Every field is optional; defaults are safe. */
-export interface GatewayOptions {
+export interface GatewayOptions extends GatewayDeployOptions {
   /** Address to listen on (ignored with `server`). Default 127.0.0.1. */
   readonly host?: string;
   /** Port to listen on, 0 for any (ignored with `server`). Default 4000. */
@@ -87,8 +88,8 @@ export interface GatewayOptions {
 }
 
 /** {@link GatewayOptions} with defaults applied. */
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'server' | 'motd' | 'passwords' | 'publicKeys' | 'lookup' | 'logger'>> &
-  Pick<GatewayOptions, 'server' | 'motd' | 'passwords' | 'publicKeys' | 'lookup' | 'logger'>;
+type Unset = 'server' | 'motd' | 'passwords' | 'publicKeys' | 'lookup' | 'logger' | keyof GatewayDeployOptions;
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, Unset>> & Pick<GatewayOptions, Unset>;
 
 /** Applies defaults and rejects nonsense with `InvalidArgument`. */
 export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
@@ -126,6 +127,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   if (resolved.v1Only && resolved.authRequired && (resolved.passwords !== undefined || (resolved.publicKeys?.length ?? 0) > 0)) {
     throw new WispError('InvalidArgument', 'v1Only cannot authenticate clients (Wisp v1 has no authentication): drop v1Only or set authRequired: false');
   }
+  checkDeployOptions(resolved, resolved.prefix);
   positiveInt('port', resolved.port, 0, 65535);
   positiveInt('bufferSize', resolved.bufferSize, 1, 0xffffffff);
   positiveInt('maxStreamsPerConnection', resolved.maxStreamsPerConnection, 1, 0xfffffffe);

@@ -1,27 +1,34 @@
-import * as http from 'node:http';
-import type * as net from 'node:net';
+import type * as http from 'node:http';
+import * as net from 'node:net';
+import type * as https from 'node:https';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { WispError } from '../errors.js';
+import { Redis } from 'ioredis';
 import type { ExtensionBuilder } from '../extensions/extension.js';
-import type { MuxEnd } from '../mux/actor.js';
-import { ServerMux } from '../mux/server-mux.js';
-import { WISP_V2_PROTOCOL } from '../mux/negotiated.js';
-import { CloseReason, closeReasonName } from '../packet/close-reason.js';
-import { encodeClose } from '../packet/encode.js';
-import { wsTransport } from '../transport/ws.js';
-import { ConnectionLimiter, TrustedProxies, clientAddress } from './client-limits.js';
+import { ExtensionId } from '../extensions/ids.js';
+import type { ServerMux } from '../mux/server-mux.js';
+import { CloseReason } from '../packet/close-reason.js';
+import { lengthDelimitedTransport } from '../transport/length-delimited.js';
+import { AuthLimiter } from './auth-limiter.js';
+import { TrustedProxies, clientAddress } from './client-limits.js';
+import { socketHandle, type ConnectionHandle } from './connection-handle.js';
+import { createDnsLookup } from './dns-lookup.js';
+import { GatewayFront, reject } from './gateway-front.js';
+import { gatewayExtensions } from './gateway-extensions.js';
+import { serveConnection, type GatewayShared } from './gateway-connection.js';
 import { resolveGatewayOptions, type GatewayOptions, type ResolvedGatewayOptions } from './gateway-options.js';
+import { stopConnections, type StopReport } from './graceful-stop.js';
+import { addressUrl, createWebServer, listenOn, parseListenAddress, reloadTls } from './listeners.js';
 import { silentLogger, type Logger } from './logger.js';
+import { GatewayMetrics } from './metrics.js';
+import { listenMetrics, metricsHandler } from './metrics-endpoint.js';
 import { assertValidPolicy } from './policy.js';
 import type { RelayCounters } from './relay-tcp.js';
-import { serveStream } from './serve-stream.js';
-import { closeWhenIdle } from './connection-idle.js';
-import { gatewayExtensions } from './gateway-extensions.js';
-import { AuthLimiter } from './auth-limiter.js';
-import { stopConnections, type StopReport } from './graceful-stop.js';
+import type { LookupFunction } from './resolve.js';
+import { localCounter, redisCounter, type ConnectionCounter } from './shared-limits.js';
 import { TurnScheduler } from './turn-scheduler.js';
+
+export { selectProtocol } from './gateway-front.js';
 
 /** A snapshot of what a gateway is doing. */
 export interface GatewayStats {
@@ -43,96 +50,124 @@ export interface GatewayStats {
   readonly heapUsed: number;
 }
 
+/** How often the status page's throughput history takes a sample. */
+const SAMPLE_MS = 5000;
+
 /**
- * A Wisp server you can deploy: WebSocket upgrades under a path prefix become a ServerMux
- * each, and each stream is dialed to its target under a destination policy and limits.
+ * A Wisp server you can deploy: WebSocket upgrades under a path prefix (or, with the
+ * length-delimited transport, plain TCP or Unix connections) become a ServerMux each, and
+ * each stream is dialled to its target under a destination policy and limits.
  */
 export class Gateway {
   private readonly options: ResolvedGatewayOptions;
   private readonly logger: Logger;
-  private readonly wss: WebSocketServer;
-  private readonly limiter: ConnectionLimiter;
-  private readonly proxies: TrustedProxies;
-  private readonly muxes = new Map<ServerMux, WebSocket>();
-  /** Target sockets of open TCP streams (a graceful stop flushes client data to them). */
-  private readonly targets = new Set<net.Socket>();
+  private readonly counter: ConnectionCounter;
+  private readonly muxes = new Map<ServerMux, ConnectionHandle>();
   private readonly counters: RelayCounters = { up: 0, down: 0 };
-  private readonly extensions: ExtensionBuilder[];
-  private readonly authLimiter: AuthLimiter;
-  private readonly turns: TurnScheduler;
+  private readonly shared: GatewayShared;
+  private readonly proxies: TrustedProxies;
+  private readonly front: GatewayFront;
   private readonly eventLoop = monitorEventLoopDelay({ resolution: 10 });
+  private readonly redis: Redis | undefined;
+  private readonly sampler: ReturnType<typeof setInterval> | undefined;
   private connectionsTotal = 0;
   private streamsTotal = 0;
   private nextConnection = 1;
   private closing = false;
-  /** The HTTP server carrying the gateway. */
+  /** The metrics endpoint's own listener (`metrics: HOST:PORT`), once listening. */
+  metricsServer: http.Server | undefined;
+  /** Metrics and history, when `metrics` or `metricsPath` is set. */
+  readonly metrics: GatewayMetrics | undefined;
+  /** The HTTP (or HTTPS) server carrying WebSocket upgrades. */
   readonly server: http.Server;
+  /** The listener of the length-delimited transport (`transport: 'length-delimited'`). */
+  readonly byteServer: net.Server | undefined;
   private readonly ownsServer: boolean;
 
   /** @internal Use {@link createGateway}. */
   constructor(options: GatewayOptions) {
-    this.options = resolveGatewayOptions(options);
-    assertValidPolicy(this.options.policy);
-    this.logger = this.options.logger ?? silentLogger;
-    this.limiter = new ConnectionLimiter({ maxPerClient: this.options.maxConnectionsPerClient });
-    this.proxies = new TrustedProxies([...this.options.trustedProxies]);
-    this.extensions = gatewayExtensions(this.options);
-    this.turns = new TurnScheduler(this.options.dialsPerTurn);
-    this.eventLoop.enable();
-    const o = this.options;
-    this.authLimiter = new AuthLimiter({ maxFailures: o.authMaxFailures, windowMs: o.authFailureWindowMs, lockoutMs: o.authLockoutMs }, (client, what) =>
-      what === 'locking'
-        ? this.logger.warn(`${client} locked out for ${o.authLockoutMs} ms after ${o.authMaxFailures} failed logins`)
-        : this.logger.info(`${client} refused: locked out after failed logins`),
+    const o = (this.options = resolveGatewayOptions(options));
+    assertValidPolicy(o.policy);
+    this.logger = o.logger ?? silentLogger;
+    this.redis = o.redis === undefined ? undefined : new Redis(o.redis, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    this.redis?.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
+    this.counter = o.connectionCounter ?? (this.redis ? redisCounter(this.redis, { maxPerClient: o.maxConnectionsPerClient }) : localCounter(o.maxConnectionsPerClient));
+    const lookup: LookupFunction | undefined = o.lookup ?? (o.dns ? createDnsLookup(o.dns) : undefined);
+    this.metrics = o.metrics !== undefined || o.metricsPath !== undefined ? new GatewayMetrics(() => this.stats()) : undefined;
+    const metrics = this.metrics;
+    const authLimiter = new AuthLimiter(
+      { maxFailures: o.authMaxFailures, windowMs: o.authFailureWindowMs, lockoutMs: o.authLockoutMs },
+      (client, what) =>
+        what === 'locking'
+          ? this.logger.warn(`${client} locked out for ${o.authLockoutMs} ms after ${o.authMaxFailures} failed logins`)
+          : this.logger.info(`${client} refused: locked out after failed logins`),
+      this.redis ? { redis: this.redis } : (o.authStore ?? 'memory'),
+      (_client, id) => metrics?.onAuthFailure(id === ExtensionId.Password ? 'password' : 'key'),
     );
-    this.wss = new WebSocketServer({
-      noServer: true,
-      perMessageDeflate: false,
-      maxPayload: this.options.maxPacketSize,
-      handleProtocols: selectProtocol,
+    const extensions: ExtensionBuilder[] = gatewayExtensions(o);
+    this.shared = {
+      options: o,
+      logger: this.logger,
+      extensions,
+      authLimiter,
+      turns: new TurnScheduler(o.dialsPerTurn),
+      targets: new Set(),
+      counters: this.counters,
+      muxes: this.muxes,
+      metrics,
+      lookup,
+      countStream: () => void this.streamsTotal++,
+    };
+    this.eventLoop.enable();
+    const proxies = (this.proxies = new TrustedProxies([...o.trustedProxies]));
+    const endpoint = metrics && o.metricsPath ? metricsHandler({ metrics, stats: () => this.stats(), prefix: o.metricsPath, ...(o.metricsAllow ? { allow: o.metricsAllow } : {}) }) : undefined;
+    this.front = new GatewayFront({
+      options: o,
+      logger: this.logger,
+      proxies,
+      counters: this.counters,
+      lookup,
+      stopping: () => this.closing,
+      admit: (client) => this.admit(client),
+      label: (client) => `conn ${this.nextConnection++} ${client}`,
+      serve: (accepted) => {
+        this.connectionsTotal++;
+        serveConnection(this.shared, accepted);
+      },
+      metricsRequest: endpoint,
     });
-    this.ownsServer = !this.options.server;
-    this.server =
-      this.options.server ??
-      http.createServer(
-        {
-          // Half-open requests must not hold sockets for Node's default 90 s header wait.
-          headersTimeout: this.options.httpHeadersTimeoutMs,
-          requestTimeout: this.options.httpRequestTimeoutMs,
-          // Node checks those timeouts only this often (default 30 s): keep it within reach.
-          connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(this.options.httpHeadersTimeoutMs / 4))),
-        },
-        (_req, res) => this.answerPlainHttp(res),
-      );
+    this.ownsServer = !o.server;
+    const httpOptions: http.ServerOptions = {
+      // Half-open requests must not hold sockets for Node's default 90 s header wait.
+      headersTimeout: o.httpHeadersTimeoutMs,
+      requestTimeout: o.httpRequestTimeoutMs,
+      // Node checks those timeouts only this often (default 30 s): keep it within reach.
+      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(o.httpHeadersTimeoutMs / 4))),
+    };
+    this.server = o.server ?? createWebServer(httpOptions, o.tls, (req, res) => this.front.request(req, res));
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!this.routeRequest(req, socket, head) && this.ownsServer) reject(socket, 404, 'Not Found');
+      if (!this.front.route(req, socket, head) && this.ownsServer) reject(socket, 404, 'Not Found');
     });
+    this.byteServer = o.transport === 'length-delimited' ? net.createServer((socket) => this.acceptByteStream(socket)) : undefined;
+    if (metrics) {
+      metrics.history.sample(this.stats());
+      this.sampler = setInterval(() => metrics.history.sample(this.stats()), SAMPLE_MS);
+      this.sampler.unref();
+    }
   }
 
-  /** `ws://host:port/prefix` of a gateway that listens itself. */
+  /** The URL clients use: `ws://` or `wss://host:port/prefix`, `tcp://host:port`, or `unix:/path`. */
   get url(): string {
-    const address = this.server.address();
-    if (!address || typeof address === 'string') return '';
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `ws://${host}:${address.port}${this.options.prefix}`;
+    if (this.byteServer) return addressUrl(this.byteServer, 'length-delimited', false, this.options.prefix);
+    return addressUrl(this.server, 'websocket', this.options.tls !== undefined, this.options.prefix);
   }
 
   /**
-   * Takes a WebSocket upgrade if its path is the Wisp prefix (like wisp-js's `routeRequest`).
-   * Returns false, leaving the socket alone, for other paths.
+   * Takes a WebSocket upgrade if its path is the Wisp prefix (like wisp-js's `routeRequest`),
+   * or a wsproxy path when enabled. Returns false, leaving the socket alone, for other paths.
    */
   routeRequest(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (path !== this.options.prefix) return false;
-    if (this.closing) return reject(socket, 503, 'Service Unavailable'), true;
-    const client = clientAddress(req.socket.remoteAddress, req.headers, this.proxies);
-    const release = this.limiter.acquire(client);
-    if (!release) {
-      this.logger.warn(`${client} refused: over ${this.options.maxConnectionsPerClient} connections`);
-      return reject(socket, 429, 'Too Many Requests'), true;
-    }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.serveConnection(ws, client, release));
-    return true;
+    return this.front.route(req, socket, head);
   }
 
   /** Counters for a stats line. */
@@ -144,7 +179,7 @@ export class Gateway {
     return {
       eventLoopLagP99Ms: Math.round(lag.p99 * 10) / 10,
       eventLoopLagMaxMs: Math.round(lag.max * 10) / 10,
-      waitingTurns: this.turns.waiting,
+      waitingTurns: this.shared.turns.waiting,
       heapUsed: process.memoryUsage().heapUsed,
       connections: this.muxes.size,
       connectionsTotal: this.connectionsTotal,
@@ -161,139 +196,79 @@ export class Gateway {
   }
 
   /**
+   * Re-reads the TLS certificate and key (after a renewal; `wisp-rx serve` does on SIGHUP):
+   * new connections get the new pair. A bad pair throws and leaves the old one in force.
+   */
+  reloadTls(): void {
+    if (!this.options.tls) return;
+    reloadTls(this.server as https.Server, this.options.tls);
+  }
+
+  /**
    * Stops gracefully: stops accepting (new upgrades get 503), refuses new streams, lets open
    * streams run until they end or `graceMs` (default 5 s) passes, then sends CLOSE(0, reason)
-   * on every connection ahead of its queued DATA, closes each WebSocket with a close frame,
-   * flushes data received from clients to their targets, and terminates only what is left
-   * after `deadlineMs` (default 2 s). See {@link stopConnections}.
+   * on every connection ahead of its queued DATA, closes each socket properly, flushes data
+   * received from clients to their targets, and terminates only what is left after
+   * `deadlineMs` (default 2 s). See {@link stopConnections}.
    */
   async close({ reason = CloseReason.Voluntary, graceMs = 5000, deadlineMs = 2000 }: { reason?: number; graceMs?: number; deadlineMs?: number } = {}): Promise<StopReport> {
     this.closing = true;
-    const serverClosed = this.ownsServer ? new Promise<void>((resolve) => this.server.close(() => resolve())) : Promise.resolve();
+    const listeners = [this.ownsServer ? this.server : undefined, this.byteServer, this.metricsServer].filter((s): s is net.Server => s !== undefined);
+    const closed = Promise.all(listeners.filter((s) => s.listening).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     if (this.ownsServer) this.server.closeIdleConnections();
-    const report = await stopConnections(this.muxes, this.targets, { graceMs, deadlineMs, reason });
-    for (const ws of this.wss.clients) ws.terminate(); // upgrades still in their handshake
+    this.metricsServer?.closeAllConnections();
+    const report = await stopConnections(this.muxes, this.shared.targets, { graceMs, deadlineMs, reason });
+    for (const ws of this.front.wss.clients) ws.terminate(); // upgrades still in their handshake
     if (this.ownsServer) this.server.closeAllConnections();
-    await serverClosed;
-    this.wss.close();
+    await closed;
+    this.front.wss.close();
     this.eventLoop.disable();
+    if (this.sampler) clearInterval(this.sampler);
+    await this.counter.close();
+    await this.redis?.quit().catch(() => undefined);
     return report;
   }
 
-  private serveConnection(ws: WebSocket, client: string, release: () => void): void {
-    const label = `conn ${this.nextConnection++} ${client}`;
-    const v2 = !this.options.v1Only && ws.protocol.split(/,\s*/).includes(WISP_V2_PROTOCOL);
-    if (!v2 && this.authRequired()) {
-      // Wisp v1 has no authentication: serving it would let any client past the passwords
-      // and keys simply by not offering v2 (as wisp-js's client also does after a socket error).
-      this.logger.info(`${label} refused: v1 client, authentication required`);
-      ws.once('close', release);
-      ws.on('error', () => undefined);
-      ws.send(encodeClose(0, CloseReason.AuthRequired));
-      ws.close(1008, 'authentication required');
-      return;
-    }
-    const transport = wsTransport(ws);
-    const mux = ServerMux.accept(transport, {
-      bufferSize: this.options.bufferSize,
-      maxStreams: this.options.maxStreamsPerConnection,
-      maxQueuedBytes: this.options.maxQueuedBytes,
-      maxOutputBacklog: this.options.maxOutputBacklog,
-      outputStallMs: this.options.outputStallTimeoutMs,
-      handshakeTimeoutMs: this.options.handshakeTimeoutMs,
-      v2: !this.options.v1Only,
-      extensions: this.authLimiter.guard(this.extensions, client, () => this.turns.turn(ws)),
-    });
-    this.muxes.set(mux, ws);
-    this.connectionsTotal++;
-    this.logger.info(`${label} open (${v2 ? 'v2' : 'v1'})`);
-    mux.ready.then(
-      () => this.logger.debug(`${label} handshake done, extensions [${mux.extensionIds.join(', ')}]`),
-      (error: WispError) => this.logger.debug(`${label} handshake failed: ${error.code}`), // the "closed" line gives the reason
-    );
-    const context = {
-      policy: this.options.policy,
-      connectTimeoutMs: this.options.connectTimeoutMs,
-      idleTimeoutMs: this.options.idleTimeoutMs,
-      counters: this.counters,
-      logger: this.logger,
-      label,
-      targets: this.targets,
-      turn: () => this.turns.turn(ws),
-      ...(this.options.lookup ? { lookup: this.options.lookup } : {}),
-    };
-    mux.streams$.subscribe({
-      next: (incoming) => {
-        this.streamsTotal++;
-        void serveStream(incoming, context);
-      },
-      error: (error: WispError) => this.logger.info(`${label} streams ended: ${this.describeFailure(error)}`),
-    });
-    const ended = (end: MuxEnd): void => {
-      if (!this.muxes.delete(mux)) return;
-      release();
-      const why = end.error ? `: ${this.describeFailure(end.error)}` : end.reason !== undefined ? ` (${closeReasonName(end.reason)})` : '';
-      // A connection cut for abuse (Throttled) is worth a warning; the rest is routine.
-      if (end.reason === CloseReason.Throttled) this.logger.warn(`${label} closed${why}`);
-      else this.logger.info(`${label} closed${why}`);
-    };
-    mux.closed$.subscribe({ next: ended, error: (error: WispError) => ended({ error }) });
-    closeWhenIdle(mux, this.options.connectionIdleTimeoutMs, () => {
-      this.logger.info(`${label} idle: no stream for ${this.options.connectionIdleTimeoutMs} ms`);
-      void mux.close(CloseReason.Voluntary);
-    });
+  /** A connection slot for `client`, logging a refusal. */
+  private async admit(client: string): Promise<(() => void) | undefined> {
+    const release = await this.counter.acquire(client);
+    if (!release) this.logger.warn(`${client} refused: over ${this.options.maxConnectionsPerClient} connections`);
+    return release;
   }
 
-  /** A log line's cause of a failed connection, naming the setting to change where one applies. */
-  private describeFailure(error: WispError): string {
-    if (error.code === 'PacketTooLarge') {
-      return `PacketTooLarge: the client sent a message over maxPacketSize (${this.options.maxPacketSize} bytes); raise --max-packet-size to accept it`;
-    }
-    return `${error.code}: ${error.message}`;
-  }
-
-  /** Passwords or keys are configured and clients must use them. */
-  private authRequired(): boolean {
-    const o = this.options;
-    return o.authRequired && (o.passwords !== undefined || (o.publicKeys !== undefined && o.publicKeys.length > 0));
-  }
-
-
-  private answerPlainHttp(res: http.ServerResponse): void {
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-    res.end(`wisp-rx gateway: connect a Wisp client over WebSocket to ${this.options.prefix}\n`);
+  /** A TCP or Unix connection of the length-delimited transport. */
+  private acceptByteStream(socket: net.Socket): void {
+    socket.on('error', () => undefined);
+    if (this.closing) return void socket.destroy();
+    // No proxy headers on a byte stream: the peer is the client (Unix sockets have none).
+    const client = socket.remoteAddress ? clientAddress(socket.remoteAddress, {}, this.proxies) : 'local';
+    socket.pause();
+    void this.admit(client).then((release) => {
+      if (!release || socket.destroyed) return release ? release() : void socket.destroy();
+      const transport = lengthDelimitedTransport(socket, { maxPacketSize: this.options.maxPacketSize });
+      this.connectionsTotal++;
+      serveConnection(this.shared, { transport, handle: socketHandle(socket), client, release, v2: false, label: `conn ${this.nextConnection++} ${client}` });
+    });
   }
 }
 
 /** Creates a gateway and, unless `options.server` was given, starts listening. */
 export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const gateway = new Gateway(options);
-  if (!options.server) {
-    await new Promise<void>((resolve, rejectListen) => {
-      gateway.server.once('error', rejectListen);
-      gateway.server.listen(options.port ?? 4000, options.host ?? '127.0.0.1', () => {
-        gateway.server.off('error', rejectListen);
-        resolve();
-      });
+  const o = resolveGatewayOptions(options);
+  const address = o.listen !== undefined ? parseListenAddress(o.listen, o.host) : { kind: 'tcp' as const, host: o.host, port: o.port };
+  const where = address.kind === 'unix' && o.socketMode !== undefined ? { ...address, mode: o.socketMode } : address;
+  if (gateway.byteServer) await listenOn(gateway.byteServer, where);
+  else if (!options.server) await listenOn(gateway.server, where);
+  if (o.metrics !== undefined && gateway.metrics) {
+    const at = parseListenAddress(o.metrics) as { host: string; port: number }; // TCP: checked by the options
+    gateway.metricsServer = await listenMetrics({
+      metrics: gateway.metrics,
+      stats: () => gateway.stats(),
+      host: at.host,
+      port: at.port,
+      ...(o.metricsAllow ? { allow: o.metricsAllow } : {}),
     });
   }
   return gateway;
-}
-
-/**
- * The subprotocol answered to an upgrade. Browsers and `ws` abort a connection whose offered
- * subprotocols were all ignored, and epoxy-tls always offers a random one, so one of the
- * offered is always selected: `wisp-v2` when present (echoed even in v1-only mode, as wisp-js
- * does; the v1 handshake then shows up on the client as a downgrade), otherwise the first.
- * The mux runs v2 only when the selected one is `wisp-v2`.
- */
-export function selectProtocol(offered: ReadonlySet<string>): string | false {
-  if (offered.has(WISP_V2_PROTOCOL)) return WISP_V2_PROTOCOL;
-  for (const protocol of offered) return protocol;
-  return false;
-}
-
-function reject(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`);
-  socket.on('error', () => undefined);
 }

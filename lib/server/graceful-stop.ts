@@ -4,8 +4,8 @@
  * @module
  */
 import type * as net from 'node:net';
-import { WebSocket } from 'ws';
 import type { ServerMux } from '../mux/server-mux.js';
+import type { ConnectionHandle } from './connection-handle.js';
 import { CloseReason } from '../packet/close-reason.js';
 
 /** What {@link Gateway.close} did, for the log line and for callers that check. */
@@ -44,12 +44,6 @@ function delay(ms: number): { done: Promise<void>; cancel(): void } {
   return { done, cancel };
 }
 
-/** Resolves when `socket` has closed (at once if it is closed already). */
-function wsClosed(socket: WebSocket): Promise<void> {
-  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-  return new Promise((resolve) => socket.once('close', () => resolve()));
-}
-
 /** Resolves once a target socket has written out everything (ended and flushed) or closed. */
 function targetFlushed(socket: net.Socket): Promise<void> {
   if (socket.destroyed || socket.writableFinished) return Promise.resolve();
@@ -66,23 +60,23 @@ function targetFlushed(socket: net.Socket): Promise<void> {
  * 2. then CLOSE(0, reason) goes out on each, ahead of every write still queued in its outbox
  *    (those are dropped; only what the WebSocket already buffered, at most its high-water
  *    mark, is ahead of it); data received from the client is kept and flushed to targets;
- * 3. the WebSocket is closed with a close frame; what has not closed within `deadlineMs`
+ * 3. the socket is closed (a WebSocket with a close frame, a byte stream with a FIN); what has not closed within `deadlineMs`
  *    is terminated, and target sockets still flushing are destroyed.
  */
 export async function stopConnections(
-  connections: ReadonlyMap<ServerMux, WebSocket>,
+  connections: ReadonlyMap<ServerMux, ConnectionHandle>,
   targets: ReadonlySet<net.Socket>,
   times: StopTimes,
 ): Promise<StopReport> {
   const grace = delay(times.graceMs);
   const deadlines: (() => void)[] = [];
   let closedCleanly = 0;
-  const one = async (mux: ServerMux, socket: WebSocket): Promise<void> => {
+  const one = async (mux: ServerMux, socket: ConnectionHandle): Promise<void> => {
     await Promise.race([mux.drain(CloseReason.Throttled), grace.done]);
     void mux.close(times.reason, { keepReceived: true });
     const deadline = delay(times.deadlineMs);
     deadlines.push(deadline.cancel);
-    const closed = wsClosed(socket).then(() => true);
+    const closed = socket.closed().then(() => true);
     if (await Promise.race([closed, deadline.done.then(() => false)])) closedCleanly++;
     deadline.cancel();
   };
@@ -102,7 +96,7 @@ export async function stopConnections(
   }
   let terminated = 0;
   for (const [, socket] of entries) {
-    if (socket.readyState === WebSocket.CLOSED) continue;
+    if (socket.isClosed()) continue;
     terminated++;
     socket.terminate();
   }

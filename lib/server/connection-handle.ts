@@ -1,0 +1,38 @@
+/**
+ * What a graceful stop needs of a connection's socket, whatever carries it: a WebSocket
+ * (closed with a close frame, terminated when it will not close) or a plain byte stream
+ * (length-delimited Wisp: ended with a FIN, destroyed when it will not close).
+ * @module
+ */
+import type * as net from 'node:net';
+import { WebSocket } from 'ws';
+
+/** The socket under one gateway connection. */
+export interface ConnectionHandle {
+  /** True once the socket has closed. */
+  readonly isClosed: () => boolean;
+  /** Resolves when the socket has closed (at once if it has). */
+  readonly closed: () => Promise<void>;
+  /** Drops the socket now (the client sees an abnormal close). */
+  readonly terminate: () => void;
+}
+
+/** A `ws` WebSocket. */
+export function webSocketHandle(socket: WebSocket): ConnectionHandle {
+  const isClosed = (): boolean => socket.readyState === WebSocket.CLOSED;
+  return {
+    isClosed,
+    closed: () => (isClosed() ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()))),
+    terminate: () => socket.terminate(),
+  };
+}
+
+/** A TCP or Unix socket. */
+export function socketHandle(socket: net.Socket): ConnectionHandle {
+  const isClosed = (): boolean => socket.destroyed && socket.closed;
+  return {
+    isClosed,
+    closed: () => (isClosed() ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()))),
+    terminate: () => socket.destroy(),
+  };
+}
