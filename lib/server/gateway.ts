@@ -18,10 +18,14 @@ import { assertValidPolicy } from './policy.js';
 import type { RelayCounters } from './relay-tcp.js';
 import { serveStream } from './serve-stream.js';
 import { closeWhenIdle } from './connection-idle.js';
+import { reject, selectProtocol } from './upgrade.js';
 import { gatewayExtensions } from './gateway-extensions.js';
 import { AuthLimiter } from './auth-limiter.js';
 import { stopConnections, type StopReport } from './graceful-stop.js';
 import { TurnScheduler } from './turn-scheduler.js';
+
+/** How long a connection's WebSocket closing handshake may take once its mux has ended. */
+const CLOSING_DEADLINE_MS = 2000;
 
 /** A snapshot of what a gateway is doing. */
 export interface GatewayStats {
@@ -232,6 +236,14 @@ export class Gateway {
     const ended = (end: MuxEnd): void => {
       if (!this.muxes.delete(mux)) return;
       release();
+      // The closing handshake gets CLOSING_DEADLINE_MS, not ws's 30 s: a peer cut for not
+      // reading (Throttled) will never answer it, and ws reads on until then, so such a peer
+      // could keep the gateway parsing (and discarding) its flood.
+      if (ws.readyState !== ws.CLOSED) {
+        const deadline = setTimeout(() => ws.terminate(), CLOSING_DEADLINE_MS);
+        deadline.unref();
+        ws.once('close', () => clearTimeout(deadline));
+      }
       const why = end.error ? `: ${this.describeFailure(end.error)}` : end.reason !== undefined ? ` (${closeReasonName(end.reason)})` : '';
       // A connection cut for abuse (Throttled) is worth a warning; the rest is routine.
       if (end.reason === CloseReason.Throttled) this.logger.warn(`${label} closed${why}`);
@@ -280,20 +292,4 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
   return gateway;
 }
 
-/**
- * The subprotocol answered to an upgrade. Browsers and `ws` abort a connection whose offered
- * subprotocols were all ignored, and epoxy-tls always offers a random one, so one of the
- * offered is always selected: `wisp-v2` when present (echoed even in v1-only mode, as wisp-js
- * does; the v1 handshake then shows up on the client as a downgrade), otherwise the first.
- * The mux runs v2 only when the selected one is `wisp-v2`.
- */
-export function selectProtocol(offered: ReadonlySet<string>): string | false {
-  if (offered.has(WISP_V2_PROTOCOL)) return WISP_V2_PROTOCOL;
-  for (const protocol of offered) return protocol;
-  return false;
-}
-
-function reject(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length + 1}\r\n\r\n${text}\n`);
-  socket.on('error', () => undefined);
-}
+export { selectProtocol };
