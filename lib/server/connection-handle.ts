@@ -17,6 +17,18 @@ export interface ConnectionHandle {
   readonly terminate: () => void;
 }
 
+/**
+ * Once a connection's mux has ended, its socket gets `ms` to finish closing, not ws's 30 s: a
+ * peer cut for not reading (Throttled) never answers the closing handshake, and the socket
+ * would read (and discard) its flood until then.
+ */
+export function terminateUnlessClosedWithin(handle: ConnectionHandle, ms: number): void {
+  if (handle.isClosed()) return;
+  const deadline = setTimeout(handle.terminate, ms);
+  deadline.unref();
+  void handle.closed().then(() => clearTimeout(deadline));
+}
+
 /** A `ws` WebSocket. */
 export function webSocketHandle(socket: WebSocket): ConnectionHandle {
   const isClosed = (): boolean => socket.readyState === WebSocket.CLOSED;

@@ -13,7 +13,7 @@ import { CloseReason, closeReasonName } from '../packet/close-reason.js';
 import { encodeClose } from '../packet/encode.js';
 import type { Transport } from '../transport/transport.js';
 import type { AuthLimiter } from './auth-limiter.js';
-import type { ConnectionHandle } from './connection-handle.js';
+import { terminateUnlessClosedWithin, type ConnectionHandle } from './connection-handle.js';
 import { closeWhenIdle } from './connection-idle.js';
 import type { ResolvedGatewayOptions } from './gateway-options.js';
 import type { Logger } from './logger.js';
@@ -22,6 +22,9 @@ import type { RelayCounters } from './relay-tcp.js';
 import type { LookupFunction } from './resolve.js';
 import { serveStream } from './serve-stream.js';
 import type { TurnScheduler } from './turn-scheduler.js';
+
+/** How long a connection's socket may take to close once its mux has ended. */
+const CLOSING_DEADLINE_MS = 2000;
 
 /** What every connection of one gateway shares. */
 export interface GatewayShared {
@@ -121,6 +124,7 @@ export function serveConnection(shared: GatewayShared, accepted: AcceptedClient)
   const ended = (end: MuxEnd): void => {
     if (!shared.muxes.delete(mux)) return;
     release();
+    terminateUnlessClosedWithin(accepted.handle, CLOSING_DEADLINE_MS);
     const why = end.error ? `: ${describeFailure(end.error, o)}` : end.reason !== undefined ? ` (${closeReasonName(end.reason)})` : '';
     // A connection cut for abuse (Throttled) is worth a warning; the rest is routine.
     if (end.reason === CloseReason.Throttled) logger.warn(`${label} closed${why}`);
