@@ -75,6 +75,14 @@ export function reloadOnHangup(gateway: Gateway, logger: Logger): void {
   });
 }
 
+/** Logs where the metrics endpoint listens, when it has a listener of its own. */
+export function announceMetrics(gateway: Gateway, logger: Logger): void {
+  const address = gateway.metricsServer?.address();
+  if (!address || typeof address === 'string') return;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  logger.info(`metrics on http://${host}:${address.port}/ (status page; /metrics, /stats.json)`);
+}
+
 /** Runs `wisp-rx serve` in this process; prints `listening on URL` on stdout once ready. */
 export async function serve(settings: ServeSettings): Promise<void> {
   const logger = createLogger(settings.logLevel);
@@ -85,5 +93,6 @@ export async function serve(settings: ServeSettings): Promise<void> {
   });
   stopOnSignals(gateway, settings.shutdownGraceMs, logger, stopStats);
   reloadOnHangup(gateway, logger);
+  announceMetrics(gateway, logger);
   process.stdout.write(`listening on ${gateway.url}\n`);
 }

@@ -98,7 +98,7 @@ export async function killAll(): Promise<void> {
 /** Starts `wisp-rx serve --port 0 …args` and resolves with it and its URL once it listens. */
 export async function startServe(args: readonly string[] = []): Promise<{ cli: Cli; url: string }> {
   const cli = new Cli(['serve', '--port', '0', ...args]);
-  const [, url] = await cli.waitFor(/listening on (ws:\/\/\S+)/);
+  const [, url] = await cli.waitFor(/listening on ((?:wss?:\/\/|tcp:\/\/|unix:)\S+)/);
   return { cli, url: url! };
 }
 
