@@ -229,6 +229,21 @@ export class Gateway {
     return report;
   }
 
+  /**
+   * @internal Waits (up to `ms`) for the shared Redis, so the first clients are counted there:
+   * while it cannot be reached the limits fail open (and a warning says so).
+   */
+  async redisReady(ms: number): Promise<void> {
+    const redis = this.redis;
+    if (!redis || redis.status === 'ready') return;
+    const ready = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      timer.unref();
+      redis.once('ready', () => (clearTimeout(timer), resolve(true)));
+    });
+    if (!ready) this.logger.warn('redis not reachable yet: limits are per gateway until it is');
+  }
+
   /** A connection slot for `client`, logging a refusal. */
   private async admit(client: string): Promise<(() => void) | undefined> {
     const release = await this.counter.acquire(client);
@@ -256,6 +271,7 @@ export class Gateway {
 export async function createGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const gateway = new Gateway(options);
   const o = resolveGatewayOptions(options);
+  await gateway.redisReady(5000);
   const address = o.listen !== undefined ? parseListenAddress(o.listen, o.host) : { kind: 'tcp' as const, host: o.host, port: o.port };
   const where = address.kind === 'unix' && o.socketMode !== undefined ? { ...address, mode: o.socketMode } : address;
   if (gateway.byteServer) await listenOn(gateway.byteServer, where);
