@@ -76,7 +76,7 @@ export function clientHandshakeV2(options: ClientV2Options): OperatorFunction<Pa
           agreed.map((e) => e.encodeMetadata(offered.get(e.id))),
           (metadata) => {
             if (state !== 'answering') return;
-            options.send(encodeInfo(0, 2, 0, agreed.map((e, i) => ({ id: e.id, metadata: metadata[i]! }))));
+            options.send(encodeInfo(0, 2, 0, agreed.map((e, i) => ({ id: e.id, metadata: metadata[i] }))));
             state = 'continue';
             timer.arm('CONTINUE from the server');
             for (const packet of held.splice(0)) onPacket(packet);

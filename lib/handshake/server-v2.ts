@@ -60,7 +60,7 @@ export function serverHandshakeV2(options: ServerV2Options): OperatorFunction<Pa
           for (const packet of held.splice(0)) subscriber.next(packet);
           return;
         }
-        const extension = agreed[index]!;
+        const extension = agreed[index];
         settle(
           extension.authenticate ? extension.authenticate() : undefined,
           (reason) => {
@@ -132,7 +132,7 @@ export function serverHandshakeV2(options: ServerV2Options): OperatorFunction<Pa
         options.extensions.map((e) => e.encodeMetadata()),
         (metadata) => {
           if (state !== 'announcing') return;
-          options.send(encodeInfo(0, 2, 0, options.extensions.map((e, i) => ({ id: e.id, metadata: metadata[i]! }))));
+          options.send(encodeInfo(0, 2, 0, options.extensions.map((e, i) => ({ id: e.id, metadata: metadata[i] }))));
           state = 'info';
           for (const packet of held.splice(0)) onPacket(packet);
         },

@@ -25,7 +25,7 @@ export function settleAll<T>(values: readonly (T | PromiseLike<T>)[], next: (v: 
   const step = (i: number): void => {
     if (i === values.length) return next(out);
     settle(
-      values[i]!,
+      values[i],
       (v) => {
         out.push(v);
         step(i + 1);

@@ -109,7 +109,7 @@ export class MuxActor {
   reportMalformed(error: WispError, bytes: Uint8Array): void {
     this.protocolErrors.next(error);
     if (this.settings.role === 'server' && bytes.length >= 5 && bytes[0] === PacketType.Connect) {
-      const id = (bytes[1]! | (bytes[2]! << 8) | (bytes[3]! << 16)) + bytes[4]! * 0x1000000;
+      const id = (bytes[1] | (bytes[2] << 8) | (bytes[3] << 16)) + bytes[4] * 0x1000000;
       if (id !== 0 && !this.streams.has(id)) this.outbox.emit(encodeClose(id, CloseReason.InvalidInfo));
     }
   }

@@ -27,7 +27,7 @@ function linePixels(page: Page): Promise<{ up: number; down: number }> {
     let up = 0;
     let down = 0;
     for (let i = 0; i < data.length; i += 4) {
-      const [r, g, b] = [data[i]!, data[i + 1]!, data[i + 2]!];
+      const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
       if (b > 150 && r < 100) up++;
       else if (r > 170 && b < 100 && g > 70 && g < 140) down++;
     }

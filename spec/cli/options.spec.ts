@@ -113,7 +113,7 @@ describe('--help', () => {
     const cli = new Cli(args);
     expect(await cli.waitForExit()).toEqual({ code: 0, signal: null });
     const map = new Map<string, string>();
-    for (const block of cli.stdout.split(/\n(?= {2}(?:-\w, )?--)/).slice(1)) map.set(/^ {2}(?:-\w, )?--([\w-]+)/.exec(block)![1]!, block.split('\n\n')[0]!);
+    for (const block of cli.stdout.split(/\n(?= {2}(?:-\w, )?--)/).slice(1)) map.set(/^ {2}(?:-\w, )?--([\w-]+)/.exec(block)![1], block.split('\n\n')[0]);
     return map;
   }
   const SERVE = [

@@ -92,7 +92,7 @@ describe.each(PROTOCOLS)('ServerMux echo over ws (%s)', (_, v2) => {
     for (const s of streams) s.close();
     await within(Promise.all(server.handlers), 5000, 'server handlers to end');
     expect(await Promise.all(server.handlers)).toEqual(Array(100).fill(undefined));
-    await eventually(() => server.muxes[0]!.streamCount === 0 && mux.streamCount === 0, 'both ends to forget the streams');
+    await eventually(() => server.muxes[0].streamCount === 0 && mux.streamCount === 0, 'both ends to forget the streams');
   });
 });
 
@@ -127,7 +127,7 @@ describe('a slow consumer on one stream', () => {
     expect(slowEchoed).toBe(0);
     expect(slowWrite.settled()).toBe(false);
     expect(slow.credit).toBe(0);
-    const held = server.muxes[0]!.debugState().streams.find((s) => s.id === slow.id)!;
+    const held = server.muxes[0].debugState().streams.find((s) => s.id === slow.id)!;
     expect(held.queued).toBeLessThanOrEqual(bufferSize);
 
     release();
@@ -187,7 +187,7 @@ describe('a raw client exceeding its credit (v1)', () => {
     );
     expect(echoed.equals(payload)).toBe(true);
     expect(raw.packets.some((p) => p.type === PacketType.Close && p.streamId === honest)).toBe(false);
-    expect(server.muxes[0]!.debugState().streams.map((s) => s.id)).toEqual([honest]);
+    expect(server.muxes[0].debugState().streams.map((s) => s.id)).toEqual([honest]);
   });
 });
 
@@ -233,12 +233,12 @@ describe.each(PROTOCOLS)('the WebSocket dropped mid-transfer (%s)', (_, v2) => {
     })().catch((error: unknown) => error);
     const stuck = track(stall.write(randomBytes(MiB))); // 64 packets of 16 KiB, 8 of credit
 
-    await eventually(() => reads[0]!.bytes() > 512 * 1024 && reads[1]!.bytes() > 512 * 1024, 'transfers both ways', 10_000);
+    await eventually(() => reads[0].bytes() > 512 * 1024 && reads[1].bytes() > 512 * 1024, 'transfers both ways', 10_000);
     expect(server.streams).toHaveLength(3);
     expect(stuck.settled()).toBe(false);
 
     const started = Date.now();
-    if (side === 'server') server.sockets[0]!.terminate();
+    if (side === 'server') server.sockets[0].terminate();
     else socket().terminate();
 
     for (const { error } of await within(Promise.all(reads.map((r) => r.done)), PROMPTLY, 'client streams to end')) {
@@ -255,12 +255,12 @@ describe.each(PROTOCOLS)('the WebSocket dropped mid-transfer (%s)', (_, v2) => {
     }
     expect(handled[1]).toBeDefined(); // the flooding handler's pending write rejected
 
-    for (const end of [mux.closed$, server.muxes[0]!.closed$]) {
+    for (const end of [mux.closed$, server.muxes[0].closed$]) {
       expect(await firstValueFrom(end)).toEqual({ error: expect.objectContaining({ code: 'TransportClosed' }) });
     }
     expect(Date.now() - started).toBeLessThan(PROMPTLY);
     await expect(mux.open('tcp', 'echo', 7)).rejects.toMatchObject({ code: 'MuxClosed' });
-    for (const state of [mux.debugState(), server.muxes[0]!.debugState()]) {
+    for (const state of [mux.debugState(), server.muxes[0].debugState()]) {
       expect(state).toMatchObject({ ended: true, streams: [], sendQueue: 0, liveSubscriptions: 0, readingTransport: false });
     }
   });

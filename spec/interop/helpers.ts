@@ -203,7 +203,7 @@ export function wispJsConnect(url: string, options: { wisp_version?: 1 | 2; wisp
     ws.on('message', (data: ArrayBuffer | Buffer) => {
       const bytes = new Uint8Array(data as ArrayBuffer);
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      if (bytes.length >= 6 && bytes[0] === 0x04 && view.getUint32(1, true) === 0) connectionCloseReasons.push(bytes[5]!);
+      if (bytes.length >= 6 && bytes[0] === 0x04 && view.getUint32(1, true) === 0) connectionCloseReasons.push(bytes[5]);
     });
   };
   watch(conn.ws);

@@ -79,7 +79,7 @@ async function wispJsUdpRoundTrip(conn: WispJsConnection, port: number): Promise
 
 async function muxUdpRoundTrip(stream: MuxStream, count = datagramSizes.length): Promise<void> {
   for (let i = 0; i < count; i++) {
-    const datagram = randomBytes(datagramSizes[i % datagramSizes.length]!);
+    const datagram = randomBytes(datagramSizes[i % datagramSizes.length]);
     const back = firstValueFrom(stream.data$);
     await stream.write(datagram);
     expect(Buffer.from(await back).equals(datagram)).toBe(true);
@@ -284,7 +284,7 @@ describe('7. close semantics across implementations', () => {
       const stream = conn.create_stream('127.0.0.1', port, 'tcp');
       expect((await wispJsRead(stream, 2)).toString()).toBe('hi');
       const closed = wispJsClosed(stream);
-      accepted[0]!.end();
+      accepted[0].end();
       expect(await closed).toBe(CloseReason.Voluntary);
     });
 
@@ -295,7 +295,7 @@ describe('7. close semantics across implementations', () => {
       const stream = conn.create_stream('127.0.0.1', port, 'tcp');
       expect((await wispJsRead(stream, 2)).toString()).toBe('hi');
       stream.close(CloseReason.Voluntary);
-      await targetClosed(accepted[0]!);
+      await targetClosed(accepted[0]);
       expect(gw.stats().streams).toBe(0);
     });
 
@@ -328,7 +328,7 @@ describe('7. close semantics across implementations', () => {
       // drops that data and never sends CLOSE (its AsyncQueue.close() empties the queue and a
       // later get() waits forever). So the target closes only after the greeting arrived.
       expect((await muxRead(stream, 2)).toString()).toBe('hi');
-      accepted[0]!.end();
+      accepted[0].end();
       expect(await firstValueFrom(stream.closed$)).toBe(CloseReason.Voluntary);
     });
 
@@ -339,7 +339,7 @@ describe('7. close semantics across implementations', () => {
       const stream = await mux.open('tcp', '127.0.0.1', port);
       expect((await muxRead(stream, 2)).toString()).toBe('hi');
       stream.close(CloseReason.Voluntary);
-      await targetClosed(accepted[0]!);
+      await targetClosed(accepted[0]);
     });
 
     it('a refused target → the wisp-rx stream is closed (wisp-js says NetworkError)', async () => {

@@ -243,7 +243,7 @@ describe.each(PROTOCOLS)('(c) a slow reader on the client while the server flood
     const stream = await client.open('tcp', 'flood.test', 9);
     stream.pause(); // the slow reader: reads nothing for now
     const reader = collect(stream);
-    await until(() => server.debugState().blocked && client!.debugState().pausingStreams === 1, 'the server blocked behind the paused client');
+    await until(() => server.debugState().blocked && client.debugState().pausingStreams === 1, 'the server blocked behind the paused client');
     const writtenAtStall = written;
     for (let i = 0; i < 5; i++) await settle(); // nothing moves by itself any more
     expect(written).toBe(writtenAtStall);
@@ -252,7 +252,7 @@ describe.each(PROTOCOLS)('(c) a slow reader on the client while the server flood
 
     const serverState = server.debugState();
     const pendingOnServer = serverState.streams.reduce((n, st) => n + st.pendingWrites, 0);
-    const queuedOnClient = client.debugState().streams[0]!.queued;
+    const queuedOnClient = client.debugState().streams[0].queued;
     console.log(
       `(c) ${protocol || 'v1'} flood stalled after ${writtenAtStall}/${chunks.length} writes: ` +
         `server pending writes ${pendingOnServer}, client queued ${queuedOnClient} packets (most ${mostQueued}), ` +
@@ -277,7 +277,7 @@ describe.each(PROTOCOLS)('(c) a slow reader on the client while the server flood
     expect(mostQueued).toBeLessThanOrEqual(maxQueuedPackets + 1);
     expect(mostInFlight).toBeLessThanOrEqual(highWaterMark + 2 * (maxPayload + 5));
     expect(client.debugState()).toMatchObject({ pausingStreams: 0, blocked: false });
-    expect(concat(reader.chunks.slice(0, 1)).equals(Buffer.from(chunks[0]!))).toBe(true);
+    expect(concat(reader.chunks.slice(0, 1)).equals(Buffer.from(chunks[0]))).toBe(true);
     await client.close();
   });
 });

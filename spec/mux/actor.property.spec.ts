@@ -105,7 +105,7 @@ const hit = (coverage: Coverage, what: string, n = 1): void => {
 function expectCovered(coverage: Coverage, what: readonly string[], title: string): void {
   console.log(`${title}: ${JSON.stringify(coverage)}`);
   if (CASES < 500) return; // too few cases to expect every situation
-  const missing = what.filter((w) => !(coverage[w]! > 0));
+  const missing = what.filter((w) => !(coverage[w] > 0));
   expect(missing).toEqual([]);
 }
 
@@ -254,7 +254,7 @@ function tryDecode(bytes: Uint8Array): CorePacket | WispError {
 }
 
 const idOf = (bytes: Uint8Array): number | undefined =>
-  bytes.length >= 5 ? (bytes[1]! | (bytes[2]! << 8) | (bytes[3]! << 16)) + bytes[4]! * 0x1000000 : undefined;
+  bytes.length >= 5 ? (bytes[1] | (bytes[2] << 8) | (bytes[3] << 16)) + bytes[4] * 0x1000000 : undefined;
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, Math.min(b.length, 24)).toString('hex') + (b.length > 24 ? `…(${b.length})` : '');
 
@@ -311,12 +311,12 @@ const unknownTypeArb = fc
   });
 const validArb = fc.oneof(connectArb, dataArb, continueArb, closeArb, infoArb);
 const truncatedArb = fc.tuple(validArb, fc.nat()).map(([m, n]) => {
-  const b = m.bytes[0]!;
+  const b = m.bytes[0];
   return one(`truncated ${m.label}`, b.slice(0, n % b.length));
 });
 const trailingArb = fc
   .tuple(fc.oneof(continueArb, closeArb, close0Arb), fc.uint8Array({ minLength: 1, maxLength: 4 }))
-  .map(([m, extra]) => one(`${m.label}+${extra.length}`, Uint8Array.of(...m.bytes[0]!, ...extra)));
+  .map(([m, extra]) => one(`${m.label}+${extra.length}`, Uint8Array.of(...m.bytes[0], ...extra)));
 const badConnectArb = fc.tuple(nonZeroIdArb, fc.boolean()).map(([id, badType]) => {
   const bytes = encodeConnect(id, StreamType.Tcp, 80, 'xx');
   if (badType) bytes[5] = 3;
@@ -500,7 +500,7 @@ async function serverCase(v2: boolean, k: ServerCase, honest: Honest, coverage: 
     hosts.set(stream.id, connect.host);
     everHosts.set(stream.id, (everHosts.get(stream.id) ?? new Set()).add(connect.host));
   });
-  const subscribeErrors = (): void => void server!.errors$.subscribe((e) => errors.push(e));
+  const subscribeErrors = (): void => void server.errors$.subscribe((e) => errors.push(e));
   const traffic = honestTraffic(honest);
 
   // The hostile client's handshake.

@@ -82,7 +82,7 @@ describe('the connection ending', () => {
     const remotes: MuxStream[] = [];
     server.streams$.subscribe(({ stream }) => remotes.push(stream));
     const streams = [await client.open('tcp', 'a.test', 1), await client.open('tcp', 'b.test', 2), await client.open('udp', 'c.test', 3)];
-    const pending = track(streams[0]!.write(new Uint8Array(50))); // 2 of 5 packets have credit
+    const pending = track(streams[0].write(new Uint8Array(50))); // 2 of 5 packets have credit
     await settle();
     expect(remotes).toHaveLength(3);
     expect(pending.settled()).toBe(false);
@@ -96,7 +96,7 @@ describe('the connection ending', () => {
     expect(await firstValueFrom(client.closed$)).toEqual({ error: expect.objectContaining({ code: 'TransportClosed' }) });
     expect(await firstValueFrom(server.closed$)).toEqual({ error: expect.objectContaining({ code: 'TransportClosed' }) });
     await expect(client.open('tcp', 'a.test', 1)).rejects.toMatchObject({ code: 'MuxClosed' });
-    await expect(streams[1]!.write(Uint8Array.of(1))).rejects.toMatchObject({ code: 'StreamAlreadyClosed' });
+    await expect(streams[1].write(Uint8Array.of(1))).rejects.toMatchObject({ code: 'StreamAlreadyClosed' });
   });
 
   it('await client.close() closes every stream on both sides, the server connection and the transport', async () => {

@@ -93,7 +93,7 @@ describe('large DATA over a transport that can send split messages', () => {
     await until(() => chunks.length === 2, 'both chunks at the server');
     // The big payload crossed as the very buffer written (no copy on either side).
     expect(chunks[0]).toBe(big);
-    expect(Buffer.compare(chunks[1]!, small)).toBe(0);
+    expect(Buffer.compare(chunks[1], small)).toBe(0);
     const data = arrived.filter((m) => messageBytes(m)[0] === PacketType.Data);
     expect(data.map((m) => isSplitMessage(m))).toEqual([true, false]);
     await client.close();

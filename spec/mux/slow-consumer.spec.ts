@@ -78,15 +78,15 @@ describe('a slow consumer on the client', () => {
     stuck.pause();
     const reader = collect(other);
     await until(() => remotes.length === 2, 'both streams at the server');
-    for (let i = 0; i < 5; i++) remotes[0]!.send(Uint8Array.of(i));
-    await remotes[1]!.write(Uint8Array.of(42)); // queued behind the paused transport
+    for (let i = 0; i < 5; i++) remotes[0].send(Uint8Array.of(i));
+    await remotes[1].write(Uint8Array.of(42)); // queued behind the paused transport
     await settle();
     expect(reader.chunks).toHaveLength(0);
 
     stuck.close();
     expect(resume).toHaveBeenCalledTimes(1);
     await until(() => reader.chunks.length === 1, 'the other stream to receive');
-    expect([...reader.chunks[0]!]).toEqual([42]);
+    expect([...reader.chunks[0]]).toEqual([42]);
     await client.close();
   });
 });

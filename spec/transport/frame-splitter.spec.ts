@@ -58,7 +58,7 @@ describe('FrameSplitter', () => {
   });
 
   it('property: a header layout with the length inside (smux-like, u16 at offset 2) splits the same way', () => {
-    const layout: FrameLayout = { headerSize: 8, bodyLength: (b, at) => b[at + 2]! | (b[at + 3]! << 8), maxBody: 65535 };
+    const layout: FrameLayout = { headerSize: 8, bodyLength: (b, at) => b[at + 2] | (b[at + 3] << 8), maxBody: 65535 };
     const frame = (id: number, body: Uint8Array): Uint8Array => {
       const header = new Uint8Array(8);
       header[0] = 1;

@@ -37,7 +37,7 @@ describe('Inbox (shared by the socket transports)', () => {
   it('delivers nothing while paused, then everything on resume', async () => {
     const { inbox } = setup();
     const seen: number[] = [];
-    inbox.messages$.subscribe((m) => seen.push(messageBytes(m)[0]!));
+    inbox.messages$.subscribe((m) => seen.push(messageBytes(m)[0]));
     await Promise.resolve();
     inbox.pause();
     inbox.push(msg(1));
@@ -65,7 +65,7 @@ describe('Inbox (shared by the socket transports)', () => {
     const { inbox, flow } = setup();
     const seen: number[] = [];
     let error: unknown;
-    inbox.messages$.subscribe({ next: (m) => seen.push(messageBytes(m)[0]!), error: (e) => (error = e) });
+    inbox.messages$.subscribe({ next: (m) => seen.push(messageBytes(m)[0]), error: (e) => (error = e) });
     inbox.pause();
     inbox.push(msg(1));
     inbox.fail(new WispError('TransportError', 'boom'));
@@ -90,7 +90,7 @@ describe('Inbox (shared by the socket transports)', () => {
     const { inbox } = setup();
     const seen: number[] = [];
     inbox.messages$.subscribe((m) => {
-      seen.push(messageBytes(m)[0]!);
+      seen.push(messageBytes(m)[0]);
       if (messageBytes(m)[0] === 2) inbox.pause();
     });
     for (let i = 1; i <= 4; i++) inbox.push(msg(i));

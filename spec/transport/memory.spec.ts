@@ -17,7 +17,7 @@ describe('memory transport', () => {
   it('holds delivery while paused and releases it on resume', async () => {
     const [a, b] = memoryTransportPair();
     const seen: number[] = [];
-    b.messages$.subscribe((m) => seen.push(messageBytes(m)[0]!));
+    b.messages$.subscribe((m) => seen.push(messageBytes(m)[0]));
     b.pause();
     a.send(bytes(1));
     a.send(bytes(2));

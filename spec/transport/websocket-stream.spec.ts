@@ -114,7 +114,7 @@ describe('webSocketStreamTransport', () => {
     const transport = webSocketStreamTransport(socket);
     const seen: number[] = [];
     transport.messages$.subscribe((m) => {
-      seen.push(first(m)!);
+      seen.push(first(m));
       if (seen.length === 3) transport.pause();
     });
     socket.open();
@@ -145,7 +145,7 @@ describe('webSocketStreamTransport', () => {
     const transport = webSocketStreamTransport(socket);
     const seen: number[] = [];
     let completed = false;
-    transport.messages$.subscribe({ next: (m) => (seen.push(first(m)!), transport.pause()), complete: () => (completed = true) });
+    transport.messages$.subscribe({ next: (m) => (seen.push(first(m)), transport.pause()), complete: () => (completed = true) });
     socket.open();
     await turns();
     socket.peerClose(1000, '');

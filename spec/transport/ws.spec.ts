@@ -62,7 +62,7 @@ describe('wsTransport / connectWs', () => {
     const received = await echoed;
 
     expect(received.map((m) => whole(m).byteLength)).toEqual(sizes);
-    received.forEach((m, i) => expect(Buffer.compare(whole(m), patternBytes(sizes[i]!, i + 1))).toBe(0));
+    received.forEach((m, i) => expect(Buffer.compare(whole(m), patternBytes(sizes[i], i + 1))).toBe(0));
     expect(received.every((m) => m instanceof Uint8Array && !Buffer.isBuffer(m))).toBe(true);
   });
 
@@ -94,8 +94,8 @@ describe('wsTransport / connectWs', () => {
     serverSocket.send(Uint8Array.of(4, 5), { binary: true, fin: true });
     serverSocket.send(Uint8Array.of(6), { binary: true });
     const [three, one] = await received;
-    expect(Array.from(whole(three!))).toEqual([1, 2, 3, 4, 5]);
-    expect(Array.from(whole(one!))).toEqual([6]);
+    expect(Array.from(whole(three))).toEqual([1, 2, 3, 4, 5]);
+    expect(Array.from(whole(one))).toEqual([6]);
   });
 
   it('sends messages queued while the socket is still connecting once it opens', async () => {
@@ -130,7 +130,7 @@ describe('wsTransport / connectWs', () => {
     const all = new Promise<void>((resolve) => (onAll = resolve));
     client.messages$.subscribe({
       next: (m) => {
-        seen.push(whole(m)[0]!);
+        seen.push(whole(m)[0]);
         if (seen.length === 1) {
           client.pause();
           onPaused();
