@@ -22,7 +22,21 @@ module.exports = tseslint.config(
       'rxjs-x/no-floating-observables': 'error',
       'rxjs-x/no-unsafe-takeuntil': 'error',
       'rxjs-x/no-internal': 'error',
-      'rxjs-x/finnish': ['error', { functions: false, methods: false, parameters: true, properties: true, variables: true, strict: false }],
+      // Finnish notation for Observables, with three narrow exceptions:
+      // - names ending in `Subject`: the private Subject behind a public `…$` (`endSubject` → `closed$`);
+      // - `this`: a `this: Observable<…>` parameter (Observable's subscribe callback) cannot be renamed;
+      // - Inbox, CloseSignal (stateful classes that extend Observable and are used through their
+      //   methods) and OperatorFunction (a function, not an Observable).
+      'rxjs-x/finnish': ['error', {
+        functions: false, methods: false, parameters: true, properties: true, variables: true, strict: false,
+        names: { 'Subject$': false, '^this$': false },
+        types: { '^(Inbox|CloseSignal|OperatorFunction|UnaryFunction)$': false },
+      }],
+      // `let x; x = f(() => x)`: the callback may run inside f, where a `const` would throw (TDZ).
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
+      // Forwarding a caught `unknown` (a rejection passed on as it came) is fine; inventing a
+      // non-Error reason is not.
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },

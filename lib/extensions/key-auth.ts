@@ -85,7 +85,7 @@ function serverBuilder(options: KeyAuthServerOptions): ExtensionBuilder {
     throw new WispError('InvalidArgument', 'keyAuth: publicKeys must list at least one key');
   }
   // Copy, so a caller mutating its arrays later cannot change who is allowed in.
-  const keys = options.publicKeys.map((key, i) => new Uint8Array(checkKey(key, `publicKeys[${i}]`)));
+  const keys = options.publicKeys.map((key: Uint8Array, i) => new Uint8Array(checkKey(key, `publicKeys[${i}]`)));
   const required = options.required ?? true;
   // Hashes are computed once per builder (not per connection), on first use: WebCrypto is
   // async and a builder is created synchronously.

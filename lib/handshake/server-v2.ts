@@ -34,7 +34,7 @@ export interface ServerV2Options {
  * packets the client sent early, then the rest.
  */
 export function serverHandshakeV2(options: ServerV2Options): OperatorFunction<Packet, Packet | HandshakeResult> {
-  return (source) =>
+  return (source$) =>
     new Observable((subscriber) => {
       let state: 'announcing' | 'info' | 'auth' | 'done' = 'announcing';
       const held: Packet[] = [];
@@ -126,7 +126,7 @@ export function serverHandshakeV2(options: ServerV2Options): OperatorFunction<Pa
         }
       };
 
-      const upstream = subscribeHandshake(source, subscriber, () => state === 'done', onPacket, fail);
+      const upstream = subscribeHandshake(source$, subscriber, () => state === 'done', onPacket, fail);
       timer.arm("the client's INFO");
       settleAll(
         options.extensions.map((e) => e.encodeMetadata()),

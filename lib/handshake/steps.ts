@@ -98,13 +98,13 @@ export function describe(packet: Packet): string {
  * completion pass straight through.
  */
 export function subscribeHandshake<T>(
-  source: Observable<Packet>,
+  source$: Observable<Packet>,
   subscriber: Subscriber<T>,
   done: () => boolean,
   onPacket: (packet: Packet) => void,
   fail: (error: unknown) => void,
 ): Subscription {
-  return source.subscribe({
+  return source$.subscribe({
     next(packet) {
       try {
         onPacket(packet);
