@@ -13,9 +13,9 @@ const greeter = (): Promise<number> => tcpServer((socket) => socket.end('hello\n
 async function attempt(url: string, port: number, user: string, pass: string): Promise<string | number> {
   const mux = await connect(url, { extensions: [password({ username: user, password: pass })] });
   const stream = await mux.open('tcp', '127.0.0.1', port);
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     stream.data$.subscribe({ next: (d) => resolve(Buffer.from(d).toString().trim()), error: () => undefined });
-    stream.closed$.subscribe((reason) => resolve(reason));
+    stream.closed$.subscribe({ next: (reason) => resolve(reason), error: reject });
   });
 }
 

@@ -28,6 +28,7 @@ import {
   turn,
   wsClient,
 } from './helpers';
+import { failTest } from '../observers';
 
 const MiB = 1024 * 1024;
 const PROTOCOLS = [
@@ -114,7 +115,7 @@ describe('a slow consumer on one stream', () => {
 
     const slow = await mux.open('tcp', 'slow', 7);
     let slowEchoed = 0;
-    slow.data$.subscribe((c) => (slowEchoed += c.length));
+    slow.data$.subscribe({ next: (c) => (slowEchoed += c.length), error: failTest });
     const slowPayload = randomBytes(MiB);
     const slowWrite = track(slow.write(slowPayload));
 
@@ -255,8 +256,8 @@ describe.each(PROTOCOLS)('the WebSocket dropped mid-transfer (%s)', (_, v2) => {
     }
     expect(handled[1]).toBeDefined(); // the flooding handler's pending write rejected
 
-    for (const end of [mux.closed$, server.muxes[0].closed$]) {
-      expect(await firstValueFrom(end)).toEqual({ error: expect.objectContaining({ code: 'TransportClosed' }) });
+    for (const end$ of [mux.closed$, server.muxes[0].closed$]) {
+      expect(await firstValueFrom(end$)).toEqual({ error: expect.objectContaining({ code: 'TransportClosed' }) });
     }
     expect(Date.now() - started).toBeLessThan(PROMPTLY);
     await expect(mux.open('tcp', 'echo', 7)).rejects.toMatchObject({ code: 'MuxClosed' });

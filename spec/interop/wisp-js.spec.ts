@@ -31,6 +31,7 @@ import {
 import type { ClientMux } from '../../lib/mux/client-mux';
 import type { MuxStream } from '../../lib/mux/stream';
 import type * as net from 'node:net';
+import { failTest } from '../observers';
 
 const MiB = 1024 * 1024;
 
@@ -232,7 +233,7 @@ describe('4. v2: wisp-rx ClientMux → wisp-js server', () => {
     const server = await startWispJsServer({ version: 2 });
     const mux = await muxConnect(server.url);
     const errors: unknown[] = [];
-    mux.errors$.subscribe((error) => errors.push(error));
+    mux.errors$.subscribe({ next: (error) => errors.push(error), error: failTest });
     const stream = await mux.open('udp', '127.0.0.1', udpPort);
     // wisp-js counts UDP datagrams like TCP packets and sends a CONTINUE every 64 of them,
     // which v2 says it should not; 130 datagrams cross that twice.

@@ -38,6 +38,7 @@ import {
   until,
   within,
 } from './helpers';
+import { failTest } from '../observers';
 
 const PROTOCOLS = [
   ['v1', ''],
@@ -82,7 +83,7 @@ describe.each(PROTOCOLS)('(a) a client that ignores credit (%s)', (_, protocol) 
     server = setup.server;
     const { raw } = setup;
     const errors = errorsOf(server);
-    server.streams$.subscribe(({ connect, stream }) => {
+    server.streams$.subscribe({ next: ({ connect, stream }) => {
       stream.confirm(); // v2: the target is "connected" at once (a no-op on v1)
       if (connect.host === 'greedy') {
         stream.pause(); // a consumer that stopped reading
@@ -92,7 +93,7 @@ describe.each(PROTOCOLS)('(a) a client that ignores credit (%s)', (_, protocol) 
           for await (const chunk of stream) await stream.write(chunk);
         })().catch(() => undefined);
       }
-    });
+    }, error: failTest });
     raw.send(encodeConnect(1, StreamType.Tcp, 80, 'greedy'), encodeConnect(3, StreamType.Tcp, 80, 'honest'));
     for (let i = 0; i < 5 * bufferSize; i++) raw.send(encodeData(1, Uint8Array.of(i))); // one burst, no credit checks
     expect(await raw.next(isClose(1))).toMatchObject({ reason: CloseReason.Throttled });
@@ -126,11 +127,11 @@ describe('(a) credit and stream-open confirmation (v2)', () => {
     server = setup.server;
     const { raw } = setup;
     let stream: MuxStream | undefined;
-    server.streams$.subscribe(({ stream: s }) => {
+    server.streams$.subscribe({ next: ({ stream: s }) => {
       stream = s;
       s.pause();
       s.data$.subscribe();
-    });
+    }, error: failTest });
     raw.send(encodeConnect(1, StreamType.Tcp, 80, 'late-confirm'), encodeData(1, Uint8Array.of(0))); // k = 1 early packet
     await until(() => most === 1, 'the early packet queued');
     stream!.confirm();
@@ -152,11 +153,11 @@ describe('(a) credit and stream-open confirmation (v2)', () => {
     let most = 0;
     const setup = await rawClientOf('wisp-v2', { bufferSize }, { afterReceive: () => server && (most = Math.max(most, mostQueued(server))) });
     server = setup.server;
-    server.streams$.subscribe(({ stream }) => {
+    server.streams$.subscribe({ next: ({ stream }) => {
       stream.confirm();
       stream.pause();
       stream.data$.subscribe();
-    });
+    }, error: failTest });
     setup.raw.send(encodeConnect(1, StreamType.Tcp, 80, 'confirmed'));
     expect(await setup.raw.next((p) => p.type === PacketType.Continue && p.streamId === 1)).toMatchObject({ bufferRemaining: bufferSize });
     for (let i = 0; i <= bufferSize; i++) setup.raw.send(encodeData(1, Uint8Array.of(i)));
@@ -227,7 +228,7 @@ describe.each(PROTOCOLS)('(c) a slow reader on the client while the server flood
     const chunks = Array.from({ length: 512 }, (_, i) => pattern(maxPayload, i + 1));
     let written = 0;
     let pendingWrite: ReturnType<typeof track> | undefined;
-    server.streams$.subscribe(({ stream }) => {
+    server.streams$.subscribe({ next: ({ stream }) => {
       void (async () => {
         for (const chunk of chunks) {
           pendingWrite = track(stream.write(chunk));
@@ -236,7 +237,7 @@ describe.each(PROTOCOLS)('(c) a slow reader on the client while the server flood
           mostInFlight = Math.max(mostInFlight, sentBytes - deliveredBytes);
         }
       })();
-    });
+    }, error: failTest });
     const gcAvailable = forceGc();
     const before = memoryMiB();
 
@@ -351,7 +352,7 @@ describe('(e) a peer that floods packets before the v2 handshake completes', () 
   it('exactly 256 early packets are held and delivered in order once the handshake completes', async () => {
     const setup = await authenticating();
     const received: Uint8Array[] = [];
-    setup.server.streams$.subscribe(({ stream }) => stream.data$.subscribe((chunk) => received.push(chunk)));
+    setup.server.streams$.subscribe({ next: ({ stream }) => stream.data$.subscribe({ next: (chunk) => received.push(chunk), error: failTest }), error: failTest });
     setup.raw.send(encodeConnect(1, StreamType.Tcp, 80, 'early.test'));
     for (let i = 0; i < 255; i++) setup.raw.send(encodeData(1, Uint8Array.of(i)));
     await settle();

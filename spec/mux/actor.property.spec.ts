@@ -46,6 +46,7 @@ import { udp } from '../../lib/extensions/udp';
 import { streamConfirmation } from '../../lib/extensions/stream-confirmation';
 import { motd } from '../../lib/extensions/motd';
 import { CLIENT_INFO_EXTENSIONS, pattern, settle, within } from './helpers';
+import { failTest } from '../observers';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
@@ -177,7 +178,7 @@ function serve({ connect, stream }: { connect: ConnectRequest; stream: MuxStream
 
 function serveAll(server: ServerMux): Served {
   const served: Served = { handlers: [], paused: new Map() };
-  server.streams$.subscribe((item) => serve(item, served));
+  server.streams$.subscribe({ next: (item) => serve(item, served), error: failTest });
   return served;
 }
 
@@ -403,7 +404,7 @@ function expectNothingLeft(state: ReturnType<ClientMux['debugState']>, who: stri
 /** The connection's end, once it has one. */
 function endOf(mux: { closed$: Observable<MuxEnd> }): () => MuxEnd | undefined {
   let end: MuxEnd | undefined;
-  mux.closed$.subscribe((e) => (end = e));
+  mux.closed$.subscribe({ next: (e) => (end = e), error: failTest });
   return () => end;
 }
 
@@ -496,11 +497,11 @@ async function serverCase(v2: boolean, k: ServerCase, honest: Honest, coverage: 
   const end = endOf(server);
   const errors: unknown[] = [];
   const served = serveAll(server);
-  server.streams$.subscribe(({ connect, stream }) => {
+  server.streams$.subscribe({ next: ({ connect, stream }) => {
     hosts.set(stream.id, connect.host);
     everHosts.set(stream.id, (everHosts.get(stream.id) ?? new Set()).add(connect.host));
-  });
-  const subscribeErrors = (): void => void server.errors$.subscribe((e) => errors.push(e));
+  }, error: failTest });
+  const subscribeErrors = (): void => void server.errors$.subscribe({ next: (e) => errors.push(e), error: failTest });
   const traffic = honestTraffic(honest);
 
   // The hostile client's handshake.
@@ -778,7 +779,7 @@ async function clientCase(v2: boolean, k: ClientCase, coverage: Coverage): Promi
   if (k.handshake !== 'honest') throw new Error(`a ${k.handshake} handshake succeeded`);
   const end = endOf(client);
   const errors: unknown[] = [];
-  client.errors$.subscribe((e) => errors.push(e));
+  client.errors$.subscribe({ next: (e) => errors.push(e), error: failTest });
   const confirmation = client.extensionIds.includes(0x05);
 
   // The application.

@@ -4,6 +4,7 @@ import { CloseReason } from '../../lib/packet/close-reason';
 import { dropMemoryTransport, memoryTransportPair } from '../../lib/transport/memory';
 import type { MuxStream } from '../../lib/mux/stream';
 import { collect, echo, settle, track, v1Pair, within } from './helpers';
+import { failTest } from '../observers';
 
 const closedWith = (stream: MuxStream) => firstValueFrom(stream.closed$);
 
@@ -29,10 +30,10 @@ describe('closing a stream', () => {
 
   it('a CLOSE from the server ends the stream on both sides, after the data sent before it', async () => {
     const { client, server } = await v1Pair();
-    server.streams$.subscribe(({ stream }) => {
+    server.streams$.subscribe({ next: ({ stream }) => {
       stream.send(Uint8Array.of(7));
       stream.send(Uint8Array.of(8, 9), () => stream.close(CloseReason.HostBlocked));
-    });
+    }, error: failTest });
     const stream = await client.open('tcp', 'a.test', 80);
     expect(await closedWith(stream)).toBe(CloseReason.HostBlocked);
     const { chunks, error } = await collect(stream).done;
@@ -80,7 +81,7 @@ describe('the connection ending', () => {
   it('a dropped transport errors every stream with TransportClosed and NetworkError, on both sides', async () => {
     const { client, server, clientTransport } = await v1Pair({ server: { bufferSize: 2 }, client: { maxPayload: 10 } });
     const remotes: MuxStream[] = [];
-    server.streams$.subscribe(({ stream }) => remotes.push(stream));
+    server.streams$.subscribe({ next: ({ stream }) => remotes.push(stream), error: failTest });
     const streams = [await client.open('tcp', 'a.test', 1), await client.open('tcp', 'b.test', 2), await client.open('udp', 'c.test', 3)];
     const pending = track(streams[0].write(new Uint8Array(50))); // 2 of 5 packets have credit
     await settle();
@@ -103,7 +104,7 @@ describe('the connection ending', () => {
     const { client, server, clientTransport, serverTransport } = await v1Pair();
     echo(server);
     const remotes: MuxStream[] = [];
-    server.streams$.subscribe(({ stream }) => remotes.push(stream));
+    server.streams$.subscribe({ next: ({ stream }) => remotes.push(stream), error: failTest });
     const streams = [await client.open('tcp', 'a.test', 1), await client.open('tcp', 'b.test', 2)];
     await settle();
     expect(remotes).toHaveLength(2);

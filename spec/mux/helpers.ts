@@ -16,6 +16,7 @@ import { decodePacket } from '../../lib/packet/decode';
 import { encodeContinue, encodeInfo } from '../../lib/packet/encode';
 import { PacketType, type Packet } from '../../lib/packet/types';
 import type { WispError } from '../../lib/errors';
+import { failTest } from '../observers';
 
 /** One macrotask turn: every queued microtask (memory transport, actor, promises) has run. */
 export const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -133,17 +134,17 @@ export const continuesOf = (packets: readonly Packet[], id: number) =>
 /** One end of a memory pair driven by hand: records decoded packets, sends raw bytes. */
 export class RawPeer {
   readonly packets: Packet[] = [];
-  private readonly stream = new ReplaySubject<Packet>();
+  private readonly packetsSubject = new ReplaySubject<Packet>();
 
   constructor(readonly transport: Transport) {
     transport.messages$.subscribe({
       next: (message) => {
         const packet = decodePacket(messageBytes(message));
         this.packets.push(packet);
-        this.stream.next(packet);
+        this.packetsSubject.next(packet);
       },
-      error: () => this.stream.complete(),
-      complete: () => this.stream.complete(),
+      error: () => this.packetsSubject.complete(),
+      complete: () => this.packetsSubject.complete(),
     });
   }
 
@@ -157,7 +158,7 @@ export class RawPeer {
    */
   next(predicate: (p: Packet) => boolean, from = 0): Promise<Packet> {
     return firstValueFrom(
-      this.stream.pipe(
+      this.packetsSubject.pipe(
         skip(from),
         filter(predicate),
         timeout({ first: 5000, with: () => throwError(() => new Error(`no matching packet among ${this.describe()}`)) }),
@@ -211,7 +212,7 @@ export async function v1Pair(
 
 /** Echoes every stream back to the client; ends quietly when the stream closes. */
 export function echo(server: ServerMux): void {
-  server.streams$.subscribe(({ stream }) => {
+  server.streams$.subscribe({ next: ({ stream }) => {
     void (async () => {
       try {
         for await (const chunk of stream) await stream.write(chunk);
@@ -219,7 +220,7 @@ export function echo(server: ServerMux): void {
         // the stream or connection ended under us: nothing to echo to
       }
     })();
-  });
+  }, error: failTest });
 }
 
 /** Collects a stream's data$ until it completes (or errors). */
@@ -249,7 +250,7 @@ export function queued(stream: MuxStream): number {
 /** Errors reported on a mux's errors$, collected. */
 export function errorsOf(mux: { errors$: Observable<WispError> }): WispError[] {
   const errors: WispError[] = [];
-  mux.errors$.subscribe((e) => errors.push(e));
+  mux.errors$.subscribe({ next: (e) => errors.push(e), error: failTest });
   return errors;
 }
 

@@ -5,6 +5,7 @@ import type { MuxStream } from '../../lib/mux/stream';
 import { memoryTransportPair } from '../../lib/transport/memory';
 import { PacketType } from '../../lib/packet/types';
 import { collect, concat, pattern, queued, settle, tap, total, until, v1Pair } from './helpers';
+import { failTest } from '../observers';
 
 describe('a slow consumer on the client', () => {
   it('pauses the transport after maxQueuedPackets and resumes it once drained, losing nothing', async () => {
@@ -49,13 +50,13 @@ describe('a slow consumer on the client', () => {
     stream = await client.open('tcp', 'a.test', 80);
     const received: Uint8Array[] = [];
     const local = stream;
-    local.data$.subscribe((chunk) => {
+    local.data$.subscribe({ next: (chunk) => {
       received.push(chunk);
       if (received.length % 3 === 0) {
         local.pause();
         setImmediate(() => local.resume());
       }
-    });
+    }, error: failTest });
     const { stream: remote } = await incoming;
     const data = pattern(64 * 500, 9);
     await remote.write(data);
@@ -72,7 +73,7 @@ describe('a slow consumer on the client', () => {
     const { client, server, clientTransport } = await v1Pair({ client: { maxQueuedPackets: 2 } });
     const resume = jest.spyOn(clientTransport, 'resume');
     const remotes: MuxStream[] = [];
-    server.streams$.subscribe(({ stream }) => remotes.push(stream));
+    server.streams$.subscribe({ next: ({ stream }) => remotes.push(stream), error: failTest });
     const stuck = await client.open('tcp', 'a.test', 1);
     const other = await client.open('tcp', 'b.test', 2);
     stuck.pause();

@@ -17,6 +17,7 @@ import { CloseReason } from '../../lib/packet/close-reason';
 import { dropMemoryTransport, memoryTransportPair } from '../../lib/transport/memory';
 import type { Transport } from '../../lib/transport/transport';
 import { formatMemory, memoryMiB, pattern, within } from './helpers';
+import { failTest } from '../observers';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 4);
 const CONNECTIONS = Number(process.env.SOAK_CONNECTIONS ?? 4);
@@ -182,7 +183,7 @@ it(`soak: ${CONNECTIONS} connections × ${WORKERS} streams at a time for ${SECON
     const [c, s] = memoryTransportPair({ protocol });
     const server = ServerMux.accept(s, { bufferSize: 16, maxPayload: MAX_PAYLOAD });
     const handlers: Promise<unknown>[] = [];
-    server.streams$.subscribe(({ connect, stream }) => handlers.push(serve(connect, stream).catch(() => undefined)));
+    server.streams$.subscribe({ next: ({ connect, stream }) => handlers.push(serve(connect, stream).catch(() => undefined)), error: failTest });
     const client = await ClientMux.connect(c, { v2: protocol !== '', maxPayload: MAX_PAYLOAD });
     connections.push({ client, server, transport: c, handlers, dropped: false });
   }

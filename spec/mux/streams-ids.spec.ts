@@ -4,6 +4,7 @@ import { encodeClose, encodeConnect, encodeData } from '../../lib/packet/encode'
 import { PacketType, StreamType } from '../../lib/packet/types';
 import type { MuxStream } from '../../lib/mux/stream';
 import { collect, echo, errorsOf, isClose, isData, rawClient, rawServer, settle, until, v1Pair } from './helpers';
+import { failTest } from '../observers';
 
 /** Writes `bytes` and resolves with what comes back (for echo servers). */
 async function roundTrip(stream: MuxStream, bytes: number[]): Promise<number[]> {
@@ -18,7 +19,7 @@ describe('stream ids', () => {
   it('start at 1, count up, and are never 0 or a live id, even after wrapping around', async () => {
     const { client, server } = await v1Pair();
     const seen: number[] = [];
-    server.streams$.subscribe(({ stream }) => seen.push(stream.id));
+    server.streams$.subscribe({ next: ({ stream }) => seen.push(stream.id), error: failTest });
     const a = await client.open('tcp', 'a.test', 1);
     const b = await client.open('tcp', 'b.test', 2);
     const c = await client.open('udp', 'c.test', 3);
@@ -64,7 +65,7 @@ describe('CONNECT, DATA and CLOSE the receiver does not expect', () => {
     const { raw, server } = await rawClient();
     const errors = errorsOf(server);
     const streams: MuxStream[] = [];
-    server.streams$.subscribe(({ stream }) => streams.push(stream));
+    server.streams$.subscribe({ next: ({ stream }) => streams.push(stream), error: failTest });
     echo(server);
     raw.send(encodeConnect(1, StreamType.Tcp, 80, 'a.test'), encodeConnect(2, StreamType.Tcp, 80, 'b.test'));
     raw.send(encodeConnect(1, StreamType.Tcp, 80, 'again.test'));

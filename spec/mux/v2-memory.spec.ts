@@ -16,6 +16,7 @@ import {
   type KeyPair,
 } from '../../lib/extensions/index';
 import { collect, concat, echo, pattern, settle, total, track, until } from './helpers';
+import { failTest } from '../observers';
 
 function v2(server: ServerMuxOptions = {}, client: ClientMuxOptions = {}) {
   const [c, s] = memoryTransportPair({ protocol: 'wisp-v2' });
@@ -155,7 +156,7 @@ describe('v2 stream-open confirmation over memory', () => {
   it('open(..., { awaitConfirmation }) rejects with StreamClosed and the reason when the server refuses', async () => {
     const setup = v2();
     const client = await setup.connecting;
-    setup.server.streams$.subscribe(({ stream }) => stream.close(CloseReason.ConnectionRefused));
+    setup.server.streams$.subscribe({ next: ({ stream }) => stream.close(CloseReason.ConnectionRefused), error: failTest });
     await expect(client.open('tcp', 'closed.test', 81, { awaitConfirmation: true })).rejects.toMatchObject({
       code: 'StreamClosed',
       reason: CloseReason.ConnectionRefused,
@@ -171,7 +172,7 @@ describe('v2 stream-open confirmation over memory', () => {
     const setup = v2({ bufferSize: 4 }, { maxPayload: 10 });
     const client = await setup.connecting;
     expect(client.extensionIds).toContain(ExtensionId.StreamConfirmation);
-    setup.server.streams$.subscribe(({ stream }: { stream: MuxStream }) => {
+    setup.server.streams$.subscribe({ next: ({ stream }: { stream: MuxStream }) => {
       void (async () => {
         let n = 0;
         for await (const chunk of stream) {
@@ -179,7 +180,7 @@ describe('v2 stream-open confirmation over memory', () => {
           await stream.write(chunk);
         }
       })().catch(() => undefined);
-    });
+    }, error: failTest });
     await echoes(client, pattern(200)); // 20 packets, 5 times the buffer
     await client.close();
   });

@@ -8,6 +8,7 @@ import { createGateway, type Gateway } from '../../lib/server/gateway';
 import { CloseReason } from '../../lib/packet/close-reason';
 import { generateKeyPair, keyAuth, password } from '../../lib/extensions/index';
 import type { GatewayOptions } from '../../lib/server/gateway-options';
+import { failTest } from '../observers';
 
 const connector = { connector: (url: string, protocols: readonly string[]) => connectWs(url, protocols) };
 const open: { close(): unknown }[] = [];
@@ -149,10 +150,10 @@ describe('gateway', () => {
     const sizes = [1, 512, 1400, 8000];
     const got: number[] = [];
     const all = new Promise<void>((resolve) =>
-      stream.data$.subscribe((d) => {
+      stream.data$.subscribe({ next: (d) => {
         got.push(d.length);
         if (got.length === sizes.length) resolve();
-      }),
+      }, error: failTest }),
     );
     for (const size of sizes) await stream.write(new Uint8Array(size).fill(size & 0xff));
     await all;

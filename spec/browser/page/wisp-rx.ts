@@ -168,8 +168,8 @@ async function openAndAbandon(url: string, tcpPort: number, udpPort: number) {
   const datagrams = await mux.open('udp', '127.0.0.1', udpPort);
   const chunk = randomBytes(64 * 1024);
   let echoed = 0;
-  const flowing = new Promise<void>((resolve) => tcp.data$.subscribe((d) => ((echoed += d.byteLength) > 256 * 1024 && resolve())));
-  const udpReply = new Promise<void>((resolve) => datagrams.data$.subscribe(() => resolve()));
+  const flowing = new Promise<void>((resolve, reject) => tcp.data$.subscribe({ next: (d) => ((echoed += d.byteLength) > 256 * 1024 && resolve()), error: reject }));
+  const udpReply = new Promise<void>((resolve, reject) => datagrams.data$.subscribe({ next: () => resolve(), error: reject }));
   void (async () => {
     for (;;) await tcp.write(chunk); // runs until the page goes
   })().catch(() => undefined);
