@@ -58,7 +58,7 @@ it('renders the throughput chart, the counters and the refusals, and updates as 
   const context = await suite.browser.newContext({ viewport: { width: 1000, height: 700 } });
   const page = await context.newPage();
   await page.goto(`http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/`);
-  let seen = await updatedAfter(page, undefined);
+  const seen = await updatedAfter(page, undefined);
 
   expect(await page.textContent('#connections')).toBe('3');
   expect(await page.textContent('#streams')).toBe('12');
@@ -73,7 +73,7 @@ it('renders the throughput chart, the counters and the refusals, and updates as 
   // New samples: a burst upwards. The next poll redraws, and the picture changes.
   for (const [up, down] of [[40_000, 1000], [80_000, 500]] as const) feed(up, down);
   stats.connections = 4;
-  seen = await updatedAfter(page, seen);
+  await updatedAfter(page, seen);
   await page.waitForFunction(() => document.getElementById('connections')!.textContent === '4', null, { timeout: 10_000 });
   const secondShot = await page.locator('#chart').screenshot();
   expect(secondShot.equals(firstShot)).toBe(false);

@@ -33,7 +33,7 @@ async function echoOnce(mux: ClientMux, port: number): Promise<string> {
   const back = firstValueFrom(stream.data$);
   await stream.write(new TextEncoder().encode('through nginx'));
   const text = new TextDecoder().decode(await within(back, 5000, 'the echo'));
-  await stream.close();
+  stream.close();
   return text;
 }
 

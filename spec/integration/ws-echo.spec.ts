@@ -29,6 +29,7 @@ import {
   wsClient,
 } from './helpers';
 import { failTest } from '../observers';
+import { objectContaining, stringMatching } from '../matchers';
 
 const MiB = 1024 * 1024;
 const PROTOCOLS = [
@@ -248,16 +249,16 @@ describe.each(PROTOCOLS)('the WebSocket dropped mid-transfer (%s)', (_, v2) => {
     const closes = [echo, flood, stall, ...server.streams].map((s) => firstValueFrom(s.closed$));
     expect(await within(Promise.all(closes), PROMPTLY, 'closed$ on both ends')).toEqual(Array(6).fill(CloseReason.NetworkError));
     await within(expect(stuck.promise).rejects.toMatchObject({ code: 'TransportClosed' }), PROMPTLY, 'the write waiting for credit');
-    expect(await within(writer, PROMPTLY, 'the echo writer')).toMatchObject({ code: expect.stringMatching(/^(TransportClosed|StreamAlreadyClosed)$/) });
+    expect(await within(writer, PROMPTLY, 'the echo writer')).toMatchObject({ code: stringMatching(/^(TransportClosed|StreamAlreadyClosed)$/) });
     expect(lastWrite!.settled()).toBe(true);
     const handled = await within(Promise.all(server.handlers), PROMPTLY, 'server handlers');
     for (const error of handled.filter((e) => e !== undefined)) {
-      expect(error).toMatchObject({ code: expect.stringMatching(/^(TransportClosed|StreamAlreadyClosed)$/) });
+      expect(error).toMatchObject({ code: stringMatching(/^(TransportClosed|StreamAlreadyClosed)$/) });
     }
     expect(handled[1]).toBeDefined(); // the flooding handler's pending write rejected
 
     for (const end$ of [mux.closed$, server.muxes[0].closed$]) {
-      expect(await firstValueFrom(end$)).toEqual({ error: expect.objectContaining({ code: 'TransportClosed' }) });
+      expect(await firstValueFrom(end$)).toEqual({ error: objectContaining({ code: 'TransportClosed' }) });
     }
     expect(Date.now() - started).toBeLessThan(PROMPTLY);
     await expect(mux.open('tcp', 'echo', 7)).rejects.toMatchObject({ code: 'MuxClosed' });

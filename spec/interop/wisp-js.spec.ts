@@ -118,8 +118,10 @@ describe('1. v1: wisp-js client → wisp-rx server', () => {
   it('round-trips 1 MiB through examples/forward-server.js (built package)', async () => {
     const { port } = await tcpEcho();
     /* eslint-disable-next-line @typescript-eslint/no-require-imports */
-    const { startForwardServer } = require('../../examples/forward-server.js');
-    const server: { url: string; close(): Promise<void> } = await startForwardServer();
+    const { startForwardServer } = require('../../examples/forward-server.js') as {
+      startForwardServer: () => Promise<{ url: string; close(): Promise<void> }>;
+    };
+    const server = await startForwardServer();
     const attempt = wispJsConnect(server.url, { wisp_version: 1 });
     try {
       expect(await attempt.opened).toBe(true);

@@ -39,6 +39,7 @@ import {
   within,
 } from './helpers';
 import { failTest } from '../observers';
+import { objectContaining } from '../matchers';
 
 const PROTOCOLS = [
   ['v1', ''],
@@ -292,7 +293,7 @@ describe('(d) a client that never finishes the handshake', () => {
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(handshakeTimeoutMs - 5); // timer granularity
     expect(elapsed).toBeLessThan(handshakeTimeoutMs + 2000);
-    expect(await firstValueFrom(setup.server.closed$)).toMatchObject({ error: expect.objectContaining({ code: 'HandshakeTimeout' }) });
+    expect(await firstValueFrom(setup.server.closed$)).toMatchObject({ error: objectContaining({ code: 'HandshakeTimeout' }) });
     expect(await firstValueFrom(setup.clientTransport.closed$)).toMatchObject({ code: 1002 });
     expect(setup.server.debugState()).toMatchObject({ handshake: 'failed', readingTransport: false, streams: [] });
   });

@@ -5,6 +5,7 @@ import { dropMemoryTransport, memoryTransportPair } from '../../lib/transport/me
 import type { MuxStream } from '../../lib/mux/stream';
 import { collect, echo, settle, track, v1Pair, within } from './helpers';
 import { failTest } from '../observers';
+import { objectContaining } from '../matchers';
 
 const closedWith = (stream: MuxStream) => firstValueFrom(stream.closed$);
 
@@ -94,8 +95,8 @@ describe('the connection ending', () => {
     for (const { error } of await Promise.all(reads)) expect(error).toMatchObject({ code: 'TransportClosed' });
     for (const s of [...streams, ...remotes]) expect(await closedWith(s)).toBe(CloseReason.NetworkError);
     await expect(pending.promise).rejects.toMatchObject({ code: 'TransportClosed' });
-    expect(await firstValueFrom(client.closed$)).toEqual({ error: expect.objectContaining({ code: 'TransportClosed' }) });
-    expect(await firstValueFrom(server.closed$)).toEqual({ error: expect.objectContaining({ code: 'TransportClosed' }) });
+    expect(await firstValueFrom(client.closed$)).toEqual({ error: objectContaining({ code: 'TransportClosed' }) });
+    expect(await firstValueFrom(server.closed$)).toEqual({ error: objectContaining({ code: 'TransportClosed' }) });
     await expect(client.open('tcp', 'a.test', 1)).rejects.toMatchObject({ code: 'MuxClosed' });
     await expect(streams[1].write(Uint8Array.of(1))).rejects.toMatchObject({ code: 'StreamAlreadyClosed' });
   });

@@ -12,6 +12,7 @@ import type { MuxStream } from '../../lib/mux/stream';
 import { CloseReason } from '../../lib/packet/close-reason';
 import { dropMemoryTransport, memoryTransportPair } from '../../lib/transport/memory';
 import { collect, concat, outcome, pattern, settle, total, track, until, within, type Outcome } from './helpers';
+import { objectContaining } from '../matchers';
 
 /** Generous bound on "promptly" (everything here runs on microtasks and should take < 50 ms). */
 const PROMPTLY = 2000;
@@ -151,8 +152,8 @@ describe.each([
       expect(handled.filter((h) => !h.ok).length).toBeGreaterThanOrEqual(2); // echo and flood were mid-transfer
 
       // The connection reports the drop; new work is refused.
-      expect(await firstValueFrom(client.closed$)).toEqual({ error: expect.objectContaining({ code: 'TransportClosed' }) });
-      expect(await firstValueFrom(server.closed$)).toEqual({ error: expect.objectContaining({ code: 'TransportClosed' }) });
+      expect(await firstValueFrom(client.closed$)).toEqual({ error: objectContaining({ code: 'TransportClosed' }) });
+      expect(await firstValueFrom(server.closed$)).toEqual({ error: objectContaining({ code: 'TransportClosed' }) });
       await expect(client.open('tcp', 'echo', 7)).rejects.toMatchObject({ code: 'MuxClosed' });
       await expect(echo.write(Uint8Array.of(1))).rejects.toMatchObject({ code: 'StreamAlreadyClosed' });
       for (const t of [c.clientTransport, c.serverTransport]) expect(await firstValueFrom(t.closed$)).toMatchObject({ clean: false });

@@ -122,8 +122,8 @@ describe('packet size', () => {
     const up = pattern(10_500, 3);
     await stream.write(up);
     await until(() => total(upstream) === up.length, 'upstream data');
-    expect(dataOf(clientSide.sent, stream.id).map((p) => p.payload.length)).toEqual([...Array(10).fill(1000), 500]);
-    expect(upstream.map((c) => c.length)).toEqual([...Array(10).fill(1000), 500]);
+    expect(dataOf(clientSide.sent, stream.id).map((p) => p.payload.length)).toEqual([...new Array<number>(10).fill(1000), 500]);
+    expect(upstream.map((c) => c.length)).toEqual([...new Array<number>(10).fill(1000), 500]);
     expect(concat(upstream).equals(Buffer.from(up))).toBe(true);
 
     const reader = collect(stream);

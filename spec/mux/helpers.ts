@@ -5,6 +5,8 @@
  * which nothing more can happen by itself — not a timed sleep.
  */
 import { createHash } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Observable, ReplaySubject, filter, firstValueFrom, skip, throwError, timeout } from 'rxjs';
 import { ClientMux, type ClientMuxOptions } from '../../lib/mux/client-mux';
 import { ServerMux, type ServerMuxOptions } from '../../lib/mux/server-mux';
@@ -321,10 +323,8 @@ export function forceGc(): boolean {
   let gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      require('node:v8').setFlagsFromString('--expose-gc');
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      gc = require('node:vm').runInNewContext('gc') as () => void;
+      setFlagsFromString('--expose-gc');
+      gc = runInNewContext('gc') as () => void;
     } catch {
       return false;
     }

@@ -11,10 +11,14 @@ import { failTest } from '../observers';
 async function echoPair(bufferSize = 8) {
   const [c, s] = memoryTransportPair({ highWaterMark: 64 * 1024 });
   const server = ServerMux.accept(s, { bufferSize });
-  server.streams$.subscribe({ next: async ({ stream }) => {
-    for await (const chunk of stream) await stream.write(chunk);
-    stream.close();
-  }, error: failTest });
+  server.streams$.subscribe({
+    next: ({ stream }) =>
+      void (async () => {
+        for await (const chunk of stream) await stream.write(chunk);
+        stream.close();
+      })(),
+    error: failTest,
+  });
   const client = await ClientMux.connect(c, { maxPayload: 1000 });
   return { client, server };
 }

@@ -81,7 +81,7 @@ interface Stats {
 }
 
 /** Reads a stream to its end; resolves with the chunks, or the error it ended with. */
-function readAll(stream: MuxStream, onChunk: () => void): Promise<{ chunks: Uint8Array[]; error?: unknown }> {
+function readAll(stream: MuxStream, onChunk: () => void): Promise<{ chunks: Uint8Array[]; error?: Error }> {
   const chunks: Uint8Array[] = [];
   return new Promise((resolve) => {
     stream.data$.subscribe({
@@ -90,7 +90,7 @@ function readAll(stream: MuxStream, onChunk: () => void): Promise<{ chunks: Uint
         onChunk();
       },
       complete: () => resolve({ chunks }),
-      error: (error: unknown) => resolve({ chunks, error }),
+      error: (error: Error) => resolve({ chunks, error }), // a WispError
     });
   });
 }

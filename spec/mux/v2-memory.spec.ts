@@ -17,6 +17,7 @@ import {
 } from '../../lib/extensions/index';
 import { collect, concat, echo, pattern, settle, total, track, until } from './helpers';
 import { failTest } from '../observers';
+import { objectContaining } from '../matchers';
 
 function v2(server: ServerMuxOptions = {}, client: ClientMuxOptions = {}) {
   const [c, s] = memoryTransportPair({ protocol: 'wisp-v2' });
@@ -40,7 +41,7 @@ async function refused(setup: ReturnType<typeof v2>, code: string, reason?: numb
   await expect(setup.connecting).rejects.toMatchObject({ code });
   await expect(setup.server.ready).rejects.toMatchObject({ code, ...(reason === undefined ? {} : { reason }) });
   // closed$ reports the reason the server refused with (the CLOSE on stream 0 it sent or got).
-  expect(await firstValueFrom(setup.server.closed$)).toMatchObject({ error: expect.objectContaining({ code }), ...(reason === undefined ? {} : { reason }) });
+  expect(await firstValueFrom(setup.server.closed$)).toMatchObject({ error: objectContaining({ code }), ...(reason === undefined ? {} : { reason }) });
   await firstValueFrom(setup.clientTransport.closed$);
   await firstValueFrom(setup.serverTransport.closed$);
 }

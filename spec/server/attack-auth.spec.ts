@@ -83,7 +83,7 @@ describe('AuthLimiter', () => {
     expect(await attempt(undefined)).toBeUndefined();
   });
 
-  it('maxFailures 0 turns it off', async () => {
+  it('maxFailures 0 turns it off', () => {
     const limiter = new AuthLimiter({ maxFailures: 0, windowMs: 1000, lockoutMs: 1000 });
     const builder = fakeAuth([]);
     expect(limiter.guard([builder], 'x')[0]).toBe(builder);

@@ -211,7 +211,7 @@ describe('gateway', () => {
       const echoed = readBytes(stream, 5);
       await stream.write(new TextEncoder().encode('hello'));
       expect((await echoed).toString()).toBe('hello');
-      await stream.close();
+      stream.close();
     }
   });
 

@@ -62,11 +62,11 @@ describe('Inbox (shared by the socket transports)', () => {
     expect(values(await all)).toEqual([1]);
   });
 
-  it('errors promptly on failure even while paused, dropping held messages', async () => {
+  it('errors promptly on failure even while paused, dropping held messages', () => {
     const { inbox, flow } = setup();
     const seen: number[] = [];
     let error: unknown;
-    inbox.messages$.subscribe({ next: (m) => seen.push(messageBytes(m)[0]), error: (e) => (error = e) });
+    inbox.messages$.subscribe({ next: (m) => seen.push(messageBytes(m)[0]), error: (e: unknown) => (error = e) });
     inbox.pause();
     inbox.push(msg(1));
     inbox.fail(new WispError('TransportError', 'boom'));

@@ -38,8 +38,8 @@ async function connectPair(options: { highWaterMark?: number; protocols?: string
 function drainPollSpies() {
   const set = jest.spyOn(globalThis, 'setInterval');
   const clear = jest.spyOn(globalThis, 'clearInterval');
-  const pollHandles = () =>
-    set.mock.calls.flatMap((call, i) => (call[1] === DRAIN_POLL_INTERVAL_MS ? [set.mock.results[i].value] : []));
+  const pollHandles = (): unknown[] =>
+    set.mock.calls.flatMap((call, i): unknown[] => (call[1] === DRAIN_POLL_INTERVAL_MS ? [set.mock.results[i].value] : []));
   return { clear, pollHandles };
 }
 

@@ -6,6 +6,7 @@ import { connectWs, wsTransport } from '../../lib/transport/ws';
 import { isSplitMessage, type Transport, type TransportConnector } from '../../lib/transport/transport';
 import { WispError } from '../../lib/errors';
 import { closedPort, patternBytes, startLoopback, turn, whole, type Loopback } from './loopback';
+import { objectContaining, stringMatching } from '../matchers';
 
 let loopback: Loopback | undefined;
 let transports: Transport[] = [];
@@ -261,13 +262,13 @@ describe('wsTransport / connectWs', () => {
     await expect(connectWs(`ws://127.0.0.1:${port}/`, [])).rejects.toMatchObject({
       name: 'WispError',
       code: 'TransportError',
-      cause: expect.objectContaining({ code: 'ECONNREFUSED' }),
+      cause: objectContaining({ code: 'ECONNREFUSED' }),
     });
   });
 
   it('rejects with TransportError when the server refuses the upgrade', async () => {
     loopback = await startLoopback({ verifyClient: () => false });
-    await expect(connectWs(loopback.url, [])).rejects.toMatchObject({ code: 'TransportError', message: expect.stringMatching(/401/) });
+    await expect(connectWs(loopback.url, [])).rejects.toMatchObject({ code: 'TransportError', message: stringMatching(/401/) });
   });
 
   it('rejects with TransportError when the handshake times out', async () => {
@@ -279,7 +280,7 @@ describe('wsTransport / connectWs', () => {
     try {
       await expect(connectWs(`ws://127.0.0.1:${port}/`, [], { handshakeTimeoutMs: 50 })).rejects.toMatchObject({
         code: 'TransportError',
-        message: expect.stringMatching(/timed out/),
+        message: stringMatching(/timed out/),
       });
     } finally {
       for (const socket of sockets) socket.destroy();

@@ -52,7 +52,10 @@ function collect(stream: MuxStream, length: number): Promise<Uint8Array> {
       next: (chunk) => {
         chunks.push(chunk.slice());
         total += chunk.byteLength;
-        if (total >= length) subscription.unsubscribe(), resolve(concat(chunks));
+        if (total >= length) {
+          subscription.unsubscribe();
+          resolve(concat(chunks));
+        }
       },
       error: reject,
       complete: () => resolve(concat(chunks)),
@@ -132,7 +135,10 @@ async function slowStart(url: string, port: number, choice: TransportChoice) {
   state.ended = new Promise<void>((resolve, reject) =>
     stream.data$.subscribe({
       next: (chunk) => {
-        if (state.received === 0) stream.pause(), first();
+        if (state.received === 0) {
+          stream.pause();
+          first();
+        }
         state.received += chunk.byteLength;
       },
       error: reject,
