@@ -99,10 +99,13 @@ export async function muxServer(resources: Resources, handler: StreamHandler, op
     const mux = ServerMux.accept(wsTransport(socket), options);
     server.muxes.push(mux);
     server.sockets.push(socket);
-    mux.streams$.subscribe({ next: ({ connect, stream }) => {
-      server.streams.push(stream);
-      server.handlers.push(handler(connect, stream).then(() => undefined, (error: unknown) => error));
-    }, error: failTest });
+    mux.streams$.subscribe({
+      next: ({ connect, stream }) => {
+        server.streams.push(stream);
+        server.handlers.push(handler(connect, stream).then(() => undefined, (error: unknown) => error));
+      },
+      error: failTest,
+    });
   });
   return server;
 }

@@ -84,17 +84,20 @@ describe.each(PROTOCOLS)('(a) a client that ignores credit (%s)', (_, protocol) 
     server = setup.server;
     const { raw } = setup;
     const errors = errorsOf(server);
-    server.streams$.subscribe({ next: ({ connect, stream }) => {
-      stream.confirm(); // v2: the target is "connected" at once (a no-op on v1)
-      if (connect.host === 'greedy') {
-        stream.pause(); // a consumer that stopped reading
-        stream.data$.subscribe();
-      } else {
-        void (async () => {
-          for await (const chunk of stream) await stream.write(chunk);
-        })().catch(() => undefined);
-      }
-    }, error: failTest });
+    server.streams$.subscribe({
+      next: ({ connect, stream }) => {
+        stream.confirm(); // v2: the target is "connected" at once (a no-op on v1)
+        if (connect.host === 'greedy') {
+          stream.pause(); // a consumer that stopped reading
+          stream.data$.subscribe();
+        } else {
+          void (async () => {
+            for await (const chunk of stream) await stream.write(chunk);
+          })().catch(() => undefined);
+        }
+      },
+      error: failTest,
+    });
     raw.send(encodeConnect(1, StreamType.Tcp, 80, 'greedy'), encodeConnect(3, StreamType.Tcp, 80, 'honest'));
     for (let i = 0; i < 5 * bufferSize; i++) raw.send(encodeData(1, Uint8Array.of(i))); // one burst, no credit checks
     expect(await raw.next(isClose(1))).toMatchObject({ reason: CloseReason.Throttled });
@@ -128,11 +131,14 @@ describe('(a) credit and stream-open confirmation (v2)', () => {
     server = setup.server;
     const { raw } = setup;
     let stream: MuxStream | undefined;
-    server.streams$.subscribe({ next: ({ stream: s }) => {
-      stream = s;
-      s.pause();
-      s.data$.subscribe();
-    }, error: failTest });
+    server.streams$.subscribe({
+      next: ({ stream: s }) => {
+        stream = s;
+        s.pause();
+        s.data$.subscribe();
+      },
+      error: failTest,
+    });
     raw.send(encodeConnect(1, StreamType.Tcp, 80, 'late-confirm'), encodeData(1, Uint8Array.of(0))); // k = 1 early packet
     await until(() => most === 1, 'the early packet queued');
     stream!.confirm();
@@ -154,11 +160,14 @@ describe('(a) credit and stream-open confirmation (v2)', () => {
     let most = 0;
     const setup = await rawClientOf('wisp-v2', { bufferSize }, { afterReceive: () => server && (most = Math.max(most, mostQueued(server))) });
     server = setup.server;
-    server.streams$.subscribe({ next: ({ stream }) => {
-      stream.confirm();
-      stream.pause();
-      stream.data$.subscribe();
-    }, error: failTest });
+    server.streams$.subscribe({
+      next: ({ stream }) => {
+        stream.confirm();
+        stream.pause();
+        stream.data$.subscribe();
+      },
+      error: failTest,
+    });
     setup.raw.send(encodeConnect(1, StreamType.Tcp, 80, 'confirmed'));
     expect(await setup.raw.next((p) => p.type === PacketType.Continue && p.streamId === 1)).toMatchObject({ bufferRemaining: bufferSize });
     for (let i = 0; i <= bufferSize; i++) setup.raw.send(encodeData(1, Uint8Array.of(i)));
@@ -229,16 +238,19 @@ describe.each(PROTOCOLS)('(c) a slow reader on the client while the server flood
     const chunks = Array.from({ length: 512 }, (_, i) => pattern(maxPayload, i + 1));
     let written = 0;
     let pendingWrite: ReturnType<typeof track> | undefined;
-    server.streams$.subscribe({ next: ({ stream }) => {
-      void (async () => {
-        for (const chunk of chunks) {
-          pendingWrite = track(stream.write(chunk));
-          await pendingWrite.promise;
-          written++;
-          mostInFlight = Math.max(mostInFlight, sentBytes - deliveredBytes);
-        }
-      })();
-    }, error: failTest });
+    server.streams$.subscribe({
+      next: ({ stream }) => {
+        void (async () => {
+          for (const chunk of chunks) {
+            pendingWrite = track(stream.write(chunk));
+            await pendingWrite.promise;
+            written++;
+            mostInFlight = Math.max(mostInFlight, sentBytes - deliveredBytes);
+          }
+        })();
+      },
+      error: failTest,
+    });
     const gcAvailable = forceGc();
     const before = memoryMiB();
 

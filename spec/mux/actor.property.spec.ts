@@ -497,10 +497,13 @@ async function serverCase(v2: boolean, k: ServerCase, honest: Honest, coverage: 
   const end = endOf(server);
   const errors: unknown[] = [];
   const served = serveAll(server);
-  server.streams$.subscribe({ next: ({ connect, stream }) => {
-    hosts.set(stream.id, connect.host);
-    everHosts.set(stream.id, (everHosts.get(stream.id) ?? new Set()).add(connect.host));
-  }, error: failTest });
+  server.streams$.subscribe({
+    next: ({ connect, stream }) => {
+      hosts.set(stream.id, connect.host);
+      everHosts.set(stream.id, (everHosts.get(stream.id) ?? new Set()).add(connect.host));
+    },
+    error: failTest,
+  });
   const subscribeErrors = (): void => void server.errors$.subscribe({ next: (e) => errors.push(e), error: failTest });
   const traffic = honestTraffic(honest);
 

@@ -56,10 +56,13 @@ describe('CloseSignal', () => {
   it('lets a waiter subscribe again from inside a delivery (gets the reason at once)', () => {
     const signal = new CloseSignal();
     const seen: string[] = [];
-    signal.subscribe({ next: () => {
-      seen.push('outer');
-      signal.pipe(take(1)).subscribe({ next: (r) => seen.push(`inner ${r}`), error: failTest });
-    }, error: failTest });
+    signal.subscribe({
+      next: () => {
+        seen.push('outer');
+        signal.pipe(take(1)).subscribe({ next: (r) => seen.push(`inner ${r}`), error: failTest });
+      },
+      error: failTest,
+    });
     signal.fire(4);
     expect(seen).toEqual(['outer', 'inner 4']);
   });

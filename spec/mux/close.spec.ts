@@ -31,10 +31,13 @@ describe('closing a stream', () => {
 
   it('a CLOSE from the server ends the stream on both sides, after the data sent before it', async () => {
     const { client, server } = await v1Pair();
-    server.streams$.subscribe({ next: ({ stream }) => {
-      stream.send(Uint8Array.of(7));
-      stream.send(Uint8Array.of(8, 9), () => stream.close(CloseReason.HostBlocked));
-    }, error: failTest });
+    server.streams$.subscribe({
+      next: ({ stream }) => {
+        stream.send(Uint8Array.of(7));
+        stream.send(Uint8Array.of(8, 9), () => stream.close(CloseReason.HostBlocked));
+      },
+      error: failTest,
+    });
     const stream = await client.open('tcp', 'a.test', 80);
     expect(await closedWith(stream)).toBe(CloseReason.HostBlocked);
     const { chunks, error } = await collect(stream).done;

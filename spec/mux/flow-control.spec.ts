@@ -48,15 +48,21 @@ describe('client credit', () => {
     };
     const { client, server } = await tappedPair(bufferSize, 100, { hooks, protocol });
     const received: Uint8Array[] = [];
-    server.streams$.subscribe({ next: ({ stream }) => {
-      // A consumer that stalls after every chunk until the next macrotask.
-      stream.data$.subscribe({ next: (chunk) => {
-        delivered++;
-        received.push(chunk);
-        stream.pause();
-        setImmediate(() => stream.resume());
-      }, error: failTest });
-    }, error: failTest });
+    server.streams$.subscribe({
+      next: ({ stream }) => {
+        // A consumer that stalls after every chunk until the next macrotask.
+        stream.data$.subscribe({
+          next: (chunk) => {
+            delivered++;
+            received.push(chunk);
+            stream.pause();
+            setImmediate(() => stream.resume());
+          },
+          error: failTest,
+        });
+      },
+      error: failTest,
+    });
     const stream = await client.open('tcp', 'a.test', 80);
     const data = pattern(20_000);
     await stream.write(data);
@@ -114,10 +120,13 @@ describe('packet size', () => {
     const { client, server, clientSide, serverSide } = await tappedPair(128, 1000);
     let remote: MuxStream | undefined;
     const upstream: Uint8Array[] = [];
-    server.streams$.subscribe({ next: ({ stream }) => {
-      remote = stream;
-      stream.data$.subscribe({ next: (c) => upstream.push(c), error: failTest });
-    }, error: failTest });
+    server.streams$.subscribe({
+      next: ({ stream }) => {
+        remote = stream;
+        stream.data$.subscribe({ next: (c) => upstream.push(c), error: failTest });
+      },
+      error: failTest,
+    });
     const stream = await client.open('tcp', 'a.test', 80);
     const up = pattern(10_500, 3);
     await stream.write(up);
@@ -143,12 +152,15 @@ describe('a stream waiting for credit', () => {
     // CONTINUE or a transport drain would trigger: one stalled stream froze the connection.
     const { client, server, clientSide } = await tappedPair(2, 100);
     const remotes = new Map<string, MuxStream>();
-    server.streams$.subscribe({ next: ({ connect, stream }) => {
-      remotes.set(connect.host, stream);
-      if (connect.host !== 'stalled') return;
-      stream.pause(); // reads nothing until resumed: no CONTINUE comes meanwhile
-      stream.data$.subscribe();
-    }, error: failTest });
+    server.streams$.subscribe({
+      next: ({ connect, stream }) => {
+        remotes.set(connect.host, stream);
+        if (connect.host !== 'stalled') return;
+        stream.pause(); // reads nothing until resumed: no CONTINUE comes meanwhile
+        stream.data$.subscribe();
+      },
+      error: failTest,
+    });
     const stalled = await client.open('tcp', 'stalled', 1);
     const other = await client.open('tcp', 'other', 2);
     const datagrams = await client.open('udp', 'datagrams', 3);

@@ -214,15 +214,18 @@ export async function v1Pair(
 
 /** Echoes every stream back to the client; ends quietly when the stream closes. */
 export function echo(server: ServerMux): void {
-  server.streams$.subscribe({ next: ({ stream }) => {
-    void (async () => {
-      try {
-        for await (const chunk of stream) await stream.write(chunk);
-      } catch {
-        // the stream or connection ended under us: nothing to echo to
-      }
-    })();
-  }, error: failTest });
+  server.streams$.subscribe({
+    next: ({ stream }) => {
+      void (async () => {
+        try {
+          for await (const chunk of stream) await stream.write(chunk);
+        } catch {
+          // the stream or connection ended under us: nothing to echo to
+        }
+      })();
+    },
+    error: failTest,
+  });
 }
 
 /** Collects a stream's data$ until it completes (or errors). */

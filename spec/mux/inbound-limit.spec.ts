@@ -40,11 +40,14 @@ function readAll(incoming: IncomingStream[]): Promise<string[]> {
         new Promise<string>((resolve) => {
           const chunks: Uint8Array[] = [];
           let size = 0;
-          stream.data$.subscribe({ next: (chunk) => {
-            chunks.push(chunk);
-            size += chunk.length;
-            if (size === PER_STREAM) resolve(sha256(chunks));
-          }, error: failTest });
+          stream.data$.subscribe({
+            next: (chunk) => {
+              chunks.push(chunk);
+              size += chunk.length;
+              if (size === PER_STREAM) resolve(sha256(chunks));
+            },
+            error: failTest,
+          });
         }),
     ),
   );

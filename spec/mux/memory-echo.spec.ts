@@ -32,11 +32,14 @@ describe('ClientMux ↔ ServerMux over memory', () => {
     const received: Uint8Array[] = [];
     const done = new Promise<void>((resolve) => {
       let total = 0;
-      stream.data$.subscribe({ next: (chunk) => {
-        received.push(chunk);
-        total += chunk.length;
-        if (total >= data.length) resolve();
-      }, error: failTest });
+      stream.data$.subscribe({
+        next: (chunk) => {
+          received.push(chunk);
+          total += chunk.length;
+          if (total >= data.length) resolve();
+        },
+        error: failTest,
+      });
     });
     await stream.write(data);
     await done;
@@ -51,9 +54,12 @@ describe('ClientMux ↔ ServerMux over memory', () => {
   it('ends streams when the peer closes them', async () => {
     const [c, s] = memoryTransportPair();
     const server = ServerMux.accept(s);
-    server.streams$.subscribe({ next: ({ stream }) => {
-      void stream.write(new Uint8Array([1, 2, 3])).then(() => stream.close(CloseReason.HostBlocked));
-    }, error: failTest });
+    server.streams$.subscribe({
+      next: ({ stream }) => {
+        void stream.write(new Uint8Array([1, 2, 3])).then(() => stream.close(CloseReason.HostBlocked));
+      },
+      error: failTest,
+    });
     const client = await ClientMux.connect(c);
     const stream = await client.open('tcp', 'x', 1);
     const chunks = await lastValueFrom(stream.data$.pipe(toArray()));

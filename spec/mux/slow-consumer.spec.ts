@@ -50,13 +50,16 @@ describe('a slow consumer on the client', () => {
     stream = await client.open('tcp', 'a.test', 80);
     const received: Uint8Array[] = [];
     const local = stream;
-    local.data$.subscribe({ next: (chunk) => {
-      received.push(chunk);
-      if (received.length % 3 === 0) {
-        local.pause();
-        setImmediate(() => local.resume());
-      }
-    }, error: failTest });
+    local.data$.subscribe({
+      next: (chunk) => {
+        received.push(chunk);
+        if (received.length % 3 === 0) {
+          local.pause();
+          setImmediate(() => local.resume());
+        }
+      },
+      error: failTest,
+    });
     const { stream: remote } = await incoming;
     const data = pattern(64 * 500, 9);
     await remote.write(data);

@@ -26,13 +26,16 @@ describe('a client that ignores credit', () => {
     expect(bufferSize).toBe(4);
     const errors = errorsOf(server);
     const streams = new Map<string, MuxStream>();
-    server.streams$.subscribe({ next: ({ connect, stream }) => {
-      streams.set(connect.host, stream);
-      if (connect.host === 'greedy') stream.pause(); // a consumer that is not reading
-      else void (async () => {
-        for await (const chunk of stream) await stream.write(chunk); // echo
-      })().catch(() => undefined);
-    }, error: failTest });
+    server.streams$.subscribe({
+      next: ({ connect, stream }) => {
+        streams.set(connect.host, stream);
+        if (connect.host === 'greedy') stream.pause(); // a consumer that is not reading
+        else void (async () => {
+          for await (const chunk of stream) await stream.write(chunk); // echo
+        })().catch(() => undefined);
+      },
+      error: failTest,
+    });
     raw.send(encodeConnect(1, StreamType.Tcp, 80, 'greedy'), encodeConnect(3, StreamType.Tcp, 80, 'honest'));
     for (let i = 0; i < 4; i++) raw.send(encodeData(1, Uint8Array.of(i)));
     await settle();
@@ -75,10 +78,13 @@ describe('a client that ignores credit', () => {
         },
       },
     );
-    server.streams$.subscribe({ next: ({ stream: s }) => {
-      stream = s;
-      s.pause();
-    }, error: failTest });
+    server.streams$.subscribe({
+      next: ({ stream: s }) => {
+        stream = s;
+        s.pause();
+      },
+      error: failTest,
+    });
     raw.send(encodeConnect(1, StreamType.Tcp, 80, 'flood'));
     for (let i = 0; i < 100; i++) raw.send(encodeData(1, new Uint8Array(10)));
     expect(await raw.next(isClose(1))).toMatchObject({ reason: CloseReason.Throttled });

@@ -173,15 +173,18 @@ describe('v2 stream-open confirmation over memory', () => {
     const setup = v2({ bufferSize: 4 }, { maxPayload: 10 });
     const client = await setup.connecting;
     expect(client.extensionIds).toContain(ExtensionId.StreamConfirmation);
-    setup.server.streams$.subscribe({ next: ({ stream }: { stream: MuxStream }) => {
-      void (async () => {
-        let n = 0;
-        for await (const chunk of stream) {
-          if (lateConfirm && ++n === 6) stream.confirm();
-          await stream.write(chunk);
-        }
-      })().catch(() => undefined);
-    }, error: failTest });
+    setup.server.streams$.subscribe({
+      next: ({ stream }: { stream: MuxStream }) => {
+        void (async () => {
+          let n = 0;
+          for await (const chunk of stream) {
+            if (lateConfirm && ++n === 6) stream.confirm();
+            await stream.write(chunk);
+          }
+        })().catch(() => undefined);
+      },
+      error: failTest,
+    });
     await echoes(client, pattern(200)); // 20 packets, 5 times the buffer
     await client.close();
   });

@@ -56,16 +56,19 @@ describe('async iteration', () => {
     const client = await ClientMux.connect(clientSide.transport, { v2: false, maxPayload: 100 });
     const received: Uint8Array[] = [];
     const done = new Promise<void>((resolve) => {
-      server.streams$.subscribe({ next: ({ stream }) => {
-        void (async () => {
-          for await (const chunk of stream) {
-            await settle();
-            received.push(chunk);
-            consumed++;
-          }
-          resolve();
-        })();
-      }, error: failTest });
+      server.streams$.subscribe({
+        next: ({ stream }) => {
+          void (async () => {
+            for await (const chunk of stream) {
+              await settle();
+              received.push(chunk);
+              consumed++;
+            }
+            resolve();
+          })();
+        },
+        error: failTest,
+      });
     });
     const stream = await client.open('tcp', 'a.test', 80);
     const data = pattern(10_000);
@@ -90,16 +93,19 @@ describe('toDuplex()', () => {
     let written = 0;
     let arrived = 0;
     let lag = 0;
-    server.streams$.subscribe({ next: ({ stream }) => {
-      void (async () => {
-        for (let at = 0; at < data.length; at += 64 * 1024) {
-          await stream.write(data.subarray(at, at + 64 * 1024));
-          written += 64 * 1024;
-          lag = Math.max(lag, written - arrived);
-        }
-        stream.close();
-      })();
-    }, error: failTest });
+    server.streams$.subscribe({
+      next: ({ stream }) => {
+        void (async () => {
+          for (let at = 0; at < data.length; at += 64 * 1024) {
+            await stream.write(data.subarray(at, at + 64 * 1024));
+            written += 64 * 1024;
+            lag = Math.max(lag, written - arrived);
+          }
+          stream.close();
+        })();
+      },
+      error: failTest,
+    });
     const stream = await client.open('tcp', 'a.test', 80);
     const pause = jest.spyOn(stream, 'pause');
     const hash = createHash('sha256');

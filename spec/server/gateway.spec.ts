@@ -150,10 +150,13 @@ describe('gateway', () => {
     const sizes = [1, 512, 1400, 8000];
     const got: number[] = [];
     const all = new Promise<void>((resolve) =>
-      stream.data$.subscribe({ next: (d) => {
-        got.push(d.length);
-        if (got.length === sizes.length) resolve();
-      }, error: failTest }),
+      stream.data$.subscribe({
+        next: (d) => {
+          got.push(d.length);
+          if (got.length === sizes.length) resolve();
+        },
+        error: failTest,
+      }),
     );
     for (const size of sizes) await stream.write(new Uint8Array(size).fill(size & 0xff));
     await all;

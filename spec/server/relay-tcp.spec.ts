@@ -37,14 +37,17 @@ async function relayPair(port: number, lingerMs: number, bufferSize = 128): Prom
   const server = ServerMux.accept(s, { bufferSize });
   let onRelayed!: (socket: net.Socket) => void;
   const relayed = new Promise<net.Socket>((resolve) => (onRelayed = resolve));
-  server.streams$.subscribe({ next: ({ stream }) => {
-    const reader = new HeadroomReader();
-    const socket = net.connect({ host: '127.0.0.1', port, onread: reader.onread });
-    socket.once('connect', () => {
-      relayTcp(stream, socket, reader, { idleTimeoutMs: 0, lingerMs });
-      onRelayed(socket);
-    });
-  }, error: failTest });
+  server.streams$.subscribe({
+    next: ({ stream }) => {
+      const reader = new HeadroomReader();
+      const socket = net.connect({ host: '127.0.0.1', port, onread: reader.onread });
+      socket.once('connect', () => {
+        relayTcp(stream, socket, reader, { idleTimeoutMs: 0, lingerMs });
+        onRelayed(socket);
+      });
+    },
+    error: failTest,
+  });
   const client = await ClientMux.connect(c);
   cleanup.push(() => client.close());
   return { client, relayed };

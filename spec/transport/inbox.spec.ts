@@ -90,10 +90,13 @@ describe('Inbox (shared by the socket transports)', () => {
   it('lets the reader pause from inside next without losing or reordering messages', async () => {
     const { inbox } = setup();
     const seen: number[] = [];
-    inbox.messages$.subscribe({ next: (m) => {
-      seen.push(messageBytes(m)[0]);
-      if (messageBytes(m)[0] === 2) inbox.pause();
-    }, error: failTest });
+    inbox.messages$.subscribe({
+      next: (m) => {
+        seen.push(messageBytes(m)[0]);
+        if (messageBytes(m)[0] === 2) inbox.pause();
+      },
+      error: failTest,
+    });
     for (let i = 1; i <= 4; i++) inbox.push(msg(i));
     await Promise.resolve();
     expect(seen).toEqual([1, 2]);

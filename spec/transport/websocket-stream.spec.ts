@@ -114,10 +114,13 @@ describe('webSocketStreamTransport', () => {
     const socket = new FakeSocket(Array.from({ length: 100 }, (_, i) => bytes(i)));
     const transport = webSocketStreamTransport(socket);
     const seen: number[] = [];
-    transport.messages$.subscribe({ next: (m) => {
-      seen.push(first(m));
-      if (seen.length === 3) transport.pause();
-    }, error: failTest });
+    transport.messages$.subscribe({
+      next: (m) => {
+        seen.push(first(m));
+        if (seen.length === 3) transport.pause();
+      },
+      error: failTest,
+    });
     socket.open();
     await turns(50);
     // At most the read already pending when pause() ran leaves the socket.
