@@ -25,7 +25,6 @@ export function closeWhenIdle(mux: ServerMux, ms: number, onIdle: () => void): v
   mux.ready.then(
     () => {
       if (mux.streamCount === 0) arm();
-      // Both complete when the mux ends, which ends these subscriptions with it.
       // eslint-disable-next-line rxjs-x/no-ignored-subscription -- streams$ completes when the mux ends
       mux.streams$.subscribe({ next: disarm, error: disarm, complete: disarm });
       // eslint-disable-next-line rxjs-x/no-ignored-subscription -- streamsEmpty$ completes when the mux ends
