@@ -30,7 +30,7 @@ function bundleEntry(entry: string) {
 describe('browser bundle of the universal entry', () => {
   it('bundles dist/esm/index.js with platform browser and no externals', async () => {
     const result = await bundleEntry('index.js');
-    const code = result.outputFiles[0]!.text;
+    const code = result.outputFiles[0].text;
     expect(code).not.toMatch(nodeImport);
     expect(code).toContain('ClientMux');
   });
@@ -40,7 +40,7 @@ describe('browser bundle of the universal entry', () => {
   });
 
   it('the ClientMux-only app the bundle-size report measures builds and minifies', async () => {
-    const code = await bundle(APPS['wisp-rx']!);
+    const code = await bundle(APPS['wisp-rx']);
     expect(code.length).toBeGreaterThan(0);
     expect(code).not.toMatch(nodeImport);
   });

@@ -17,7 +17,7 @@ function bareImports(entry: string): Set<string> {
     seen.add(file);
     const text = fs.readFileSync(file, 'utf8');
     for (const match of text.matchAll(importPattern)) {
-      const spec = match[1] ?? match[2]!;
+      const spec = match[1] ?? match[2];
       if (spec.startsWith('.')) visit(path.resolve(path.dirname(file), spec));
       else bare.add(spec);
     }

@@ -85,7 +85,7 @@ function serverBuilder(options: KeyAuthServerOptions): ExtensionBuilder {
     throw new WispError('InvalidArgument', 'keyAuth: publicKeys must list at least one key');
   }
   // Copy, so a caller mutating its arrays later cannot change who is allowed in.
-  const keys = options.publicKeys.map((key, i) => new Uint8Array(checkKey(key, `publicKeys[${i}]`)));
+  const keys = options.publicKeys.map((key: Uint8Array, i) => new Uint8Array(checkKey(key, `publicKeys[${i}]`)));
   const required = options.required ?? true;
   // Hashes are computed once per builder (not per connection), on first use: WebCrypto is
   // async and a builder is created synchronously.
@@ -125,7 +125,7 @@ function serverKeyAuth(required: boolean, allowedKeys: () => Promise<readonly Al
         throw malformed(`client metadata is ${metadata.length} bytes, expected ${CLIENT_RECORD_LENGTH}`, REFUSE);
       }
       if (metadata[0] !== ALGORITHM_ED25519) {
-        throw malformed(`client chose algorithm 0x${metadata[0]!.toString(16)}; only Ed25519 (0x01) is offered`, REFUSE);
+        throw malformed(`client chose algorithm 0x${metadata[0].toString(16)}; only Ed25519 (0x01) is offered`, REFUSE);
       }
       // Copies (`new Uint8Array(view)`, not `.slice()`, which on a Node Buffer is another
       // view): the metadata is a view into the received message.
@@ -200,8 +200,8 @@ function clientBuilder(options: KeyAuthClientOptions): ExtensionBuilder {
  */
 function readServerMetadata(metadata: Uint8Array): Uint8Array {
   if (metadata.length < 2) throw malformed(`server metadata is ${metadata.length} bytes, at least 2 needed`);
-  if ((metadata[1]! & ALGORITHM_ED25519) === 0) {
-    throw malformed(`server offers algorithms 0x${metadata[1]!.toString(16)}, not Ed25519`);
+  if ((metadata[1] & ALGORITHM_ED25519) === 0) {
+    throw malformed(`server offers algorithms 0x${metadata[1].toString(16)}, not Ed25519`);
   }
   return metadata.subarray(2);
 }

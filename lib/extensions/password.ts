@@ -115,8 +115,8 @@ function encodeCredentials(username: string, pass: string): Uint8Array {
  */
 function decodeCredentials(metadata: Uint8Array): PasswordCredentials {
   if (metadata.length < HEADER) throw malformed(`${metadata.length} bytes, shorter than the 3-byte header`);
-  const userLen = metadata[0]!;
-  const pwLen = metadata[1]! | (metadata[2]! << 8);
+  const userLen = metadata[0];
+  const pwLen = metadata[1] | (metadata[2] << 8);
   const expected = HEADER + userLen + pwLen;
   if (metadata.length !== expected) {
     throw malformed(`lengths say ${expected} bytes, record has ${metadata.length}`);

@@ -30,7 +30,7 @@ export interface ClientV2Options {
  * Emits a {@link HandshakeResult}, then passes later packets through.
  */
 export function clientHandshakeV2(options: ClientV2Options): OperatorFunction<Packet, Packet | HandshakeResult> {
-  return (source) =>
+  return (source$) =>
     new Observable((subscriber) => {
       let state: 'first' | 'answering' | 'continue' | 'done' = 'first';
       let agreed: ProtocolExtension[] = [];
@@ -76,7 +76,7 @@ export function clientHandshakeV2(options: ClientV2Options): OperatorFunction<Pa
           agreed.map((e) => e.encodeMetadata(offered.get(e.id))),
           (metadata) => {
             if (state !== 'answering') return;
-            options.send(encodeInfo(0, 2, 0, agreed.map((e, i) => ({ id: e.id, metadata: metadata[i]! }))));
+            options.send(encodeInfo(0, 2, 0, agreed.map((e, i) => ({ id: e.id, metadata: metadata[i] }))));
             state = 'continue';
             timer.arm('CONTINUE from the server');
             for (const packet of held.splice(0)) onPacket(packet);
@@ -106,7 +106,7 @@ export function clientHandshakeV2(options: ClientV2Options): OperatorFunction<Pa
       };
 
       timer.arm('INFO or CONTINUE from the server');
-      const upstream = subscribeHandshake(source, subscriber, () => state === 'done', onPacket, fail);
+      const upstream = subscribeHandshake(source$, subscriber, () => state === 'done', onPacket, fail);
       return () => {
         timer.stop();
         upstream.unsubscribe();

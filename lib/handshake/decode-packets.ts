@@ -14,9 +14,9 @@ export function decodePackets(
   onMalformed: (error: WispError, message: Uint8Array) => void,
   extensionTypes?: ReadonlySet<number>,
 ): OperatorFunction<TransportMessage, Packet> {
-  return (source) =>
+  return (source$) =>
     new Observable<Packet>((subscriber) =>
-      source.subscribe({
+      source$.subscribe({
         next(message) {
           let packet: Packet;
           try {

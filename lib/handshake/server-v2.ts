@@ -34,7 +34,7 @@ export interface ServerV2Options {
  * packets the client sent early, then the rest.
  */
 export function serverHandshakeV2(options: ServerV2Options): OperatorFunction<Packet, Packet | HandshakeResult> {
-  return (source) =>
+  return (source$) =>
     new Observable((subscriber) => {
       let state: 'announcing' | 'info' | 'auth' | 'done' = 'announcing';
       const held: Packet[] = [];
@@ -60,7 +60,7 @@ export function serverHandshakeV2(options: ServerV2Options): OperatorFunction<Pa
           for (const packet of held.splice(0)) subscriber.next(packet);
           return;
         }
-        const extension = agreed[index]!;
+        const extension = agreed[index];
         settle(
           extension.authenticate ? extension.authenticate() : undefined,
           (reason) => {
@@ -126,13 +126,13 @@ export function serverHandshakeV2(options: ServerV2Options): OperatorFunction<Pa
         }
       };
 
-      const upstream = subscribeHandshake(source, subscriber, () => state === 'done', onPacket, fail);
+      const upstream = subscribeHandshake(source$, subscriber, () => state === 'done', onPacket, fail);
       timer.arm("the client's INFO");
       settleAll(
         options.extensions.map((e) => e.encodeMetadata()),
         (metadata) => {
           if (state !== 'announcing') return;
-          options.send(encodeInfo(0, 2, 0, options.extensions.map((e, i) => ({ id: e.id, metadata: metadata[i]! }))));
+          options.send(encodeInfo(0, 2, 0, options.extensions.map((e, i) => ({ id: e.id, metadata: metadata[i] }))));
           state = 'info';
           for (const packet of held.splice(0)) onPacket(packet);
         },

@@ -25,7 +25,7 @@ export function settleAll<T>(values: readonly (T | PromiseLike<T>)[], next: (v: 
   const step = (i: number): void => {
     if (i === values.length) return next(out);
     settle(
-      values[i]!,
+      values[i],
       (v) => {
         out.push(v);
         step(i + 1);
@@ -98,13 +98,13 @@ export function describe(packet: Packet): string {
  * completion pass straight through.
  */
 export function subscribeHandshake<T>(
-  source: Observable<Packet>,
+  source$: Observable<Packet>,
   subscriber: Subscriber<T>,
   done: () => boolean,
   onPacket: (packet: Packet) => void,
   fail: (error: unknown) => void,
 ): Subscription {
-  return source.subscribe({
+  return source$.subscribe({
     next(packet) {
       try {
         onPacket(packet);

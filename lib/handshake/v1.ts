@@ -19,13 +19,13 @@ export interface ClientV1Options {
  * CLOSE of stream 0, and `HandshakeFailed` on any other first packet or an early end.
  */
 export function clientHandshakeV1(options: ClientV1Options): OperatorFunction<Packet, Packet | HandshakeResult> {
-  return (source) =>
+  return (source$) =>
     new Observable((subscriber) => {
       let done = false;
       const timer = (options.scheduler ?? asyncScheduler).schedule(() => {
         subscriber.error(new WispError('HandshakeTimeout', `no CONTINUE from the server within ${options.timeoutMs} ms`));
       }, options.timeoutMs);
-      const upstream = source.subscribe({
+      const upstream = source$.subscribe({
         next(packet) {
           if (done) return subscriber.next(packet);
           timer.unsubscribe();
@@ -77,10 +77,10 @@ export interface ServerV1Options {
  * the {@link HandshakeResult} at once, then passes the client's packets through.
  */
 export function serverHandshakeV1(options: ServerV1Options): OperatorFunction<Packet, Packet | HandshakeResult> {
-  return (source) =>
+  return (source$) =>
     new Observable((subscriber) => {
       options.send(encodeContinue(0, options.bufferSize));
       subscriber.next({ kind: 'handshake', version: { major: 1, minor: 0 }, bufferSize: options.bufferSize, downgraded: false, extensions: [] });
-      return source.subscribe(subscriber);
+      return source$.subscribe(subscriber);
     });
 }

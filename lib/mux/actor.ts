@@ -32,15 +32,15 @@ export class MuxActor {
   private ended: MuxEnd | undefined;
   private nextId = 1;
   private readonly endSubject = new Subject<MuxEnd>();
-  private readonly incoming = new Subject<StreamRecord>();
-  private readonly protocolErrors = new Subject<WispError>();
+  private readonly incomingSubject = new Subject<StreamRecord>();
+  private readonly protocolErrorsSubject = new Subject<WispError>();
 
   /** Server: streams the peer opened. */
-  readonly incoming$: Observable<StreamRecord> = this.incoming.asObservable();
+  readonly incoming$: Observable<StreamRecord> = this.incomingSubject.asObservable();
   /** Emits once when the connection ends. */
   readonly end$: Observable<MuxEnd> = this.endSubject.asObservable();
   /** Non-fatal protocol errors (malformed or unexpected packets); the connection continues. */
-  readonly protocolErrors$: Observable<WispError> = this.protocolErrors.asObservable();
+  readonly protocolErrors$: Observable<WispError> = this.protocolErrorsSubject.asObservable();
 
   constructor(
     private readonly transport: Transport,
@@ -48,7 +48,7 @@ export class MuxActor {
   ) {
     const gate = new ReadGate(transport);
     this.bound = new OutputBound(gate, settings.maxOutputBacklog ?? DEFAULT_MAX_OUTPUT_BACKLOG, MAX_OUTPUT_BACKLOG_PACKETS, settings.outputStallMs ?? 0, () => {
-      this.protocolErrors.next(new WispError('Throttled', 'the peer did not read its replies', { reason: CloseReason.Throttled }));
+      this.protocolErrorsSubject.next(new WispError('Throttled', 'the peer did not read its replies', { reason: CloseReason.Throttled }));
       this.shutdown(CloseReason.Throttled);
     });
     this.outbox = new Outbox(transport, settings.maxPayload, this.bound);
@@ -78,7 +78,7 @@ export class MuxActor {
 
   /** Diagnostics only: a snapshot of the actor's state (see {@link MuxDebugState}). */
   debugState(): MuxDebugState {
-    const observers = (subject: Subject<unknown>): number => (subject.closed || subject.isStopped ? 0 : subject.observers.length);
+    const observers = (subject$: Subject<unknown>): number => (subject$.closed || subject$.isStopped ? 0 : subject$.observers.length);
     return {
       ended: this.ended !== undefined,
       streams: [...this.streams.values()].map((r) => ({
@@ -99,17 +99,17 @@ export class MuxActor {
       inboundPaused: this.limit.pausing,
       liveSubscriptions:
         (this.outbox.listening ? 1 : 0) +
-        observers(this.incoming as Subject<unknown>) +
-        observers(this.protocolErrors as Subject<unknown>) +
+        observers(this.incomingSubject as Subject<unknown>) +
+        observers(this.protocolErrorsSubject as Subject<unknown>) +
         observers(this.endSubject as Subject<unknown>),
     };
   }
 
   /** Reports a malformed packet; a CONNECT we could not read is refused so the peer knows. */
   reportMalformed(error: WispError, bytes: Uint8Array): void {
-    this.protocolErrors.next(error);
+    this.protocolErrorsSubject.next(error);
     if (this.settings.role === 'server' && bytes.length >= 5 && bytes[0] === PacketType.Connect) {
-      const id = (bytes[1]! | (bytes[2]! << 8) | (bytes[3]! << 16)) + bytes[4]! * 0x1000000;
+      const id = (bytes[1] | (bytes[2] << 8) | (bytes[3] << 16)) + bytes[4] * 0x1000000;
       if (id !== 0 && !this.streams.has(id)) this.outbox.emit(encodeClose(id, CloseReason.InvalidInfo));
     }
   }
@@ -226,7 +226,7 @@ export class MuxActor {
     const window = record.window;
     if (window) {
       if (!window.receive()) {
-        this.protocolErrors.next(new WispError('Throttled', `stream ${id} sent past its credit`, { reason: CloseReason.Throttled }));
+        this.protocolErrorsSubject.next(new WispError('Throttled', `stream ${id} sent past its credit`, { reason: CloseReason.Throttled }));
         this.close(record, CloseReason.Throttled);
         return;
       }
@@ -288,7 +288,7 @@ export class MuxActor {
     }
     const record = this.createRecord(id, kind, host, port);
     if (kind === 'tcp') record.window = new ReceiveWindow(this.settings.bufferSize);
-    this.incoming.next(record);
+    this.incomingSubject.next(record);
   }
 
   // ---- consumption and closing ---------------------------------------------------------------
@@ -346,14 +346,14 @@ export class MuxActor {
     for (const record of [...this.streams.values()]) this.finish(record, reason, side, end.error);
     // Nothing will be sent any more: release the streams waiting for the transport.
     this.outbox.clear();
-    this.incoming.complete();
-    this.protocolErrors.complete();
+    this.incomingSubject.complete();
+    this.protocolErrorsSubject.complete();
     this.endSubject.next(end);
     this.endSubject.complete();
   }
 
   private unexpected(what: string): void {
-    this.protocolErrors.next(new WispError('UnexpectedPacket', what));
+    this.protocolErrorsSubject.next(new WispError('UnexpectedPacket', what));
   }
 
   private allocateId(): number {

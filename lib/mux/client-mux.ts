@@ -83,6 +83,7 @@ export class ClientMux {
     readonly transport: Transport,
     private readonly reader: () => { readonly closed: boolean } | undefined,
   ) {
+    // eslint-disable-next-line rxjs-x/no-ignored-subscription -- end$ emits once and completes when the actor ends; this ends with it
     actor.end$.subscribe(this.endSubject);
   }
 
@@ -106,8 +107,7 @@ export class ClientMux {
         })
       : clientHandshakeV1({ timeoutMs, ...scheduler });
     return new Promise<ClientMux>((resolve, reject) => {
-      let reader: { readonly closed: boolean } | undefined;
-      reader = runConnection(
+      const reader = runConnection(
         transport,
         handshake,
         (result) => ({

@@ -105,12 +105,12 @@ export class Inbox<Owner> extends Observable<Uint8Array> {
     try {
       let delivered = 0;
       while (!this.paused && this.listeners.length > 0 && this.head < this.chunks.length) {
-        const chunk = this.chunks[this.head]!;
+        const chunk = this.chunks[this.head];
         this.chunks[this.head++] = EMPTY;
         this.bytes -= chunk.length;
         delivered++;
         const listeners = this.listeners;
-        for (let i = 0; i < listeners.length; i++) listeners[i]!.next(chunk);
+        for (let i = 0; i < listeners.length; i++) listeners[i].next(chunk);
       }
       if (this.head === this.chunks.length && this.head > 0) {
         this.chunks = NO_CHUNKS;

@@ -93,7 +93,7 @@ export class Outbox {
   /** Round-robin over streams with pending writes while the transport accepts data. */
   pump(): void {
     while (!this.blocked && this.head < this.queue.length) {
-      const record = this.queue[this.head++]!;
+      const record = this.queue[this.head++];
       record.scheduled = false;
       if (record.closed) continue;
       this.sendFrom(record, BURST);
@@ -107,7 +107,7 @@ export class Outbox {
 
   /** Forgets every queued stream and stops listening to the transport (connection ended). */
   clear(): void {
-    for (let i = this.head; i < this.queue.length; i++) this.queue[i]!.scheduled = false;
+    for (let i = this.head; i < this.queue.length; i++) this.queue[i].scheduled = false;
     this.queue.length = 0;
     this.head = 0;
     this.drain.unsubscribe();
@@ -133,7 +133,7 @@ export class Outbox {
   private sendFrom(record: StreamRecord, budget = Infinity): void {
     const pending = record.pending;
     while (budget > 0 && pending.length > 0 && record.credit > 0 && !this.blocked) {
-      const write = pending[0]!;
+      const write = pending[0];
       const { chunk } = write;
       const size = record.kind === 'udp' ? chunk.length : Math.min(this.maxPayload, chunk.length - write.offset);
       const whole = size === chunk.length;

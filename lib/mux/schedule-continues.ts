@@ -11,10 +11,10 @@ export type WindowEvent = 'received' | 'consumed' | 'confirmed';
  * this form exists so the policy can be checked with marble tests.
  */
 export function scheduleContinues(bufferSize: number): OperatorFunction<WindowEvent, number> {
-  return (source) =>
+  return (source$) =>
     new Observable<number>((subscriber) => {
       const window = new ReceiveWindow(bufferSize);
-      return source.subscribe({
+      return source$.subscribe({
         next(event) {
           if (event === 'received') {
             if (!window.receive()) subscriber.error('throttled');

@@ -53,7 +53,7 @@ export class ServerMux {
   private readonly endSubject = new ReplaySubject<MuxEnd>(1);
   private readonly errorsSubject = new Subject<WispError>();
   private readonly readySubject = new ReplaySubject<void>(1);
-  private readonly incoming = new Subject<IncomingStream>();
+  private readonly incomingSubject = new Subject<IncomingStream>();
   private readonly emptySubject = new Subject<void>();
   private readonly waiting: IncomingStream[] = [];
   private listeners = 0;
@@ -76,7 +76,7 @@ export class ServerMux {
    */
   readonly streams$: Observable<IncomingStream> = new Observable<IncomingStream>((subscriber) => {
     this.listeners++;
-    const subscription = this.incoming.subscribe(subscriber);
+    const subscription = this.incomingSubject.subscribe(subscriber);
     for (const item of this.waiting.splice(0)) if (!item.stream.closed) subscriber.next(item);
     return () => {
       this.listeners--;
@@ -139,6 +139,9 @@ export class ServerMux {
   private onReady(result: HandshakeResult, actor: MuxActor): void {
     this.actor = actor;
     this.handshakeResult = result;
+    // The actor completes incoming$, end$ and protocolErrors$ when it ends, which ends these
+    // subscriptions with it: there is nothing to unsubscribe earlier.
+    /* eslint-disable rxjs-x/no-ignored-subscription -- they end with the actor (see above) */
     actor.incoming$.subscribe({
       next: (record) => this.onIncoming(actor, record),
       error: () => this.endStreams(), // the cause reaches closed$ through end$
@@ -148,6 +151,7 @@ export class ServerMux {
     actor.end$.subscribe({ next: () => this.emptySubject.complete(), error: () => this.emptySubject.complete() });
     actor.end$.subscribe(this.endSubject);
     actor.protocolErrors$.subscribe(this.errorsSubject);
+    /* eslint-enable rxjs-x/no-ignored-subscription */
     this.readySubject.next();
     this.readySubject.complete();
   }
@@ -164,7 +168,7 @@ export class ServerMux {
   /** The connection ended: no more streams. Waiting ones were closed with it. */
   private endStreams(): void {
     this.waiting.length = 0;
-    this.incoming.complete();
+    this.incomingSubject.complete();
   }
 
   private onIncoming(actor: MuxActor, record: StreamRecord): void {
@@ -172,7 +176,7 @@ export class ServerMux {
       connect: { kind: record.kind, host: record.host, port: record.port },
       stream: new MuxStream(actor, record),
     };
-    if (this.listeners > 0) return this.incoming.next(item);
+    if (this.listeners > 0) return this.incomingSubject.next(item);
     this.waiting.push(item);
     if (this.waiting.length > (this.options.maxStreams ?? 1024)) {
       const open = this.waiting.filter((w) => !w.stream.closed);

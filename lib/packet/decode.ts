@@ -6,7 +6,6 @@ import {
   StreamType,
   type ExtensionRecord,
   type Packet,
-  type StreamTypeCode,
 } from './types.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -25,7 +24,7 @@ export function decodePacket(bytes: Uint8Array, extensionTypes?: ReadonlySet<num
   if (bytes.length < HEADER_SIZE) {
     throw new WispError('PacketTooShort', `packet of ${bytes.length} bytes is shorter than the 5-byte header`);
   }
-  const type = bytes[0]!;
+  const type = bytes[0];
   const streamId = readU32(bytes, 1);
   const size = bytes.length - HEADER_SIZE;
   switch (type) {
@@ -36,7 +35,7 @@ export function decodePacket(bytes: Uint8Array, extensionTypes?: ReadonlySet<num
       return { type, streamId, bufferRemaining: readU32(bytes, HEADER_SIZE) };
     case PacketType.Close:
       exactSize(size, 1, 'CLOSE');
-      return { type, streamId, reason: bytes[HEADER_SIZE]! };
+      return { type, streamId, reason: bytes[HEADER_SIZE] };
     case PacketType.Connect:
       return decodeConnect(bytes, streamId, size);
     case PacketType.Info:
@@ -65,15 +64,15 @@ export function decodeSplitPacket(head: Uint8Array, body: Uint8Array, extensionT
 
 function decodeConnect(bytes: Uint8Array, streamId: number, size: number): Packet {
   if (size < 3) throw new WispError('PacketTooShort', `CONNECT payload of ${size} bytes; at least 3 needed`);
-  const streamType = bytes[HEADER_SIZE]!;
+  const streamType = bytes[HEADER_SIZE];
   if (streamType !== StreamType.Tcp && streamType !== StreamType.Udp) {
     throw new WispError('InvalidStreamType', `unknown stream type 0x${streamType.toString(16)}`);
   }
-  const port = bytes[HEADER_SIZE + 1]! | (bytes[HEADER_SIZE + 2]! << 8);
+  const port = bytes[HEADER_SIZE + 1] | (bytes[HEADER_SIZE + 2] << 8);
   return {
     type: PacketType.Connect,
     streamId,
-    streamType: streamType as StreamTypeCode,
+    streamType,
     port,
     hostname: decodeUtf8(bytes.subarray(HEADER_SIZE + 3), 'CONNECT hostname'),
   };
@@ -81,15 +80,15 @@ function decodeConnect(bytes: Uint8Array, streamId: number, size: number): Packe
 
 function decodeInfo(bytes: Uint8Array, streamId: number, size: number): Packet {
   if (size < 2) throw new WispError('PacketTooShort', `INFO payload of ${size} bytes; at least 2 needed`);
-  const major = bytes[HEADER_SIZE]!;
-  const minor = bytes[HEADER_SIZE + 1]!;
+  const major = bytes[HEADER_SIZE];
+  const minor = bytes[HEADER_SIZE + 1];
   const extensions: ExtensionRecord[] = [];
   let at = HEADER_SIZE + 2;
   while (at < bytes.length) {
     if (bytes.length - at < EXTENSION_RECORD_HEADER) {
       throw new WispError('TrailingBytes', `INFO has ${bytes.length - at} stray bytes after its extensions`);
     }
-    const id = bytes[at]!;
+    const id = bytes[at];
     const length = readU32(bytes, at + 1);
     const start = at + EXTENSION_RECORD_HEADER;
     if (length > bytes.length - start) {
@@ -108,7 +107,7 @@ function exactSize(size: number, expected: number, name: string): void {
 
 /** Little-endian u32 at `at` (caller has checked the bounds). */
 export function readU32(bytes: Uint8Array, at: number): number {
-  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16)) + bytes[at + 3]! * 0x1000000;
+  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16)) + bytes[at + 3] * 0x1000000;
 }
 
 /** Strict UTF-8 decode; invalid sequences raise `InvalidUtf8`. */

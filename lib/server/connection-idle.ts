@@ -25,7 +25,9 @@ export function closeWhenIdle(mux: ServerMux, ms: number, onIdle: () => void): v
   mux.ready.then(
     () => {
       if (mux.streamCount === 0) arm();
+      // eslint-disable-next-line rxjs-x/no-ignored-subscription -- streams$ completes when the mux ends
       mux.streams$.subscribe({ next: disarm, error: disarm, complete: disarm });
+      // eslint-disable-next-line rxjs-x/no-ignored-subscription -- streamsEmpty$ completes when the mux ends
       mux.streamsEmpty$.subscribe({ next: arm, error: disarm, complete: disarm });
     },
     () => undefined, // a failed handshake has closed the connection already

@@ -31,7 +31,7 @@ export interface StopTimes {
 }
 
 /** Resolves after `ms`, or when `cancel` is called; never keeps the process alive. */
-function delay(ms: number): { done: Promise<void>; cancel(): void } {
+function delay(ms: number): { done: Promise<void>; cancel: () => void } {
   let cancel = (): void => undefined;
   const done = new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);

@@ -43,7 +43,7 @@ function parseV4(text: string): Uint8Array {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x2e) octet++;
-    else out[octet] = out[octet]! * 10 + (c - 0x30);
+    else out[octet] = out[octet] * 10 + (c - 0x30);
   }
   return out;
 }

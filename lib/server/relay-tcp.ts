@@ -153,6 +153,7 @@ export function relayTcp(stream: MuxStream, socket: net.Socket, reader: Headroom
     subscription.unsubscribe();
     socket.destroy();
   };
+  // eslint-disable-next-line rxjs-x/no-ignored-subscription -- closed$ emits once and completes
   stream.closed$.subscribe({
     next: (reason) => {
       if (socket.destroyed) return;

@@ -58,5 +58,6 @@ export function relayUdp(stream: MuxStream, socket: dgram.Socket, options: UdpRe
     error: () => finish(),
   });
   idle();
+  // eslint-disable-next-line rxjs-x/no-ignored-subscription -- closed$ emits once and completes
   stream.closed$.subscribe({ next: finish, error: finish });
 }

@@ -85,7 +85,7 @@ export async function resolveTarget(
       throw new DialError(refused, `${host.name} resolves to ${address}, which the policy refuses`);
     }
   }
-  const first = answers[0]!;
+  const first = answers[0];
   // checkAddress accepted it, so it is an IP literal; take the family from the text,
   // not from the resolver's claim.
   return { address: first.address, family: isIP(first.address) as 4 | 6 };

@@ -122,7 +122,7 @@ class MemoryTransport implements Transport {
   private flush(): void {
     this.flushScheduled = false;
     while (!this.paused && this.subscriber && this.inboxHead < this.inbox.length) {
-      const message = this.inbox[this.inboxHead]!;
+      const message = this.inbox[this.inboxHead];
       this.inbox[this.inboxHead++] = undefined as unknown as Uint8Array;
       this.peer.delivered(byteLength(message));
       this.subscriber.next(message);

@@ -224,6 +224,6 @@ function truncateUtf8(text: string, maxBytes: number): string {
   const bytes = new TextEncoder().encode(text);
   if (bytes.length <= maxBytes) return text;
   let end = maxBytes;
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--; // back off continuation bytes
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--; // back off continuation bytes
   return new TextDecoder().decode(bytes.subarray(0, end));
 }

@@ -111,7 +111,7 @@ class StandardWebSocketTransport extends SocketTransport {
 
   protected write(message: Uint8Array): void {
     // Views over a SharedArrayBuffer cannot be sent; Wisp never produces them.
-    this.socket.send(message as Uint8Array<ArrayBuffer>);
+    this.socket.send(message);
   }
 
   protected closeSocket(code: number, reason: string): void {

@@ -219,8 +219,8 @@ class WsTransport extends SocketTransport {
  */
 function toMessage(data: RawData): TransportMessage {
   if (!Array.isArray(data)) return ArrayBuffer.isView(data) ? view(data) : new Uint8Array(data);
-  if (data.length === 1) return view(data[0]!);
-  if (data.length === 2) return { head: view(data[0]!), body: view(data[1]!) };
+  if (data.length === 1) return view(data[0]);
+  if (data.length === 2) return { head: view(data[0]), body: view(data[1]) };
   return joinBytes(...data);
 }
 

@@ -8,7 +8,7 @@ export function readChunks(reader: StreamReader): AsyncIterator<Uint8Array> {
   const ready: Uint8Array[] = [];
   let waiting: { resolve(r: IteratorResult<Uint8Array>): void; reject(e: unknown): void } | undefined;
   let done = false;
-  let failure: unknown;
+  let failure: { readonly error: unknown } | undefined;
   const subscription = reader.data$.subscribe({
     next(chunk) {
       if (waiting) {
@@ -21,7 +21,7 @@ export function readChunks(reader: StreamReader): AsyncIterator<Uint8Array> {
       if (!waiting) reader.pause();
     },
     error(error: unknown) {
-      failure = error;
+      failure = { error };
       done = true;
       waiting?.reject(error);
       waiting = undefined;
@@ -36,7 +36,7 @@ export function readChunks(reader: StreamReader): AsyncIterator<Uint8Array> {
     next(): Promise<IteratorResult<Uint8Array>> {
       const chunk = ready.shift();
       if (chunk) return Promise.resolve({ value: chunk, done: false });
-      if (failure !== undefined) return Promise.reject(failure);
+      if (failure !== undefined) return Promise.reject(failure.error);
       if (done) return Promise.resolve({ value: undefined, done: true });
       return new Promise((resolve, reject) => {
         waiting = { resolve, reject };

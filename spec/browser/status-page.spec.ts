@@ -27,7 +27,7 @@ function linePixels(page: Page): Promise<{ up: number; down: number }> {
     let up = 0;
     let down = 0;
     for (let i = 0; i < data.length; i += 4) {
-      const [r, g, b] = [data[i]!, data[i + 1]!, data[i + 2]!];
+      const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
       if (b > 150 && r < 100) up++;
       else if (r > 170 && b < 100 && g > 70 && g < 140) down++;
     }
@@ -58,7 +58,7 @@ it('renders the throughput chart, the counters and the refusals, and updates as 
   const context = await suite.browser.newContext({ viewport: { width: 1000, height: 700 } });
   const page = await context.newPage();
   await page.goto(`http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/`);
-  let seen = await updatedAfter(page, undefined);
+  const seen = await updatedAfter(page, undefined);
 
   expect(await page.textContent('#connections')).toBe('3');
   expect(await page.textContent('#streams')).toBe('12');
@@ -73,7 +73,7 @@ it('renders the throughput chart, the counters and the refusals, and updates as 
   // New samples: a burst upwards. The next poll redraws, and the picture changes.
   for (const [up, down] of [[40_000, 1000], [80_000, 500]] as const) feed(up, down);
   stats.connections = 4;
-  seen = await updatedAfter(page, seen);
+  await updatedAfter(page, seen);
   await page.waitForFunction(() => document.getElementById('connections')!.textContent === '4', null, { timeout: 10_000 });
   const secondShot = await page.locator('#chart').screenshot();
   expect(secondShot.equals(firstShot)).toBe(false);

@@ -26,7 +26,6 @@ async function wssEcho(): Promise<{ url: string; certFile: string }> {
   const server = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) });
   const wss = new WebSocketServer({ server });
   wss.on('connection', (socket) => {
-    // eslint-disable-next-line rxjs-x/no-ignored-subscription -- streams$ ends with the connection
     ServerMux.accept(wsTransport(socket)).streams$.subscribe({ next: echoStream, error: () => undefined });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -124,7 +124,7 @@ describe('wisp-rx serve survives every stream ending', () => {
     it(`${kind}: client closes the stream`, async () => {
       const { mux } = await client(main.url);
       const stream = (await openKind(mux, kind))!;
-      await stream.close();
+      stream.close();
       expect(await firstValueFrom(stream.closed$)).toBe(CloseReason.Voluntary);
       await stillServing(main);
     });

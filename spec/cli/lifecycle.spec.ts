@@ -82,14 +82,14 @@ describe('wisp-rx serve lifecycle', () => {
     cli.child.kill('SIGUSR2');
     await cli.waitFor(/workers=2\/2 stats connections=0 \(total 6\) streams=0 \(total 6\)/);
 
-    process.kill(pids[0]!, 'SIGKILL');
+    process.kill(pids[0], 'SIGKILL');
     const restarted = Number((await cli.waitFor(/worker 1 started \(pid \d+\)[^]*worker 1 started \(pid (\d+)\)/))[1]);
     expect(cli.stderr).toMatch(/worker 1 exited unexpectedly \(signal SIGKILL\); restarting in 100 ms/);
     for (let i = 0; i < 4; i++) expect(await greet(url, port)).toBe('hello\n');
 
     cli.child.kill('SIGTERM');
     expect(await cli.waitForExit(10_000)).toEqual({ code: 0, signal: null });
-    for (const pid of [pids[1]!, restarted]) expect(alive(pid)).toBe(false);
+    for (const pid of [pids[1], restarted]) expect(alive(pid)).toBe(false);
     expect(cli.stdout).toBe(`listening on ${url}\n`);
   });
 

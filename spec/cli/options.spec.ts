@@ -13,9 +13,9 @@ const greeter = (): Promise<number> => tcpServer((socket) => socket.end('hello\n
 async function attempt(url: string, port: number, user: string, pass: string): Promise<string | number> {
   const mux = await connect(url, { extensions: [password({ username: user, password: pass })] });
   const stream = await mux.open('tcp', '127.0.0.1', port);
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     stream.data$.subscribe({ next: (d) => resolve(Buffer.from(d).toString().trim()), error: () => undefined });
-    stream.closed$.subscribe((reason) => resolve(reason));
+    stream.closed$.subscribe({ next: (reason) => resolve(reason), error: reject });
   });
 }
 
@@ -113,7 +113,7 @@ describe('--help', () => {
     const cli = new Cli(args);
     expect(await cli.waitForExit()).toEqual({ code: 0, signal: null });
     const map = new Map<string, string>();
-    for (const block of cli.stdout.split(/\n(?= {2}(?:-\w, )?--)/).slice(1)) map.set(/^ {2}(?:-\w, )?--([\w-]+)/.exec(block)![1]!, block.split('\n\n')[0]!);
+    for (const block of cli.stdout.split(/\n(?= {2}(?:-\w, )?--)/).slice(1)) map.set(/^ {2}(?:-\w, )?--([\w-]+)/.exec(block)![1], block.split('\n\n')[0]);
     return map;
   }
   const SERVE = [

@@ -2,6 +2,7 @@
 import { firstValueFrom } from 'rxjs';
 import { CloseReason } from '../../lib/packet/close-reason';
 import { Cli, cleanAll, connect, startServe, tcpServer } from './helpers';
+import { stringContaining } from '../matchers';
 
 afterEach(cleanAll);
 
@@ -42,7 +43,7 @@ describe('wisp-rx serve destination policy', () => {
     const denied = await greeter();
     const allowed = await greeter();
     const { url } = await startServe(['--allow-loopback', '--port-deny', `${denied}-${denied},1-2`]);
-    expect(await nc(url, '127.0.0.1', denied)).toMatchObject({ code: 1, stderr: expect.stringContaining('HostBlocked (0x48)') });
+    expect(await nc(url, '127.0.0.1', denied)).toMatchObject({ code: 1, stderr: stringContaining('HostBlocked (0x48)') });
     expect(await nc(url, '127.0.0.1', allowed)).toMatchObject({ code: 0, stdout: 'hello\n' });
     const mux = await connect(url);
     const stream = await mux.open('tcp', '127.0.0.1', denied);
@@ -54,7 +55,7 @@ describe('wisp-rx serve destination policy', () => {
     const other = await greeter();
     const { url } = await startServe(['--allow-loopback', '--port-allow', String(port), '--no-udp']);
     expect(await nc(url, '127.0.0.1', port)).toMatchObject({ code: 0, stdout: 'hello\n' });
-    expect(await nc(url, '127.0.0.1', other)).toMatchObject({ code: 1, stderr: expect.stringContaining('HostBlocked (0x48)') });
+    expect(await nc(url, '127.0.0.1', other)).toMatchObject({ code: 1, stderr: stringContaining('HostBlocked (0x48)') });
     const udp = new Cli(['nc', '--udp', '--server', url, '127.0.0.1', String(port)], { stdin: true });
     expect((await udp.waitForExit()).code).toBe(1);
     expect(udp.stderr).toMatch(/^wisp-rx nc: cannot open the stream: ExtensionsNotSupported/);

@@ -7,6 +7,7 @@
 import type * as net from 'node:net';
 import type { ClientMux } from '../../lib/mux/client-mux';
 import type { MuxEnd } from '../../lib/mux/actor';
+import type { WispError } from '../../lib/errors';
 import { CloseReason } from '../../lib/packet/close-reason';
 import { cleanAll, connect, startServe, tcpServer } from './helpers';
 
@@ -34,7 +35,7 @@ describe('wisp-rx serve graceful stop under load', () => {
 
     const muxes: ClientMux[] = [];
     for (let i = 0; i < CONNECTIONS; i++) muxes.push(await connect(url));
-    const ends = muxes.map((mux) => new Promise<MuxEnd>((resolve) => mux.closed$.subscribe({ next: resolve, error: (error) => resolve({ error }) })));
+    const ends = muxes.map((mux) => new Promise<MuxEnd>((resolve) => mux.closed$.subscribe({ next: resolve, error: (error: WispError) => resolve({ error }) })));
     let written = 0;
     let downloaded = 0;
     const moving = new Set<string>();

@@ -16,7 +16,6 @@ class FakeServer {
     this.connects++;
     if (!this.up) throw new WispError('TransportError', 'cannot connect: refused');
     const [c, s] = memoryTransportPair({ protocol: 'wisp-v2' });
-    // eslint-disable-next-line rxjs-x/no-ignored-subscription -- streams$ ends with the connection
     ServerMux.accept(s).streams$.subscribe({ next: ({ stream }) => stream.confirm(), error: () => undefined });
     this.clientEnds.push(c);
     return ClientMux.connect(c);

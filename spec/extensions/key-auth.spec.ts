@@ -129,7 +129,7 @@ describe('keyAuth() verification', () => {
     const builder = keyAuth({ publicKeys: [alice.publicKey] });
     const server = builder.create('server');
     const record = await keyAuth({ privateKey: alice.privateKey }).create('client').encodeMetadata(await server.encodeMetadata());
-    record[40]! ^= 0x01;
+    record[40] ^= 0x01;
     server.decodeMetadata(record);
     expect(await server.authenticate!()).toBe(CloseReason.SignatureInvalid);
   });

@@ -84,7 +84,7 @@ describe('password() server', () => {
   });
 
   it('accepts when the validator says true, passing it the exact credentials', async () => {
-    const validate = jest.fn(async () => true);
+    const validate = jest.fn(() => Promise.resolve(true));
     const verdict = await serverVerdict(password({ validate }).create('server'), await clientRecord('ålice', 'pä ss'));
     expect(verdict).toBeUndefined();
     expect(validate).toHaveBeenCalledWith('ålice', 'pä ss');

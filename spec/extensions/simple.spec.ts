@@ -22,6 +22,7 @@ describe.each([
     expect(() => ext.decodeMetadata(new Uint8Array(0))).not.toThrow();
     expect(() => ext.decodeMetadata(bytes(1, 2, 3))).not.toThrow();
     expect(ext.requiredOfPeer).toBeFalsy();
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- only checks that there is no such method
     expect(ext.authenticate).toBeUndefined();
   });
 });

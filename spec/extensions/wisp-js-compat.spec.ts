@@ -5,13 +5,15 @@
  */
 import { motd, password, udp } from '../../lib/extensions/index';
 import { CloseReason } from '../../lib/packet/close-reason';
+import type { WispJsExtension, WispJsExtensionClass, WispJsFull } from '../wisp-js-types';
 
-const wispJs: any = require('@mercuryworkshop/wisp-js');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- its CommonJS bundle (the package is ESM-first)
+const wispJs = require('@mercuryworkshop/wisp-js') as WispJsFull;
 const { PasswordAuthExtension, MOTDExtension, UDPExtension, BaseExtension } = wispJs.extensions;
 const { WispBuffer } = wispJs.packet;
 
 /** wisp-js serialize() → the metadata bytes, after checking its record header. */
-function wispJsMetadata(extension: any, id: number): Uint8Array {
+function wispJsMetadata(extension: WispJsExtension, id: number): Uint8Array {
   const record: Uint8Array = extension.serialize().bytes;
   expect(record[0]).toBe(id);
   const length = new DataView(record.buffer, record.byteOffset).getUint32(1, true);
@@ -20,7 +22,7 @@ function wispJsMetadata(extension: any, id: number): Uint8Array {
 }
 
 /** Wraps our metadata in a record and lets wisp-js parse it as sent by `sender`. */
-function wispJsParse(extClass: any, id: number, metadata: Uint8Array, sender: 'client' | 'server'): any {
+function wispJsParse(extClass: WispJsExtensionClass, id: number, metadata: Uint8Array, sender: 'client' | 'server'): Record<string, unknown> {
   const record = new Uint8Array(5 + metadata.length);
   record[0] = id;
   new DataView(record.buffer).setUint32(1, metadata.length, true);

@@ -19,24 +19,24 @@ describe('v1 client handshake (marbles)', () => {
   it('emits the result on CONTINUE(0) and then passes packets through', () => {
     const ts = scheduler();
     ts.run(({ cold, expectObservable }) => {
-      const out = cold('--k-d|', packets).pipe(clientHandshakeV1({ timeoutMs: 10, scheduler: ts }));
-      expectObservable(out).toBe('--h-d|', { h: ready, d: packets.d });
+      const out$ = cold('--k-d|', packets).pipe(clientHandshakeV1({ timeoutMs: 10, scheduler: ts }));
+      expectObservable(out$).toBe('--h-d|', { h: ready, d: packets.d });
     });
   });
 
   it('fails with HandshakeTimeout when the server says nothing', () => {
     const ts = scheduler();
     ts.run(({ cold, expectObservable }) => {
-      const out = cold('------------k', packets).pipe(clientHandshakeV1({ timeoutMs: 5, scheduler: ts }));
-      expectObservable(out).toBe('-----#', undefined, new WispError('HandshakeTimeout', 'no CONTINUE from the server within 5 ms'));
+      const out$ = cold('------------k', packets).pipe(clientHandshakeV1({ timeoutMs: 5, scheduler: ts }));
+      expectObservable(out$).toBe('-----#', undefined, new WispError('HandshakeTimeout', 'no CONTINUE from the server within 5 ms'));
     });
   });
 
   it('fails with ConnectionClosedByPeer carrying the reason on CLOSE(0)', () => {
     const ts = scheduler();
     ts.run(({ cold, expectObservable }) => {
-      const out = cold('-x', packets).pipe(clientHandshakeV1({ timeoutMs: 5, scheduler: ts }));
-      expectObservable(out).toBe('-#', undefined, expect.objectContaining({ code: 'ConnectionClosedByPeer', reason: 0x48 }));
+      const out$ = cold('-x', packets).pipe(clientHandshakeV1({ timeoutMs: 5, scheduler: ts }));
+      expectObservable(out$).toBe('-#', undefined, expect.objectContaining({ code: 'ConnectionClosedByPeer', reason: 0x48 }));
     });
   });
 
@@ -57,8 +57,8 @@ describe('v1 server handshake (marbles)', () => {
   it('sends CONTINUE(0, bufferSize) on subscription and is ready at once', () => {
     const sent: Packet[] = [];
     scheduler().run(({ cold, expectObservable, flush }) => {
-      const out = cold('--d|', packets).pipe(serverHandshakeV1({ bufferSize: 128, send: (b) => sent.push(decodePacket(b)) }));
-      expectObservable(out).toBe('h-d|', { h: ready, d: packets.d });
+      const out$ = cold('--d|', packets).pipe(serverHandshakeV1({ bufferSize: 128, send: (b) => sent.push(decodePacket(b)) }));
+      expectObservable(out$).toBe('h-d|', { h: ready, d: packets.d });
       flush();
     });
     expect(sent).toEqual([packets.k]);

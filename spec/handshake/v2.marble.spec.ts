@@ -6,6 +6,7 @@ import type { ProtocolExtension } from '../../lib/extensions/extension';
 import { CloseReason } from '../../lib/packet/close-reason';
 import { decodePacket } from '../../lib/packet/decode';
 import { PacketType, type Packet } from '../../lib/packet/types';
+import { failTest } from '../observers';
 
 /** A synchronous test extension, so the operators stay on virtual time. */
 function ext(id: number, behaviour: Partial<ProtocolExtension> & { answer?: number[] } = {}): ProtocolExtension & { peer?: number[] } {
@@ -55,8 +56,8 @@ describe('v2 client handshake (marbles)', () => {
     const unused = ext(0x09);
     const { ts, op, sent } = client([udp, motd, unused]);
     ts.run(({ cold, expectObservable, flush }) => {
-      const out = cold('-i-k-d', { i: info(2, [0x01, 0x04, 0x77]), k: cont, d: data }).pipe(op);
-      expectObservable(out).toBe('---r-d', { r: result({ extensions: [udp, motd] }), d: data });
+      const out$ = cold('-i-k-d', { i: info(2, [0x01, 0x04, 0x77]), k: cont, d: data }).pipe(op);
+      expectObservable(out$).toBe('---r-d', { r: result({ extensions: [udp, motd] }), d: data });
       flush();
     });
     expect(sent).toEqual([{ type: PacketType.Info, streamId: 0, major: 2, minor: 0, extensions: [
@@ -131,8 +132,8 @@ describe('v2 server handshake (marbles)', () => {
     const udp = ext(0x01);
     const { ts, op, sent } = server([udp, ext(0x04)]);
     ts.run(({ cold, expectObservable, flush }) => {
-      const out = cold('-i-d', { i: info(2, [0x01, 0x42]), d: data }).pipe(op);
-      expectObservable(out).toBe('-r-d', { r: result({ extensions: [udp] }), d: data });
+      const out$ = cold('-i-d', { i: info(2, [0x01, 0x42]), d: data }).pipe(op);
+      expectObservable(out$).toBe('-r-d', { r: result({ extensions: [udp] }), d: data });
       flush();
     });
     expect(sent).toEqual([info(2, [0x01, 0x04]), cont]);
@@ -144,10 +145,10 @@ describe('v2 server handshake (marbles)', () => {
     const sent: Packet[] = [];
     const seen: unknown[] = [];
     const { Subject } = await import('rxjs');
-    const input = new Subject<Packet>();
-    input.pipe(serverHandshakeV2({ bufferSize: 32, timeoutMs: 1000, extensions: [auth], send: (b) => sent.push(decodePacket(b)) })).subscribe((v) => seen.push(v));
-    input.next(info(2, [0x02]));
-    input.next(connect);
+    const inputSubject = new Subject<Packet>();
+    inputSubject.pipe(serverHandshakeV2({ bufferSize: 32, timeoutMs: 1000, extensions: [auth], send: (b) => sent.push(decodePacket(b)) })).subscribe({ next: (v) => seen.push(v), error: failTest });
+    inputSubject.next(info(2, [0x02]));
+    inputSubject.next(connect);
     expect(seen).toEqual([]);
     approve(undefined);
     await Promise.resolve();

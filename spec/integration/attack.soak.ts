@@ -17,7 +17,7 @@ import { LatencyProbe, echoTarget } from '../server/attack-helpers';
 const SECONDS = Number(process.env.SOAK_FLOOD_SECONDS ?? 10);
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-beforeAll(() => require('../global-setup.js')(), 120_000); // the spawned CLI runs dist/
+beforeAll(() => (require('../global-setup.js') as () => Promise<void>)(), 120_000); // the spawned CLI runs dist/
 
 afterEach(cleanAll);
 

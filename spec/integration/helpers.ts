@@ -19,6 +19,7 @@ import { decodePacket } from '../../lib/packet/decode';
 import { PacketType, type Packet } from '../../lib/packet/types';
 import { wsTransport } from '../../lib/transport/ws';
 import type { Transport } from '../../lib/transport/transport';
+import { failTest } from '../observers';
 
 /** Things to close after a test, closed in reverse order of creation. */
 export class Resources {
@@ -98,9 +99,12 @@ export async function muxServer(resources: Resources, handler: StreamHandler, op
     const mux = ServerMux.accept(wsTransport(socket), options);
     server.muxes.push(mux);
     server.sockets.push(socket);
-    mux.streams$.subscribe(({ connect, stream }) => {
-      server.streams.push(stream);
-      server.handlers.push(handler(connect, stream).then(() => undefined, (error: unknown) => error));
+    mux.streams$.subscribe({
+      next: ({ connect, stream }) => {
+        server.streams.push(stream);
+        server.handlers.push(handler(connect, stream).then(() => undefined, (error: unknown) => error));
+      },
+      error: failTest,
     });
   });
   return server;
@@ -140,7 +144,7 @@ export class RawWisp {
   readonly packets: Packet[] = [];
   /** Resolves with the close code and reason once the socket has closed. */
   readonly closed: Promise<{ code: number; reason: string }>;
-  private readonly stream = new ReplaySubject<Packet>();
+  private readonly packetsSubject = new ReplaySubject<Packet>();
 
   private constructor(readonly socket: WebSocket) {
     this.closed = new Promise((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
@@ -148,9 +152,9 @@ export class RawWisp {
     socket.on('message', (data: Buffer) => {
       const packet = decodePacket(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       this.packets.push(packet);
-      this.stream.next(packet);
+      this.packetsSubject.next(packet);
     });
-    socket.once('close', () => this.stream.complete());
+    socket.once('close', () => this.packetsSubject.complete());
   }
 
   static async connect(resources: Resources, url: string, protocols: string[] = []): Promise<RawWisp> {
@@ -167,7 +171,7 @@ export class RawWisp {
   /** The first packet matching `predicate` from index `from` on (already received or still to come). */
   next(predicate: (p: Packet) => boolean, from = 0, ms = 5000): Promise<Packet> {
     return firstValueFrom(
-      this.stream.pipe(
+      this.packetsSubject.pipe(
         skip(from),
         filter(predicate),
         timeout({ first: ms, with: () => throwError(() => new Error(`no matching packet among ${this.packets.length} received`)) }),

@@ -92,7 +92,7 @@ interface Stats {
 const cutCodes = new Set(['TransportClosed', 'MuxClosed', 'StreamAlreadyClosed']);
 
 /** Reads a stream until `enough` says so, or it ends. */
-function readUntil(stream: MuxStream, enough: (count: number) => boolean, onChunk: () => void): Promise<{ chunks: Uint8Array[]; count: number; error?: unknown; ended: boolean }> {
+function readUntil(stream: MuxStream, enough: (count: number) => boolean, onChunk: () => void): Promise<{ chunks: Uint8Array[]; count: number; error?: Error; ended: boolean }> {
   const chunks: Uint8Array[] = [];
   let count = 0;
   let subscription: Subscription | undefined; // declared first: a chunk may arrive during subscribe
@@ -107,7 +107,7 @@ function readUntil(stream: MuxStream, enough: (count: number) => boolean, onChun
           resolve({ chunks, count, ended: false });
         }
       },
-      error: (error: unknown) => resolve({ chunks, count, error, ended: true }),
+      error: (error: Error) => resolve({ chunks, count, error, ended: true }), // a WispError
       complete: () => resolve({ chunks, count, ended: true }),
     });
   });

@@ -28,6 +28,8 @@ import {
   turn,
   wsClient,
 } from './helpers';
+import { failTest } from '../observers';
+import { objectContaining, stringMatching } from '../matchers';
 
 const MiB = 1024 * 1024;
 const PROTOCOLS = [
@@ -92,7 +94,7 @@ describe.each(PROTOCOLS)('ServerMux echo over ws (%s)', (_, v2) => {
     for (const s of streams) s.close();
     await within(Promise.all(server.handlers), 5000, 'server handlers to end');
     expect(await Promise.all(server.handlers)).toEqual(Array(100).fill(undefined));
-    await eventually(() => server.muxes[0]!.streamCount === 0 && mux.streamCount === 0, 'both ends to forget the streams');
+    await eventually(() => server.muxes[0].streamCount === 0 && mux.streamCount === 0, 'both ends to forget the streams');
   });
 });
 
@@ -114,7 +116,7 @@ describe('a slow consumer on one stream', () => {
 
     const slow = await mux.open('tcp', 'slow', 7);
     let slowEchoed = 0;
-    slow.data$.subscribe((c) => (slowEchoed += c.length));
+    slow.data$.subscribe({ next: (c) => (slowEchoed += c.length), error: failTest });
     const slowPayload = randomBytes(MiB);
     const slowWrite = track(slow.write(slowPayload));
 
@@ -127,7 +129,7 @@ describe('a slow consumer on one stream', () => {
     expect(slowEchoed).toBe(0);
     expect(slowWrite.settled()).toBe(false);
     expect(slow.credit).toBe(0);
-    const held = server.muxes[0]!.debugState().streams.find((s) => s.id === slow.id)!;
+    const held = server.muxes[0].debugState().streams.find((s) => s.id === slow.id)!;
     expect(held.queued).toBeLessThanOrEqual(bufferSize);
 
     release();
@@ -187,7 +189,7 @@ describe('a raw client exceeding its credit (v1)', () => {
     );
     expect(echoed.equals(payload)).toBe(true);
     expect(raw.packets.some((p) => p.type === PacketType.Close && p.streamId === honest)).toBe(false);
-    expect(server.muxes[0]!.debugState().streams.map((s) => s.id)).toEqual([honest]);
+    expect(server.muxes[0].debugState().streams.map((s) => s.id)).toEqual([honest]);
   });
 });
 
@@ -233,12 +235,12 @@ describe.each(PROTOCOLS)('the WebSocket dropped mid-transfer (%s)', (_, v2) => {
     })().catch((error: unknown) => error);
     const stuck = track(stall.write(randomBytes(MiB))); // 64 packets of 16 KiB, 8 of credit
 
-    await eventually(() => reads[0]!.bytes() > 512 * 1024 && reads[1]!.bytes() > 512 * 1024, 'transfers both ways', 10_000);
+    await eventually(() => reads[0].bytes() > 512 * 1024 && reads[1].bytes() > 512 * 1024, 'transfers both ways', 10_000);
     expect(server.streams).toHaveLength(3);
     expect(stuck.settled()).toBe(false);
 
     const started = Date.now();
-    if (side === 'server') server.sockets[0]!.terminate();
+    if (side === 'server') server.sockets[0].terminate();
     else socket().terminate();
 
     for (const { error } of await within(Promise.all(reads.map((r) => r.done)), PROMPTLY, 'client streams to end')) {
@@ -247,20 +249,20 @@ describe.each(PROTOCOLS)('the WebSocket dropped mid-transfer (%s)', (_, v2) => {
     const closes = [echo, flood, stall, ...server.streams].map((s) => firstValueFrom(s.closed$));
     expect(await within(Promise.all(closes), PROMPTLY, 'closed$ on both ends')).toEqual(Array(6).fill(CloseReason.NetworkError));
     await within(expect(stuck.promise).rejects.toMatchObject({ code: 'TransportClosed' }), PROMPTLY, 'the write waiting for credit');
-    expect(await within(writer, PROMPTLY, 'the echo writer')).toMatchObject({ code: expect.stringMatching(/^(TransportClosed|StreamAlreadyClosed)$/) });
+    expect(await within(writer, PROMPTLY, 'the echo writer')).toMatchObject({ code: stringMatching(/^(TransportClosed|StreamAlreadyClosed)$/) });
     expect(lastWrite!.settled()).toBe(true);
     const handled = await within(Promise.all(server.handlers), PROMPTLY, 'server handlers');
     for (const error of handled.filter((e) => e !== undefined)) {
-      expect(error).toMatchObject({ code: expect.stringMatching(/^(TransportClosed|StreamAlreadyClosed)$/) });
+      expect(error).toMatchObject({ code: stringMatching(/^(TransportClosed|StreamAlreadyClosed)$/) });
     }
     expect(handled[1]).toBeDefined(); // the flooding handler's pending write rejected
 
-    for (const end of [mux.closed$, server.muxes[0]!.closed$]) {
-      expect(await firstValueFrom(end)).toEqual({ error: expect.objectContaining({ code: 'TransportClosed' }) });
+    for (const end$ of [mux.closed$, server.muxes[0].closed$]) {
+      expect(await firstValueFrom(end$)).toEqual({ error: objectContaining({ code: 'TransportClosed' }) });
     }
     expect(Date.now() - started).toBeLessThan(PROMPTLY);
     await expect(mux.open('tcp', 'echo', 7)).rejects.toMatchObject({ code: 'MuxClosed' });
-    for (const state of [mux.debugState(), server.muxes[0]!.debugState()]) {
+    for (const state of [mux.debugState(), server.muxes[0].debugState()]) {
       expect(state).toMatchObject({ ended: true, streams: [], sendQueue: 0, liveSubscriptions: 0, readingTransport: false });
     }
   });

@@ -19,10 +19,12 @@ import type { MuxStream } from '../../lib/mux/stream';
 import { createGateway, type Gateway } from '../../lib/server/gateway';
 import type { GatewayOptions } from '../../lib/server/gateway-options';
 import { connectWs } from '../../lib/transport/ws';
+import type { WispJsClientModule, WispJsServerModule } from '../wisp-js-types';
 
-/* eslint-disable @typescript-eslint/no-require-imports, @typescript-eslint/no-explicit-any */
-export const wispJsClient: any = require('@mercuryworkshop/wisp-js/client');
-export const wispJsServer: any = require('@mercuryworkshop/wisp-js/server');
+/* eslint-disable @typescript-eslint/no-require-imports -- wisp-js's CommonJS bundles, typed in ../wisp-js-types */
+export const wispJsClient = require('@mercuryworkshop/wisp-js/client') as WispJsClientModule;
+export const wispJsServer = require('@mercuryworkshop/wisp-js/server') as WispJsServerModule;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** wisp-js's extension classes (the client bundle's; extensions are matched by id). */
 export const { PasswordAuthExtension, UDPExtension, MOTDExtension } = wispJsClient.extensions;
@@ -193,7 +195,7 @@ export interface WispJsAttempt {
  * packets are recorded from the socket itself: wisp-js ignores them during its handshake.
  */
 export function wispJsConnect(url: string, options: { wisp_version?: 1 | 2; wisp_extensions?: unknown[] } = {}): WispJsAttempt {
-  const conn: WispJsConnection = new wispJsClient.client.ClientConnection(url, options);
+  const conn = new wispJsClient.client.ClientConnection(url, options) as WispJsConnection;
   const connectionCloseReasons: number[] = [];
   // wisp-js falls back to v1 on a socket error and then opens a new socket: watch the current one.
   const sockets = new Set<WebSocket>();
@@ -203,7 +205,7 @@ export function wispJsConnect(url: string, options: { wisp_version?: 1 | 2; wisp
     ws.on('message', (data: ArrayBuffer | Buffer) => {
       const bytes = new Uint8Array(data as ArrayBuffer);
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      if (bytes.length >= 6 && bytes[0] === 0x04 && view.getUint32(1, true) === 0) connectionCloseReasons.push(bytes[5]!);
+      if (bytes.length >= 6 && bytes[0] === 0x04 && view.getUint32(1, true) === 0) connectionCloseReasons.push(bytes[5]);
     });
   };
   watch(conn.ws);

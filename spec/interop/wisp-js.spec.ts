@@ -31,6 +31,7 @@ import {
 import type { ClientMux } from '../../lib/mux/client-mux';
 import type { MuxStream } from '../../lib/mux/stream';
 import type * as net from 'node:net';
+import { failTest } from '../observers';
 
 const MiB = 1024 * 1024;
 
@@ -79,7 +80,7 @@ async function wispJsUdpRoundTrip(conn: WispJsConnection, port: number): Promise
 
 async function muxUdpRoundTrip(stream: MuxStream, count = datagramSizes.length): Promise<void> {
   for (let i = 0; i < count; i++) {
-    const datagram = randomBytes(datagramSizes[i % datagramSizes.length]!);
+    const datagram = randomBytes(datagramSizes[i % datagramSizes.length]);
     const back = firstValueFrom(stream.data$);
     await stream.write(datagram);
     expect(Buffer.from(await back).equals(datagram)).toBe(true);
@@ -117,8 +118,10 @@ describe('1. v1: wisp-js client → wisp-rx server', () => {
   it('round-trips 1 MiB through examples/forward-server.js (built package)', async () => {
     const { port } = await tcpEcho();
     /* eslint-disable-next-line @typescript-eslint/no-require-imports */
-    const { startForwardServer } = require('../../examples/forward-server.js');
-    const server: { url: string; close(): Promise<void> } = await startForwardServer();
+    const { startForwardServer } = require('../../examples/forward-server.js') as {
+      startForwardServer: () => Promise<{ url: string; close(): Promise<void> }>;
+    };
+    const server = await startForwardServer();
     const attempt = wispJsConnect(server.url, { wisp_version: 1 });
     try {
       expect(await attempt.opened).toBe(true);
@@ -232,7 +235,7 @@ describe('4. v2: wisp-rx ClientMux → wisp-js server', () => {
     const server = await startWispJsServer({ version: 2 });
     const mux = await muxConnect(server.url);
     const errors: unknown[] = [];
-    mux.errors$.subscribe((error) => errors.push(error));
+    mux.errors$.subscribe({ next: (error) => errors.push(error), error: failTest });
     const stream = await mux.open('udp', '127.0.0.1', udpPort);
     // wisp-js counts UDP datagrams like TCP packets and sends a CONTINUE every 64 of them,
     // which v2 says it should not; 130 datagrams cross that twice.
@@ -284,7 +287,7 @@ describe('7. close semantics across implementations', () => {
       const stream = conn.create_stream('127.0.0.1', port, 'tcp');
       expect((await wispJsRead(stream, 2)).toString()).toBe('hi');
       const closed = wispJsClosed(stream);
-      accepted[0]!.end();
+      accepted[0].end();
       expect(await closed).toBe(CloseReason.Voluntary);
     });
 
@@ -295,7 +298,7 @@ describe('7. close semantics across implementations', () => {
       const stream = conn.create_stream('127.0.0.1', port, 'tcp');
       expect((await wispJsRead(stream, 2)).toString()).toBe('hi');
       stream.close(CloseReason.Voluntary);
-      await targetClosed(accepted[0]!);
+      await targetClosed(accepted[0]);
       expect(gw.stats().streams).toBe(0);
     });
 
@@ -328,7 +331,7 @@ describe('7. close semantics across implementations', () => {
       // drops that data and never sends CLOSE (its AsyncQueue.close() empties the queue and a
       // later get() waits forever). So the target closes only after the greeting arrived.
       expect((await muxRead(stream, 2)).toString()).toBe('hi');
-      accepted[0]!.end();
+      accepted[0].end();
       expect(await firstValueFrom(stream.closed$)).toBe(CloseReason.Voluntary);
     });
 
@@ -339,7 +342,7 @@ describe('7. close semantics across implementations', () => {
       const stream = await mux.open('tcp', '127.0.0.1', port);
       expect((await muxRead(stream, 2)).toString()).toBe('hi');
       stream.close(CloseReason.Voluntary);
-      await targetClosed(accepted[0]!);
+      await targetClosed(accepted[0]);
     });
 
     it('a refused target → the wisp-rx stream is closed (wisp-js says NetworkError)', async () => {

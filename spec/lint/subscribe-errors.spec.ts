@@ -29,7 +29,7 @@ function findUnhandled(program: ts.Program): Finding[] {
           const handles = arg !== undefined && checker.getTypeAtLocation(arg).getProperty('error') !== undefined;
           if (!handles) {
             const { line } = file.getLineAndCharacterOfPosition(node.getStart(file));
-            findings.push({ where: `${path.relative(ROOT, file.fileName)}:${line + 1}`, text: node.getText(file).split('\n')[0]! });
+            findings.push({ where: `${path.relative(ROOT, file.fileName)}:${line + 1}`, text: node.getText(file).split('\n')[0] });
           }
         }
       }
@@ -44,7 +44,7 @@ function programOf(files: Record<string, string>): ts.Program {
   const host = ts.createCompilerHost({ strict: true });
   const original = host.getSourceFile.bind(host);
   host.getSourceFile = (name, version) =>
-    name in files ? ts.createSourceFile(name, files[name]!, version) : original(name, version);
+    name in files ? ts.createSourceFile(name, files[name], version) : original(name, version);
   return ts.createProgram(Object.keys(files), { strict: true, noEmit: true, baseUrl: ROOT, types: [] }, host);
 }
 

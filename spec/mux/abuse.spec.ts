@@ -38,6 +38,8 @@ import {
   until,
   within,
 } from './helpers';
+import { failTest } from '../observers';
+import { objectContaining } from '../matchers';
 
 const PROTOCOLS = [
   ['v1', ''],
@@ -82,16 +84,19 @@ describe.each(PROTOCOLS)('(a) a client that ignores credit (%s)', (_, protocol) 
     server = setup.server;
     const { raw } = setup;
     const errors = errorsOf(server);
-    server.streams$.subscribe(({ connect, stream }) => {
-      stream.confirm(); // v2: the target is "connected" at once (a no-op on v1)
-      if (connect.host === 'greedy') {
-        stream.pause(); // a consumer that stopped reading
-        stream.data$.subscribe();
-      } else {
-        void (async () => {
-          for await (const chunk of stream) await stream.write(chunk);
-        })().catch(() => undefined);
-      }
+    server.streams$.subscribe({
+      next: ({ connect, stream }) => {
+        stream.confirm(); // v2: the target is "connected" at once (a no-op on v1)
+        if (connect.host === 'greedy') {
+          stream.pause(); // a consumer that stopped reading
+          stream.data$.subscribe();
+        } else {
+          void (async () => {
+            for await (const chunk of stream) await stream.write(chunk);
+          })().catch(() => undefined);
+        }
+      },
+      error: failTest,
     });
     raw.send(encodeConnect(1, StreamType.Tcp, 80, 'greedy'), encodeConnect(3, StreamType.Tcp, 80, 'honest'));
     for (let i = 0; i < 5 * bufferSize; i++) raw.send(encodeData(1, Uint8Array.of(i))); // one burst, no credit checks
@@ -126,10 +131,13 @@ describe('(a) credit and stream-open confirmation (v2)', () => {
     server = setup.server;
     const { raw } = setup;
     let stream: MuxStream | undefined;
-    server.streams$.subscribe(({ stream: s }) => {
-      stream = s;
-      s.pause();
-      s.data$.subscribe();
+    server.streams$.subscribe({
+      next: ({ stream: s }) => {
+        stream = s;
+        s.pause();
+        s.data$.subscribe();
+      },
+      error: failTest,
     });
     raw.send(encodeConnect(1, StreamType.Tcp, 80, 'late-confirm'), encodeData(1, Uint8Array.of(0))); // k = 1 early packet
     await until(() => most === 1, 'the early packet queued');
@@ -152,10 +160,13 @@ describe('(a) credit and stream-open confirmation (v2)', () => {
     let most = 0;
     const setup = await rawClientOf('wisp-v2', { bufferSize }, { afterReceive: () => server && (most = Math.max(most, mostQueued(server))) });
     server = setup.server;
-    server.streams$.subscribe(({ stream }) => {
-      stream.confirm();
-      stream.pause();
-      stream.data$.subscribe();
+    server.streams$.subscribe({
+      next: ({ stream }) => {
+        stream.confirm();
+        stream.pause();
+        stream.data$.subscribe();
+      },
+      error: failTest,
     });
     setup.raw.send(encodeConnect(1, StreamType.Tcp, 80, 'confirmed'));
     expect(await setup.raw.next((p) => p.type === PacketType.Continue && p.streamId === 1)).toMatchObject({ bufferRemaining: bufferSize });
@@ -227,15 +238,18 @@ describe.each(PROTOCOLS)('(c) a slow reader on the client while the server flood
     const chunks = Array.from({ length: 512 }, (_, i) => pattern(maxPayload, i + 1));
     let written = 0;
     let pendingWrite: ReturnType<typeof track> | undefined;
-    server.streams$.subscribe(({ stream }) => {
-      void (async () => {
-        for (const chunk of chunks) {
-          pendingWrite = track(stream.write(chunk));
-          await pendingWrite.promise;
-          written++;
-          mostInFlight = Math.max(mostInFlight, sentBytes - deliveredBytes);
-        }
-      })();
+    server.streams$.subscribe({
+      next: ({ stream }) => {
+        void (async () => {
+          for (const chunk of chunks) {
+            pendingWrite = track(stream.write(chunk));
+            await pendingWrite.promise;
+            written++;
+            mostInFlight = Math.max(mostInFlight, sentBytes - deliveredBytes);
+          }
+        })();
+      },
+      error: failTest,
     });
     const gcAvailable = forceGc();
     const before = memoryMiB();
@@ -243,7 +257,7 @@ describe.each(PROTOCOLS)('(c) a slow reader on the client while the server flood
     const stream = await client.open('tcp', 'flood.test', 9);
     stream.pause(); // the slow reader: reads nothing for now
     const reader = collect(stream);
-    await until(() => server.debugState().blocked && client!.debugState().pausingStreams === 1, 'the server blocked behind the paused client');
+    await until(() => server.debugState().blocked && client.debugState().pausingStreams === 1, 'the server blocked behind the paused client');
     const writtenAtStall = written;
     for (let i = 0; i < 5; i++) await settle(); // nothing moves by itself any more
     expect(written).toBe(writtenAtStall);
@@ -252,7 +266,7 @@ describe.each(PROTOCOLS)('(c) a slow reader on the client while the server flood
 
     const serverState = server.debugState();
     const pendingOnServer = serverState.streams.reduce((n, st) => n + st.pendingWrites, 0);
-    const queuedOnClient = client.debugState().streams[0]!.queued;
+    const queuedOnClient = client.debugState().streams[0].queued;
     console.log(
       `(c) ${protocol || 'v1'} flood stalled after ${writtenAtStall}/${chunks.length} writes: ` +
         `server pending writes ${pendingOnServer}, client queued ${queuedOnClient} packets (most ${mostQueued}), ` +
@@ -277,7 +291,7 @@ describe.each(PROTOCOLS)('(c) a slow reader on the client while the server flood
     expect(mostQueued).toBeLessThanOrEqual(maxQueuedPackets + 1);
     expect(mostInFlight).toBeLessThanOrEqual(highWaterMark + 2 * (maxPayload + 5));
     expect(client.debugState()).toMatchObject({ pausingStreams: 0, blocked: false });
-    expect(concat(reader.chunks.slice(0, 1)).equals(Buffer.from(chunks[0]!))).toBe(true);
+    expect(concat(reader.chunks.slice(0, 1)).equals(Buffer.from(chunks[0]))).toBe(true);
     await client.close();
   });
 });
@@ -291,7 +305,7 @@ describe('(d) a client that never finishes the handshake', () => {
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(handshakeTimeoutMs - 5); // timer granularity
     expect(elapsed).toBeLessThan(handshakeTimeoutMs + 2000);
-    expect(await firstValueFrom(setup.server.closed$)).toMatchObject({ error: expect.objectContaining({ code: 'HandshakeTimeout' }) });
+    expect(await firstValueFrom(setup.server.closed$)).toMatchObject({ error: objectContaining({ code: 'HandshakeTimeout' }) });
     expect(await firstValueFrom(setup.clientTransport.closed$)).toMatchObject({ code: 1002 });
     expect(setup.server.debugState()).toMatchObject({ handshake: 'failed', readingTransport: false, streams: [] });
   });
@@ -351,7 +365,7 @@ describe('(e) a peer that floods packets before the v2 handshake completes', () 
   it('exactly 256 early packets are held and delivered in order once the handshake completes', async () => {
     const setup = await authenticating();
     const received: Uint8Array[] = [];
-    setup.server.streams$.subscribe(({ stream }) => stream.data$.subscribe((chunk) => received.push(chunk)));
+    setup.server.streams$.subscribe({ next: ({ stream }) => stream.data$.subscribe({ next: (chunk) => received.push(chunk), error: failTest }), error: failTest });
     setup.raw.send(encodeConnect(1, StreamType.Tcp, 80, 'early.test'));
     for (let i = 0; i < 255; i++) setup.raw.send(encodeData(1, Uint8Array.of(i)));
     await settle();

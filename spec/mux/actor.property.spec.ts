@@ -46,6 +46,7 @@ import { udp } from '../../lib/extensions/udp';
 import { streamConfirmation } from '../../lib/extensions/stream-confirmation';
 import { motd } from '../../lib/extensions/motd';
 import { CLIENT_INFO_EXTENSIONS, pattern, settle, within } from './helpers';
+import { failTest } from '../observers';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
@@ -105,7 +106,7 @@ const hit = (coverage: Coverage, what: string, n = 1): void => {
 function expectCovered(coverage: Coverage, what: readonly string[], title: string): void {
   console.log(`${title}: ${JSON.stringify(coverage)}`);
   if (CASES < 500) return; // too few cases to expect every situation
-  const missing = what.filter((w) => !(coverage[w]! > 0));
+  const missing = what.filter((w) => !(coverage[w] > 0));
   expect(missing).toEqual([]);
 }
 
@@ -177,7 +178,7 @@ function serve({ connect, stream }: { connect: ConnectRequest; stream: MuxStream
 
 function serveAll(server: ServerMux): Served {
   const served: Served = { handlers: [], paused: new Map() };
-  server.streams$.subscribe((item) => serve(item, served));
+  server.streams$.subscribe({ next: (item) => serve(item, served), error: failTest });
   return served;
 }
 
@@ -254,7 +255,7 @@ function tryDecode(bytes: Uint8Array): CorePacket | WispError {
 }
 
 const idOf = (bytes: Uint8Array): number | undefined =>
-  bytes.length >= 5 ? (bytes[1]! | (bytes[2]! << 8) | (bytes[3]! << 16)) + bytes[4]! * 0x1000000 : undefined;
+  bytes.length >= 5 ? (bytes[1] | (bytes[2] << 8) | (bytes[3] << 16)) + bytes[4] * 0x1000000 : undefined;
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, Math.min(b.length, 24)).toString('hex') + (b.length > 24 ? `…(${b.length})` : '');
 
@@ -311,12 +312,12 @@ const unknownTypeArb = fc
   });
 const validArb = fc.oneof(connectArb, dataArb, continueArb, closeArb, infoArb);
 const truncatedArb = fc.tuple(validArb, fc.nat()).map(([m, n]) => {
-  const b = m.bytes[0]!;
+  const b = m.bytes[0];
   return one(`truncated ${m.label}`, b.slice(0, n % b.length));
 });
 const trailingArb = fc
   .tuple(fc.oneof(continueArb, closeArb, close0Arb), fc.uint8Array({ minLength: 1, maxLength: 4 }))
-  .map(([m, extra]) => one(`${m.label}+${extra.length}`, Uint8Array.of(...m.bytes[0]!, ...extra)));
+  .map(([m, extra]) => one(`${m.label}+${extra.length}`, Uint8Array.of(...m.bytes[0], ...extra)));
 const badConnectArb = fc.tuple(nonZeroIdArb, fc.boolean()).map(([id, badType]) => {
   const bytes = encodeConnect(id, StreamType.Tcp, 80, 'xx');
   if (badType) bytes[5] = 3;
@@ -403,7 +404,7 @@ function expectNothingLeft(state: ReturnType<ClientMux['debugState']>, who: stri
 /** The connection's end, once it has one. */
 function endOf(mux: { closed$: Observable<MuxEnd> }): () => MuxEnd | undefined {
   let end: MuxEnd | undefined;
-  mux.closed$.subscribe((e) => (end = e));
+  mux.closed$.subscribe({ next: (e) => (end = e), error: failTest });
   return () => end;
 }
 
@@ -496,11 +497,14 @@ async function serverCase(v2: boolean, k: ServerCase, honest: Honest, coverage: 
   const end = endOf(server);
   const errors: unknown[] = [];
   const served = serveAll(server);
-  server.streams$.subscribe(({ connect, stream }) => {
-    hosts.set(stream.id, connect.host);
-    everHosts.set(stream.id, (everHosts.get(stream.id) ?? new Set()).add(connect.host));
+  server.streams$.subscribe({
+    next: ({ connect, stream }) => {
+      hosts.set(stream.id, connect.host);
+      everHosts.set(stream.id, (everHosts.get(stream.id) ?? new Set()).add(connect.host));
+    },
+    error: failTest,
   });
-  const subscribeErrors = (): void => void server!.errors$.subscribe((e) => errors.push(e));
+  const subscribeErrors = (): void => void server.errors$.subscribe({ next: (e) => errors.push(e), error: failTest });
   const traffic = honestTraffic(honest);
 
   // The hostile client's handshake.
@@ -778,7 +782,7 @@ async function clientCase(v2: boolean, k: ClientCase, coverage: Coverage): Promi
   if (k.handshake !== 'honest') throw new Error(`a ${k.handshake} handshake succeeded`);
   const end = endOf(client);
   const errors: unknown[] = [];
-  client.errors$.subscribe((e) => errors.push(e));
+  client.errors$.subscribe({ next: (e) => errors.push(e), error: failTest });
   const confirmation = client.extensionIds.includes(0x05);
 
   // The application.

@@ -1,6 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
 import { Subscription, take, takeUntil } from 'rxjs';
 import { CloseSignal } from '../../lib/mux/close-signal';
+import { failTest } from '../observers';
 
 function scheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
@@ -10,7 +11,7 @@ describe('CloseSignal', () => {
   it('emits the reason once and completes, for waiters that came before', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const signal = new CloseSignal();
-      cold('---x').subscribe(() => signal.fire(2));
+      cold('---x').subscribe({ next: () => signal.fire(2), error: failTest });
       expectObservable(signal).toBe('---(r|)', { r: 2 });
       expectObservable(signal).toBe('---(r|)', { r: 2 });
     });
@@ -37,7 +38,7 @@ describe('CloseSignal', () => {
   it('is lazy: takeUntil on it ends a source when the signal fires', () => {
     scheduler().run(({ cold, hot, expectObservable }) => {
       const signal = new CloseSignal();
-      hot('----x').subscribe(() => signal.fire(2));
+      hot('----x').subscribe({ next: () => signal.fire(2), error: failTest });
       expectObservable(cold('a-b-c-d').pipe(takeUntil(signal))).toBe('a-b-|');
     });
   });
@@ -45,8 +46,8 @@ describe('CloseSignal', () => {
   it('does not deliver to a waiter that unsubscribed', () => {
     const signal = new CloseSignal();
     const seen: number[] = [];
-    const first = signal.subscribe((r) => seen.push(r));
-    signal.subscribe((r) => seen.push(r * 10));
+    const first = signal.subscribe({ next: (r) => seen.push(r), error: failTest });
+    signal.subscribe({ next: (r) => seen.push(r * 10), error: failTest });
     first.unsubscribe();
     signal.fire(1);
     expect(seen).toEqual([10]);
@@ -55,9 +56,12 @@ describe('CloseSignal', () => {
   it('lets a waiter subscribe again from inside a delivery (gets the reason at once)', () => {
     const signal = new CloseSignal();
     const seen: string[] = [];
-    signal.subscribe(() => {
-      seen.push('outer');
-      signal.pipe(take(1)).subscribe((r) => seen.push(`inner ${r}`));
+    signal.subscribe({
+      next: () => {
+        seen.push('outer');
+        signal.pipe(take(1)).subscribe({ next: (r) => seen.push(`inner ${r}`), error: failTest });
+      },
+      error: failTest,
     });
     signal.fire(4);
     expect(seen).toEqual(['outer', 'inner 4']);

@@ -4,6 +4,8 @@ import { CloseReason } from '../../lib/packet/close-reason';
 import { dropMemoryTransport, memoryTransportPair } from '../../lib/transport/memory';
 import type { MuxStream } from '../../lib/mux/stream';
 import { collect, echo, settle, track, v1Pair, within } from './helpers';
+import { failTest } from '../observers';
+import { objectContaining } from '../matchers';
 
 const closedWith = (stream: MuxStream) => firstValueFrom(stream.closed$);
 
@@ -29,9 +31,12 @@ describe('closing a stream', () => {
 
   it('a CLOSE from the server ends the stream on both sides, after the data sent before it', async () => {
     const { client, server } = await v1Pair();
-    server.streams$.subscribe(({ stream }) => {
-      stream.send(Uint8Array.of(7));
-      stream.send(Uint8Array.of(8, 9), () => stream.close(CloseReason.HostBlocked));
+    server.streams$.subscribe({
+      next: ({ stream }) => {
+        stream.send(Uint8Array.of(7));
+        stream.send(Uint8Array.of(8, 9), () => stream.close(CloseReason.HostBlocked));
+      },
+      error: failTest,
     });
     const stream = await client.open('tcp', 'a.test', 80);
     expect(await closedWith(stream)).toBe(CloseReason.HostBlocked);
@@ -80,9 +85,9 @@ describe('the connection ending', () => {
   it('a dropped transport errors every stream with TransportClosed and NetworkError, on both sides', async () => {
     const { client, server, clientTransport } = await v1Pair({ server: { bufferSize: 2 }, client: { maxPayload: 10 } });
     const remotes: MuxStream[] = [];
-    server.streams$.subscribe(({ stream }) => remotes.push(stream));
+    server.streams$.subscribe({ next: ({ stream }) => remotes.push(stream), error: failTest });
     const streams = [await client.open('tcp', 'a.test', 1), await client.open('tcp', 'b.test', 2), await client.open('udp', 'c.test', 3)];
-    const pending = track(streams[0]!.write(new Uint8Array(50))); // 2 of 5 packets have credit
+    const pending = track(streams[0].write(new Uint8Array(50))); // 2 of 5 packets have credit
     await settle();
     expect(remotes).toHaveLength(3);
     expect(pending.settled()).toBe(false);
@@ -93,17 +98,17 @@ describe('the connection ending', () => {
     for (const { error } of await Promise.all(reads)) expect(error).toMatchObject({ code: 'TransportClosed' });
     for (const s of [...streams, ...remotes]) expect(await closedWith(s)).toBe(CloseReason.NetworkError);
     await expect(pending.promise).rejects.toMatchObject({ code: 'TransportClosed' });
-    expect(await firstValueFrom(client.closed$)).toEqual({ error: expect.objectContaining({ code: 'TransportClosed' }) });
-    expect(await firstValueFrom(server.closed$)).toEqual({ error: expect.objectContaining({ code: 'TransportClosed' }) });
+    expect(await firstValueFrom(client.closed$)).toEqual({ error: objectContaining({ code: 'TransportClosed' }) });
+    expect(await firstValueFrom(server.closed$)).toEqual({ error: objectContaining({ code: 'TransportClosed' }) });
     await expect(client.open('tcp', 'a.test', 1)).rejects.toMatchObject({ code: 'MuxClosed' });
-    await expect(streams[1]!.write(Uint8Array.of(1))).rejects.toMatchObject({ code: 'StreamAlreadyClosed' });
+    await expect(streams[1].write(Uint8Array.of(1))).rejects.toMatchObject({ code: 'StreamAlreadyClosed' });
   });
 
   it('await client.close() closes every stream on both sides, the server connection and the transport', async () => {
     const { client, server, clientTransport, serverTransport } = await v1Pair();
     echo(server);
     const remotes: MuxStream[] = [];
-    server.streams$.subscribe(({ stream }) => remotes.push(stream));
+    server.streams$.subscribe({ next: ({ stream }) => remotes.push(stream), error: failTest });
     const streams = [await client.open('tcp', 'a.test', 1), await client.open('tcp', 'b.test', 2)];
     await settle();
     expect(remotes).toHaveLength(2);

@@ -11,8 +11,8 @@ import { ServerMux, type ConnectRequest } from '../../lib/mux/server-mux';
 import type { MuxStream } from '../../lib/mux/stream';
 import { CloseReason } from '../../lib/packet/close-reason';
 import { dropMemoryTransport, memoryTransportPair } from '../../lib/transport/memory';
-import type { Transport } from '../../lib/transport/transport';
 import { collect, concat, outcome, pattern, settle, total, track, until, within, type Outcome } from './helpers';
+import { objectContaining } from '../matchers';
 
 /** Generous bound on "promptly" (everything here runs on microtasks and should take < 50 ms). */
 const PROMPTLY = 2000;
@@ -130,7 +130,7 @@ describe.each([
       writes.push(stuck);
       datagrams.send(Uint8Array.of(1, 2, 3));
 
-      await until(() => total(reads[0]!.chunks) > 20_000 && total(reads[1]!.chunks) > 20_000, 'transfers in both directions');
+      await until(() => total(reads[0].chunks) > 20_000 && total(reads[1].chunks) > 20_000, 'transfers in both directions');
       expect(c.remotes).toHaveLength(4);
       expect(stuck.settled()).toBe(false);
       const pendingAtDrop = writes.filter((w) => !w.settled());
@@ -152,14 +152,14 @@ describe.each([
       expect(handled.filter((h) => !h.ok).length).toBeGreaterThanOrEqual(2); // echo and flood were mid-transfer
 
       // The connection reports the drop; new work is refused.
-      expect(await firstValueFrom(client.closed$)).toEqual({ error: expect.objectContaining({ code: 'TransportClosed' }) });
-      expect(await firstValueFrom(server.closed$)).toEqual({ error: expect.objectContaining({ code: 'TransportClosed' }) });
+      expect(await firstValueFrom(client.closed$)).toEqual({ error: objectContaining({ code: 'TransportClosed' }) });
+      expect(await firstValueFrom(server.closed$)).toEqual({ error: objectContaining({ code: 'TransportClosed' }) });
       await expect(client.open('tcp', 'echo', 7)).rejects.toMatchObject({ code: 'MuxClosed' });
       await expect(echo.write(Uint8Array.of(1))).rejects.toMatchObject({ code: 'StreamAlreadyClosed' });
       for (const t of [c.clientTransport, c.serverTransport]) expect(await firstValueFrom(t.closed$)).toMatchObject({ clean: false });
 
       // What was echoed before the drop is an exact prefix of what was sent: nothing corrupted.
-      const echoed = concat(reads[0]!.chunks);
+      const echoed = concat(reads[0].chunks);
       expect(echoed.equals(concat(sent).subarray(0, echoed.length))).toBe(true);
 
       await settle();
@@ -214,7 +214,7 @@ describe('the transport dropping during the handshake', () => {
     const [clientTransport, serverTransport] = memoryTransportPair({ protocol: 'wisp-v2' });
     const server = ServerMux.accept(serverTransport, { handshakeTimeoutMs: 60_000 });
     const connecting = ClientMux.connect(clientTransport, { handshakeTimeoutMs: 60_000 });
-    dropMemoryTransport(serverTransport as Transport);
+    dropMemoryTransport(serverTransport);
     await expect(within(connecting, PROMPTLY, 'connect')).rejects.toMatchObject({ code: 'TransportClosed' });
     await expect(within(server.ready, PROMPTLY, 'ready')).rejects.toMatchObject({ code: 'TransportClosed' });
     expect(server.debugState()).toMatchObject({ handshake: 'failed', ended: true, readingTransport: false, streams: [] });

@@ -5,6 +5,7 @@ import type { MuxStream } from '../../lib/mux/stream';
 import { memoryTransportPair } from '../../lib/transport/memory';
 import { PacketType } from '../../lib/packet/types';
 import { collect, concat, continuesOf, dataOf, pattern, queued, settle, tap, total, track, until, within } from './helpers';
+import { failTest } from '../observers';
 
 /** A pair (v1 unless `protocol` is `wisp-v2`) whose transports are both tapped. */
 async function tappedPair(bufferSize: number, maxPayload: number, options: { hooks?: Parameters<typeof tap>[1]; protocol?: string } = {}) {
@@ -47,14 +48,20 @@ describe('client credit', () => {
     };
     const { client, server } = await tappedPair(bufferSize, 100, { hooks, protocol });
     const received: Uint8Array[] = [];
-    server.streams$.subscribe(({ stream }) => {
-      // A consumer that stalls after every chunk until the next macrotask.
-      stream.data$.subscribe((chunk) => {
-        delivered++;
-        received.push(chunk);
-        stream.pause();
-        setImmediate(() => stream.resume());
-      });
+    server.streams$.subscribe({
+      next: ({ stream }) => {
+        // A consumer that stalls after every chunk until the next macrotask.
+        stream.data$.subscribe({
+          next: (chunk) => {
+            delivered++;
+            received.push(chunk);
+            stream.pause();
+            setImmediate(() => stream.resume());
+          },
+          error: failTest,
+        });
+      },
+      error: failTest,
     });
     const stream = await client.open('tcp', 'a.test', 80);
     const data = pattern(20_000);
@@ -95,7 +102,7 @@ describe('client credit', () => {
   it('batches CONTINUEs: far fewer CONTINUE packets than packets consumed', async () => {
     const { client, server, serverSide } = await tappedPair(8, 10);
     const received: Uint8Array[] = [];
-    server.streams$.subscribe(({ stream }) => stream.data$.subscribe((c) => received.push(c)));
+    server.streams$.subscribe({ next: ({ stream }) => stream.data$.subscribe({ next: (c) => received.push(c), error: failTest }), error: failTest });
     const stream = await client.open('tcp', 'a.test', 80);
     const packets = 400;
     await stream.write(pattern(packets * 10));
@@ -113,16 +120,19 @@ describe('packet size', () => {
     const { client, server, clientSide, serverSide } = await tappedPair(128, 1000);
     let remote: MuxStream | undefined;
     const upstream: Uint8Array[] = [];
-    server.streams$.subscribe(({ stream }) => {
-      remote = stream;
-      stream.data$.subscribe((c) => upstream.push(c));
+    server.streams$.subscribe({
+      next: ({ stream }) => {
+        remote = stream;
+        stream.data$.subscribe({ next: (c) => upstream.push(c), error: failTest });
+      },
+      error: failTest,
     });
     const stream = await client.open('tcp', 'a.test', 80);
     const up = pattern(10_500, 3);
     await stream.write(up);
     await until(() => total(upstream) === up.length, 'upstream data');
-    expect(dataOf(clientSide.sent, stream.id).map((p) => p.payload.length)).toEqual([...Array(10).fill(1000), 500]);
-    expect(upstream.map((c) => c.length)).toEqual([...Array(10).fill(1000), 500]);
+    expect(dataOf(clientSide.sent, stream.id).map((p) => p.payload.length)).toEqual([...new Array<number>(10).fill(1000), 500]);
+    expect(upstream.map((c) => c.length)).toEqual([...new Array<number>(10).fill(1000), 500]);
     expect(concat(upstream).equals(Buffer.from(up))).toBe(true);
 
     const reader = collect(stream);
@@ -142,11 +152,14 @@ describe('a stream waiting for credit', () => {
     // CONTINUE or a transport drain would trigger: one stalled stream froze the connection.
     const { client, server, clientSide } = await tappedPair(2, 100);
     const remotes = new Map<string, MuxStream>();
-    server.streams$.subscribe(({ connect, stream }) => {
-      remotes.set(connect.host, stream);
-      if (connect.host !== 'stalled') return;
-      stream.pause(); // reads nothing until resumed: no CONTINUE comes meanwhile
-      stream.data$.subscribe();
+    server.streams$.subscribe({
+      next: ({ connect, stream }) => {
+        remotes.set(connect.host, stream);
+        if (connect.host !== 'stalled') return;
+        stream.pause(); // reads nothing until resumed: no CONTINUE comes meanwhile
+        stream.data$.subscribe();
+      },
+      error: failTest,
     });
     const stalled = await client.open('tcp', 'stalled', 1);
     const other = await client.open('tcp', 'other', 2);

@@ -5,6 +5,8 @@
  * which nothing more can happen by itself — not a timed sleep.
  */
 import { createHash } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Observable, ReplaySubject, filter, firstValueFrom, skip, throwError, timeout } from 'rxjs';
 import { ClientMux, type ClientMuxOptions } from '../../lib/mux/client-mux';
 import { ServerMux, type ServerMuxOptions } from '../../lib/mux/server-mux';
@@ -16,6 +18,7 @@ import { decodePacket } from '../../lib/packet/decode';
 import { encodeContinue, encodeInfo } from '../../lib/packet/encode';
 import { PacketType, type Packet } from '../../lib/packet/types';
 import type { WispError } from '../../lib/errors';
+import { failTest } from '../observers';
 
 /** One macrotask turn: every queued microtask (memory transport, actor, promises) has run. */
 export const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -133,17 +136,17 @@ export const continuesOf = (packets: readonly Packet[], id: number) =>
 /** One end of a memory pair driven by hand: records decoded packets, sends raw bytes. */
 export class RawPeer {
   readonly packets: Packet[] = [];
-  private readonly stream = new ReplaySubject<Packet>();
+  private readonly packetsSubject = new ReplaySubject<Packet>();
 
   constructor(readonly transport: Transport) {
     transport.messages$.subscribe({
       next: (message) => {
         const packet = decodePacket(messageBytes(message));
         this.packets.push(packet);
-        this.stream.next(packet);
+        this.packetsSubject.next(packet);
       },
-      error: () => this.stream.complete(),
-      complete: () => this.stream.complete(),
+      error: () => this.packetsSubject.complete(),
+      complete: () => this.packetsSubject.complete(),
     });
   }
 
@@ -157,7 +160,7 @@ export class RawPeer {
    */
   next(predicate: (p: Packet) => boolean, from = 0): Promise<Packet> {
     return firstValueFrom(
-      this.stream.pipe(
+      this.packetsSubject.pipe(
         skip(from),
         filter(predicate),
         timeout({ first: 5000, with: () => throwError(() => new Error(`no matching packet among ${this.describe()}`)) }),
@@ -211,14 +214,17 @@ export async function v1Pair(
 
 /** Echoes every stream back to the client; ends quietly when the stream closes. */
 export function echo(server: ServerMux): void {
-  server.streams$.subscribe(({ stream }) => {
-    void (async () => {
-      try {
-        for await (const chunk of stream) await stream.write(chunk);
-      } catch {
-        // the stream or connection ended under us: nothing to echo to
-      }
-    })();
+  server.streams$.subscribe({
+    next: ({ stream }) => {
+      void (async () => {
+        try {
+          for await (const chunk of stream) await stream.write(chunk);
+        } catch {
+          // the stream or connection ended under us: nothing to echo to
+        }
+      })();
+    },
+    error: failTest,
   });
 }
 
@@ -249,7 +255,7 @@ export function queued(stream: MuxStream): number {
 /** Errors reported on a mux's errors$, collected. */
 export function errorsOf(mux: { errors$: Observable<WispError> }): WispError[] {
   const errors: WispError[] = [];
-  mux.errors$.subscribe((e) => errors.push(e));
+  mux.errors$.subscribe({ next: (e) => errors.push(e), error: failTest });
   return errors;
 }
 
@@ -320,10 +326,8 @@ export function forceGc(): boolean {
   let gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      require('node:v8').setFlagsFromString('--expose-gc');
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      gc = require('node:vm').runInNewContext('gc') as () => void;
+      setFlagsFromString('--expose-gc');
+      gc = runInNewContext('gc') as () => void;
     } catch {
       return false;
     }

@@ -11,6 +11,7 @@ import type { MuxStream } from '../../lib/mux/stream';
 import { memoryTransportPair } from '../../lib/transport/memory';
 import { CloseReason } from '../../lib/packet/close-reason';
 import { pattern, settle, sha256, until } from './helpers';
+import { failTest } from '../observers';
 
 const KiB = 1024;
 const STREAMS = 4;
@@ -21,7 +22,7 @@ async function slowReaders(maxQueuedBytes?: number) {
   const [c, s] = memoryTransportPair({ highWaterMark: 4 * 1024 * KiB });
   const server = ServerMux.accept(s, { bufferSize: 64, ...(maxQueuedBytes === undefined ? {} : { maxQueuedBytes }) });
   const incoming: IncomingStream[] = [];
-  server.streams$.subscribe((s) => incoming.push(s));
+  server.streams$.subscribe({ next: (s) => incoming.push(s), error: failTest });
   const client = await ClientMux.connect(c, { maxPayload: 16 * KiB });
   const streams: MuxStream[] = [];
   for (let i = 0; i < STREAMS; i++) streams.push(await client.open('tcp', `slow-${i}`, 9));
@@ -39,10 +40,13 @@ function readAll(incoming: IncomingStream[]): Promise<string[]> {
         new Promise<string>((resolve) => {
           const chunks: Uint8Array[] = [];
           let size = 0;
-          stream.data$.subscribe((chunk) => {
-            chunks.push(chunk);
-            size += chunk.length;
-            if (size === PER_STREAM) resolve(sha256(chunks));
+          stream.data$.subscribe({
+            next: (chunk) => {
+              chunks.push(chunk);
+              size += chunk.length;
+              if (size === PER_STREAM) resolve(sha256(chunks));
+            },
+            error: failTest,
           });
         }),
     ),

@@ -6,13 +6,18 @@ import { CloseReason } from '../../lib/packet/close-reason';
 import { PacketType } from '../../lib/packet/types';
 import { isSplitMessage, messageBytes, type Transport, type TransportMessage } from '../../lib/transport/transport';
 import { pattern, sha256, until } from './helpers';
+import { failTest } from '../observers';
 
 async function echoPair(bufferSize = 8) {
   const [c, s] = memoryTransportPair({ highWaterMark: 64 * 1024 });
   const server = ServerMux.accept(s, { bufferSize });
-  server.streams$.subscribe(async ({ stream }) => {
-    for await (const chunk of stream) await stream.write(chunk);
-    stream.close();
+  server.streams$.subscribe({
+    next: ({ stream }) =>
+      void (async () => {
+        for await (const chunk of stream) await stream.write(chunk);
+        stream.close();
+      })(),
+    error: failTest,
   });
   const client = await ClientMux.connect(c, { maxPayload: 1000 });
   return { client, server };
@@ -27,10 +32,13 @@ describe('ClientMux ↔ ServerMux over memory', () => {
     const received: Uint8Array[] = [];
     const done = new Promise<void>((resolve) => {
       let total = 0;
-      stream.data$.subscribe((chunk) => {
-        received.push(chunk);
-        total += chunk.length;
-        if (total >= data.length) resolve();
+      stream.data$.subscribe({
+        next: (chunk) => {
+          received.push(chunk);
+          total += chunk.length;
+          if (total >= data.length) resolve();
+        },
+        error: failTest,
       });
     });
     await stream.write(data);
@@ -46,8 +54,11 @@ describe('ClientMux ↔ ServerMux over memory', () => {
   it('ends streams when the peer closes them', async () => {
     const [c, s] = memoryTransportPair();
     const server = ServerMux.accept(s);
-    server.streams$.subscribe(({ stream }) => {
-      void stream.write(new Uint8Array([1, 2, 3])).then(() => stream.close(CloseReason.HostBlocked));
+    server.streams$.subscribe({
+      next: ({ stream }) => {
+        void stream.write(new Uint8Array([1, 2, 3])).then(() => stream.close(CloseReason.HostBlocked));
+      },
+      error: failTest,
     });
     const client = await ClientMux.connect(c);
     const stream = await client.open('tcp', 'x', 1);
@@ -84,7 +95,7 @@ describe('large DATA over a transport that can send split messages', () => {
   it('sends payloads from 16 KiB on as header + payload without copying them, and small ones whole', async () => {
     const { client, server, arrived } = await splitPair();
     const chunks: Uint8Array[] = [];
-    server.streams$.subscribe(({ stream }) => stream.data$.subscribe((chunk) => chunks.push(chunk)));
+    server.streams$.subscribe({ next: ({ stream }) => stream.data$.subscribe({ next: (chunk) => chunks.push(chunk), error: failTest }), error: failTest });
     const stream = await client.open('tcp', 'sink.test', 9);
     const big = pattern(64 * 1024, 5);
     const small = pattern(100, 6);
@@ -93,7 +104,7 @@ describe('large DATA over a transport that can send split messages', () => {
     await until(() => chunks.length === 2, 'both chunks at the server');
     // The big payload crossed as the very buffer written (no copy on either side).
     expect(chunks[0]).toBe(big);
-    expect(Buffer.compare(chunks[1]!, small)).toBe(0);
+    expect(Buffer.compare(chunks[1], small)).toBe(0);
     const data = arrived.filter((m) => messageBytes(m)[0] === PacketType.Data);
     expect(data.map((m) => isSplitMessage(m))).toEqual([true, false]);
     await client.close();
@@ -103,7 +114,7 @@ describe('large DATA over a transport that can send split messages', () => {
   it('splits a write larger than maxPayload into split packets that reassemble exactly', async () => {
     const { client, server } = await splitPair();
     const chunks: Uint8Array[] = [];
-    server.streams$.subscribe(({ stream }) => stream.data$.subscribe((chunk) => chunks.push(chunk)));
+    server.streams$.subscribe({ next: ({ stream }) => stream.data$.subscribe({ next: (chunk) => chunks.push(chunk), error: failTest }), error: failTest });
     const stream = await client.open('tcp', 'sink.test', 9);
     const data = pattern(1_000_000, 7);
     await stream.write(data);

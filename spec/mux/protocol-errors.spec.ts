@@ -2,6 +2,7 @@ import { CloseReason } from '../../lib/packet/close-reason';
 import { encodeConnect, encodeContinue, encodeData, encodeInfo } from '../../lib/packet/encode';
 import { StreamType } from '../../lib/packet/types';
 import { collect, echo, errorsOf, isClose, isData, rawClient, rawServer, settle, until } from './helpers';
+import { failTest } from '../observers';
 
 const codes = (errors: { code: string }[]) => errors.map((e) => e.code);
 
@@ -73,7 +74,7 @@ describe('malformed packets', () => {
     const { raw, server } = await rawClient();
     const errors = errorsOf(server);
     const opened: string[] = [];
-    server.streams$.subscribe(({ connect }) => opened.push(connect.host));
+    server.streams$.subscribe({ next: ({ connect }) => opened.push(connect.host), error: failTest });
     echo(server);
     raw.send(badConnect(5));
     expect(await raw.next(isClose(5))).toMatchObject({ reason: CloseReason.InvalidInfo });

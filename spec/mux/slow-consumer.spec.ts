@@ -5,6 +5,7 @@ import type { MuxStream } from '../../lib/mux/stream';
 import { memoryTransportPair } from '../../lib/transport/memory';
 import { PacketType } from '../../lib/packet/types';
 import { collect, concat, pattern, queued, settle, tap, total, until, v1Pair } from './helpers';
+import { failTest } from '../observers';
 
 describe('a slow consumer on the client', () => {
   it('pauses the transport after maxQueuedPackets and resumes it once drained, losing nothing', async () => {
@@ -49,12 +50,15 @@ describe('a slow consumer on the client', () => {
     stream = await client.open('tcp', 'a.test', 80);
     const received: Uint8Array[] = [];
     const local = stream;
-    local.data$.subscribe((chunk) => {
-      received.push(chunk);
-      if (received.length % 3 === 0) {
-        local.pause();
-        setImmediate(() => local.resume());
-      }
+    local.data$.subscribe({
+      next: (chunk) => {
+        received.push(chunk);
+        if (received.length % 3 === 0) {
+          local.pause();
+          setImmediate(() => local.resume());
+        }
+      },
+      error: failTest,
     });
     const { stream: remote } = await incoming;
     const data = pattern(64 * 500, 9);
@@ -72,21 +76,21 @@ describe('a slow consumer on the client', () => {
     const { client, server, clientTransport } = await v1Pair({ client: { maxQueuedPackets: 2 } });
     const resume = jest.spyOn(clientTransport, 'resume');
     const remotes: MuxStream[] = [];
-    server.streams$.subscribe(({ stream }) => remotes.push(stream));
+    server.streams$.subscribe({ next: ({ stream }) => remotes.push(stream), error: failTest });
     const stuck = await client.open('tcp', 'a.test', 1);
     const other = await client.open('tcp', 'b.test', 2);
     stuck.pause();
     const reader = collect(other);
     await until(() => remotes.length === 2, 'both streams at the server');
-    for (let i = 0; i < 5; i++) remotes[0]!.send(Uint8Array.of(i));
-    await remotes[1]!.write(Uint8Array.of(42)); // queued behind the paused transport
+    for (let i = 0; i < 5; i++) remotes[0].send(Uint8Array.of(i));
+    await remotes[1].write(Uint8Array.of(42)); // queued behind the paused transport
     await settle();
     expect(reader.chunks).toHaveLength(0);
 
     stuck.close();
     expect(resume).toHaveBeenCalledTimes(1);
     await until(() => reader.chunks.length === 1, 'the other stream to receive');
-    expect([...reader.chunks[0]!]).toEqual([42]);
+    expect([...reader.chunks[0]]).toEqual([42]);
     await client.close();
   });
 });

@@ -17,6 +17,7 @@ import { CloseReason } from '../../lib/packet/close-reason';
 import { dropMemoryTransport, memoryTransportPair } from '../../lib/transport/memory';
 import type { Transport } from '../../lib/transport/transport';
 import { formatMemory, memoryMiB, pattern, within } from './helpers';
+import { failTest } from '../observers';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 4);
 const CONNECTIONS = Number(process.env.SOAK_CONNECTIONS ?? 4);
@@ -80,7 +81,7 @@ interface Stats {
 }
 
 /** Reads a stream to its end; resolves with the chunks, or the error it ended with. */
-function readAll(stream: MuxStream, onChunk: () => void): Promise<{ chunks: Uint8Array[]; error?: unknown }> {
+function readAll(stream: MuxStream, onChunk: () => void): Promise<{ chunks: Uint8Array[]; error?: Error }> {
   const chunks: Uint8Array[] = [];
   return new Promise((resolve) => {
     stream.data$.subscribe({
@@ -89,7 +90,7 @@ function readAll(stream: MuxStream, onChunk: () => void): Promise<{ chunks: Uint
         onChunk();
       },
       complete: () => resolve({ chunks }),
-      error: (error: unknown) => resolve({ chunks, error }),
+      error: (error: Error) => resolve({ chunks, error }), // a WispError
     });
   });
 }
@@ -182,14 +183,14 @@ it(`soak: ${CONNECTIONS} connections × ${WORKERS} streams at a time for ${SECON
     const [c, s] = memoryTransportPair({ protocol });
     const server = ServerMux.accept(s, { bufferSize: 16, maxPayload: MAX_PAYLOAD });
     const handlers: Promise<unknown>[] = [];
-    server.streams$.subscribe(({ connect, stream }) => handlers.push(serve(connect, stream).catch(() => undefined)));
+    server.streams$.subscribe({ next: ({ connect, stream }) => handlers.push(serve(connect, stream).catch(() => undefined)), error: failTest });
     const client = await ClientMux.connect(c, { v2: protocol !== '', maxPayload: MAX_PAYLOAD });
     connections.push({ client, server, transport: c, handlers, dropped: false });
   }
 
   // One connection is dropped half-way, from inside its data flow (which runs on microtasks,
   // so a timer would only ever fire between streams): the drop lands mid-transfer.
-  const victim = connections[0]!;
+  const victim = connections[0];
   const dropAt = started + (SECONDS * 1000) / 2;
   const dropVictim = (): void => {
     if (victim.dropped || Date.now() < dropAt) return;

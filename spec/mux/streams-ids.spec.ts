@@ -4,6 +4,7 @@ import { encodeClose, encodeConnect, encodeData } from '../../lib/packet/encode'
 import { PacketType, StreamType } from '../../lib/packet/types';
 import type { MuxStream } from '../../lib/mux/stream';
 import { collect, echo, errorsOf, isClose, isData, rawClient, rawServer, settle, until, v1Pair } from './helpers';
+import { failTest } from '../observers';
 
 /** Writes `bytes` and resolves with what comes back (for echo servers). */
 async function roundTrip(stream: MuxStream, bytes: number[]): Promise<number[]> {
@@ -11,14 +12,14 @@ async function roundTrip(stream: MuxStream, bytes: number[]): Promise<number[]> 
   const before = reader.chunks.length;
   await stream.write(Uint8Array.from(bytes));
   await until(() => reader.chunks.length > before, `an echo on stream ${stream.id}`);
-  return [...reader.chunks[before]!];
+  return [...reader.chunks[before]];
 }
 
 describe('stream ids', () => {
   it('start at 1, count up, and are never 0 or a live id, even after wrapping around', async () => {
     const { client, server } = await v1Pair();
     const seen: number[] = [];
-    server.streams$.subscribe(({ stream }) => seen.push(stream.id));
+    server.streams$.subscribe({ next: ({ stream }) => seen.push(stream.id), error: failTest });
     const a = await client.open('tcp', 'a.test', 1);
     const b = await client.open('tcp', 'b.test', 2);
     const c = await client.open('udp', 'c.test', 3);
@@ -64,18 +65,18 @@ describe('CONNECT, DATA and CLOSE the receiver does not expect', () => {
     const { raw, server } = await rawClient();
     const errors = errorsOf(server);
     const streams: MuxStream[] = [];
-    server.streams$.subscribe(({ stream }) => streams.push(stream));
+    server.streams$.subscribe({ next: ({ stream }) => streams.push(stream), error: failTest });
     echo(server);
     raw.send(encodeConnect(1, StreamType.Tcp, 80, 'a.test'), encodeConnect(2, StreamType.Tcp, 80, 'b.test'));
     raw.send(encodeConnect(1, StreamType.Tcp, 80, 'again.test'));
     expect(await raw.next(isClose(1))).toMatchObject({ reason: CloseReason.InvalidInfo });
-    expect(await firstValueFrom(streams[0]!.closed$)).toBe(CloseReason.InvalidInfo);
+    expect(await firstValueFrom(streams[0].closed$)).toBe(CloseReason.InvalidInfo);
     expect(errors).toEqual([expect.objectContaining({ code: 'UnexpectedPacket' })]);
 
     raw.send(encodeData(2, Uint8Array.of(9)));
     expect(await raw.next(isData(2))).toMatchObject({ payload: Uint8Array.of(9) });
     expect(streams).toHaveLength(2); // the duplicate did not open a stream
-    expect(streams[1]!.closed).toBe(false);
+    expect(streams[1].closed).toBe(false);
     await server.close();
   });
 
@@ -100,7 +101,7 @@ describe('CONNECT, DATA and CLOSE the receiver does not expect', () => {
     raw.send(encodeData(42, Uint8Array.of(1)), encodeClose(43, CloseReason.Voluntary), encodeClose(0xffffffff, CloseReason.Voluntary));
     raw.send(encodeData(stream.id, Uint8Array.of(7)));
     await until(() => reader.chunks.length === 1, 'DATA on the open stream');
-    expect([...reader.chunks[0]!]).toEqual([7]);
+    expect([...reader.chunks[0]]).toEqual([7]);
     await stream.write(Uint8Array.of(8));
     expect(await raw.next(isData(stream.id))).toMatchObject({ payload: Uint8Array.of(8) });
     expect(errors).toEqual([]);

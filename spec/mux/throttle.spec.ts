@@ -4,6 +4,7 @@ import { encodeConnect, encodeData } from '../../lib/packet/encode';
 import { PacketType, StreamType } from '../../lib/packet/types';
 import type { MuxStream } from '../../lib/mux/stream';
 import { RawPeer, continuesOf, dataOf, errorsOf, isClose, queued, rawClient, settle } from './helpers';
+import { failTest } from '../observers';
 
 /** Sends `count` one-byte DATA packets on `id`, waiting for a CONTINUE whenever credit runs out. */
 async function sendHonestly(raw: RawPeer, id: number, count: number, credit: number): Promise<void> {
@@ -25,12 +26,15 @@ describe('a client that ignores credit', () => {
     expect(bufferSize).toBe(4);
     const errors = errorsOf(server);
     const streams = new Map<string, MuxStream>();
-    server.streams$.subscribe(({ connect, stream }) => {
-      streams.set(connect.host, stream);
-      if (connect.host === 'greedy') stream.pause(); // a consumer that is not reading
-      else void (async () => {
-        for await (const chunk of stream) await stream.write(chunk); // echo
-      })().catch(() => undefined);
+    server.streams$.subscribe({
+      next: ({ connect, stream }) => {
+        streams.set(connect.host, stream);
+        if (connect.host === 'greedy') stream.pause(); // a consumer that is not reading
+        else void (async () => {
+          for await (const chunk of stream) await stream.write(chunk); // echo
+        })().catch(() => undefined);
+      },
+      error: failTest,
     });
     raw.send(encodeConnect(1, StreamType.Tcp, 80, 'greedy'), encodeConnect(3, StreamType.Tcp, 80, 'honest'));
     for (let i = 0; i < 4; i++) raw.send(encodeData(1, Uint8Array.of(i)));
@@ -74,9 +78,12 @@ describe('a client that ignores credit', () => {
         },
       },
     );
-    server.streams$.subscribe(({ stream: s }) => {
-      stream = s;
-      s.pause();
+    server.streams$.subscribe({
+      next: ({ stream: s }) => {
+        stream = s;
+        s.pause();
+      },
+      error: failTest,
     });
     raw.send(encodeConnect(1, StreamType.Tcp, 80, 'flood'));
     for (let i = 0; i < 100; i++) raw.send(encodeData(1, new Uint8Array(10)));

@@ -16,6 +16,8 @@ import {
   type KeyPair,
 } from '../../lib/extensions/index';
 import { collect, concat, echo, pattern, settle, total, track, until } from './helpers';
+import { failTest } from '../observers';
+import { objectContaining } from '../matchers';
 
 function v2(server: ServerMuxOptions = {}, client: ClientMuxOptions = {}) {
   const [c, s] = memoryTransportPair({ protocol: 'wisp-v2' });
@@ -39,7 +41,7 @@ async function refused(setup: ReturnType<typeof v2>, code: string, reason?: numb
   await expect(setup.connecting).rejects.toMatchObject({ code });
   await expect(setup.server.ready).rejects.toMatchObject({ code, ...(reason === undefined ? {} : { reason }) });
   // closed$ reports the reason the server refused with (the CLOSE on stream 0 it sent or got).
-  expect(await firstValueFrom(setup.server.closed$)).toMatchObject({ error: expect.objectContaining({ code }), ...(reason === undefined ? {} : { reason }) });
+  expect(await firstValueFrom(setup.server.closed$)).toMatchObject({ error: objectContaining({ code }), ...(reason === undefined ? {} : { reason }) });
   await firstValueFrom(setup.clientTransport.closed$);
   await firstValueFrom(setup.serverTransport.closed$);
 }
@@ -155,7 +157,7 @@ describe('v2 stream-open confirmation over memory', () => {
   it('open(..., { awaitConfirmation }) rejects with StreamClosed and the reason when the server refuses', async () => {
     const setup = v2();
     const client = await setup.connecting;
-    setup.server.streams$.subscribe(({ stream }) => stream.close(CloseReason.ConnectionRefused));
+    setup.server.streams$.subscribe({ next: ({ stream }) => stream.close(CloseReason.ConnectionRefused), error: failTest });
     await expect(client.open('tcp', 'closed.test', 81, { awaitConfirmation: true })).rejects.toMatchObject({
       code: 'StreamClosed',
       reason: CloseReason.ConnectionRefused,
@@ -171,14 +173,17 @@ describe('v2 stream-open confirmation over memory', () => {
     const setup = v2({ bufferSize: 4 }, { maxPayload: 10 });
     const client = await setup.connecting;
     expect(client.extensionIds).toContain(ExtensionId.StreamConfirmation);
-    setup.server.streams$.subscribe(({ stream }: { stream: MuxStream }) => {
-      void (async () => {
-        let n = 0;
-        for await (const chunk of stream) {
-          if (lateConfirm && ++n === 6) stream.confirm();
-          await stream.write(chunk);
-        }
-      })().catch(() => undefined);
+    setup.server.streams$.subscribe({
+      next: ({ stream }: { stream: MuxStream }) => {
+        void (async () => {
+          let n = 0;
+          for await (const chunk of stream) {
+            if (lateConfirm && ++n === 6) stream.confirm();
+            await stream.write(chunk);
+          }
+        })().catch(() => undefined);
+      },
+      error: failTest,
     });
     await echoes(client, pattern(200)); // 20 packets, 5 times the buffer
     await client.close();

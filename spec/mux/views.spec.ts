@@ -10,6 +10,7 @@ import { ClientMux } from '../../lib/mux/client-mux';
 import { ServerMux } from '../../lib/mux/server-mux';
 import { memoryTransportPair } from '../../lib/transport/memory';
 import { concat, echo, pattern, settle, sha256, tap, v1Pair } from './helpers';
+import { failTest } from '../observers';
 
 const MiB = 1024 * 1024;
 /** Test-only: whether the actor's inbox for this stream is paused. */
@@ -55,15 +56,18 @@ describe('async iteration', () => {
     const client = await ClientMux.connect(clientSide.transport, { v2: false, maxPayload: 100 });
     const received: Uint8Array[] = [];
     const done = new Promise<void>((resolve) => {
-      server.streams$.subscribe(({ stream }) => {
-        void (async () => {
-          for await (const chunk of stream) {
-            await settle();
-            received.push(chunk);
-            consumed++;
-          }
-          resolve();
-        })();
+      server.streams$.subscribe({
+        next: ({ stream }) => {
+          void (async () => {
+            for await (const chunk of stream) {
+              await settle();
+              received.push(chunk);
+              consumed++;
+            }
+            resolve();
+          })();
+        },
+        error: failTest,
       });
     });
     const stream = await client.open('tcp', 'a.test', 80);
@@ -89,15 +93,18 @@ describe('toDuplex()', () => {
     let written = 0;
     let arrived = 0;
     let lag = 0;
-    server.streams$.subscribe(({ stream }) => {
-      void (async () => {
-        for (let at = 0; at < data.length; at += 64 * 1024) {
-          await stream.write(data.subarray(at, at + 64 * 1024));
-          written += 64 * 1024;
-          lag = Math.max(lag, written - arrived);
-        }
-        stream.close();
-      })();
+    server.streams$.subscribe({
+      next: ({ stream }) => {
+        void (async () => {
+          for (let at = 0; at < data.length; at += 64 * 1024) {
+            await stream.write(data.subarray(at, at + 64 * 1024));
+            written += 64 * 1024;
+            lag = Math.max(lag, written - arrived);
+          }
+          stream.close();
+        })();
+      },
+      error: failTest,
     });
     const stream = await client.open('tcp', 'a.test', 80);
     const pause = jest.spyOn(stream, 'pause');

@@ -242,12 +242,12 @@ describe('packet codec', () => {
       expect(packet.extensions.map((e) => e.id)).toEqual([1, 4, 3]);
       const [empty, motd, key] = packet.extensions;
       for (const ext of packet.extensions) expect(ext.metadata.buffer).toBe(input.buffer);
-      expect(empty!.metadata.byteOffset).toBe(input.byteOffset + 12);
-      expect(empty!.metadata.length).toBe(0);
-      expect(motd!.metadata.byteOffset).toBe(input.byteOffset + 17);
-      expect(arr(motd!.metadata)).toEqual(arr(utf8('abc')));
-      expect(key!.metadata.byteOffset).toBe(input.byteOffset + 25);
-      expect(arr(key!.metadata)).toEqual([0xff]);
+      expect(empty.metadata.byteOffset).toBe(input.byteOffset + 12);
+      expect(empty.metadata.length).toBe(0);
+      expect(motd.metadata.byteOffset).toBe(input.byteOffset + 17);
+      expect(arr(motd.metadata)).toEqual(arr(utf8('abc')));
+      expect(key.metadata.byteOffset).toBe(input.byteOffset + 25);
+      expect(arr(key.metadata)).toEqual([0xff]);
     });
 
     it('extension packet payload shares the input ArrayBuffer', () => {

@@ -70,7 +70,7 @@ describe('AuthLimiter', () => {
     const limiter = new AuthLimiter({ maxFailures: 2, windowMs: 1000, lockoutMs: 5000 });
     const attempt = async (answer: number | undefined): Promise<number | undefined> => {
       const [builder] = limiter.guard([fakeAuth([answer])], '198.51.100.1');
-      return builder!.create('server').authenticate!();
+      return builder.create('server').authenticate!();
     };
     expect(await attempt(CloseReason.SignatureInvalid)).toBe(CloseReason.SignatureInvalid);
     jest.advanceTimersByTime(1001); // the window passed: that failure is forgotten
@@ -83,7 +83,7 @@ describe('AuthLimiter', () => {
     expect(await attempt(undefined)).toBeUndefined();
   });
 
-  it('maxFailures 0 turns it off', async () => {
+  it('maxFailures 0 turns it off', () => {
     const limiter = new AuthLimiter({ maxFailures: 0, windowMs: 1000, lockoutMs: 1000 });
     const builder = fakeAuth([]);
     expect(limiter.guard([builder], 'x')[0]).toBe(builder);

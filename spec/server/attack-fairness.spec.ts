@@ -10,7 +10,7 @@ import { echoTarget, LatencyProbe } from './attack-helpers';
 
 describe('TurnScheduler', () => {
   /** A scheduler whose turns run only when the test says so. */
-  function manual(perTurn: number): { scheduler: TurnScheduler; turn(): void; pending(): number } {
+  function manual(perTurn: number): { scheduler: TurnScheduler; turn: () => void; pending: () => number } {
     const turns: (() => void)[] = [];
     return { scheduler: new TurnScheduler(perTurn, (run) => turns.push(run)), turn: () => turns.shift()?.(), pending: () => turns.length };
   }

@@ -29,7 +29,7 @@ export async function startDnsResponder(records: Records): Promise<DnsResponder>
     responder.queries.push({ name, type });
     const entry = responder.records[name.toLowerCase()];
     const wanted = (entry?.addresses ?? []).filter((a) => (type === 1 ? isIPv4(a) : type === 28 ? !isIPv4(a) : false));
-    const answers = wanted.map((address) => answer(type, entry!.ttl, address));
+    const answers = wanted.map((address) => answer(type, entry.ttl, address));
     const header = Buffer.alloc(12);
     query.copy(header, 0, 0, 2); // id
     header.writeUInt16BE(0x8400 | 0x0100 | 0x0080 | (entry ? 0 : 3), 2); // response, AA, RD, RA; NXDOMAIN
@@ -44,8 +44,8 @@ export async function startDnsResponder(records: Records): Promise<DnsResponder>
 function readQuestion(query: Buffer): { name: string; end: number; type: number } {
   const labels: string[] = [];
   let at = 12;
-  while (query[at]! !== 0) {
-    const length = query[at]!;
+  while (query[at] !== 0) {
+    const length = query[at];
     labels.push(query.toString('latin1', at + 1, at + 1 + length));
     at += 1 + length;
   }
@@ -68,7 +68,7 @@ function ipv6Bytes(address: string): Buffer {
   const [head, tail] = address.split('::') as [string, string | undefined];
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
-  const groups = [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  const groups = [...left, ...new Array<string>(8 - left.length - right.length).fill('0'), ...right];
   const bytes = Buffer.alloc(16);
   groups.forEach((g, i) => bytes.writeUInt16BE(parseInt(g, 16), i * 2));
   return bytes;

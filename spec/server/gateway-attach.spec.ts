@@ -37,7 +37,7 @@ describe('gateway on an existing HTTP server', () => {
     expect(await (await fetch(`http://${base}/`)).text()).toBe('the application');
     const other = new WebSocket(`ws://${base}/chat`);
     const greeting = await new Promise<string>((resolve, reject) => {
-      other.once('message', (data) => resolve(String(data)));
+      other.once('message', (data) => resolve((data as Buffer).toString())); // binaryType 'nodebuffer': a Buffer
       other.once('error', reject);
     });
     expect(greeting).toBe('hello from chat');

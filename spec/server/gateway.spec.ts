@@ -8,6 +8,7 @@ import { createGateway, type Gateway } from '../../lib/server/gateway';
 import { CloseReason } from '../../lib/packet/close-reason';
 import { generateKeyPair, keyAuth, password } from '../../lib/extensions/index';
 import type { GatewayOptions } from '../../lib/server/gateway-options';
+import { failTest } from '../observers';
 
 const connector = { connector: (url: string, protocols: readonly string[]) => connectWs(url, protocols) };
 const open: { close(): unknown }[] = [];
@@ -149,9 +150,12 @@ describe('gateway', () => {
     const sizes = [1, 512, 1400, 8000];
     const got: number[] = [];
     const all = new Promise<void>((resolve) =>
-      stream.data$.subscribe((d) => {
-        got.push(d.length);
-        if (got.length === sizes.length) resolve();
+      stream.data$.subscribe({
+        next: (d) => {
+          got.push(d.length);
+          if (got.length === sizes.length) resolve();
+        },
+        error: failTest,
       }),
     );
     for (const size of sizes) await stream.write(new Uint8Array(size).fill(size & 0xff));
@@ -210,7 +214,7 @@ describe('gateway', () => {
       const echoed = readBytes(stream, 5);
       await stream.write(new TextEncoder().encode('hello'));
       expect((await echoed).toString()).toBe('hello');
-      await stream.close();
+      stream.close();
     }
   });
 

@@ -11,6 +11,7 @@ import { ServerMux } from '../../lib/mux/server-mux';
 import { memoryTransportPair } from '../../lib/transport/memory';
 import { CloseReason } from '../../lib/packet/close-reason';
 import { HeadroomReader, relayTcp } from '../../lib/server/relay-tcp';
+import { failTest } from '../observers';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -36,13 +37,16 @@ async function relayPair(port: number, lingerMs: number, bufferSize = 128): Prom
   const server = ServerMux.accept(s, { bufferSize });
   let onRelayed!: (socket: net.Socket) => void;
   const relayed = new Promise<net.Socket>((resolve) => (onRelayed = resolve));
-  server.streams$.subscribe(({ stream }) => {
-    const reader = new HeadroomReader();
-    const socket = net.connect({ host: '127.0.0.1', port, onread: reader.onread });
-    socket.once('connect', () => {
-      relayTcp(stream, socket, reader, { idleTimeoutMs: 0, lingerMs });
-      onRelayed(socket);
-    });
+  server.streams$.subscribe({
+    next: ({ stream }) => {
+      const reader = new HeadroomReader();
+      const socket = net.connect({ host: '127.0.0.1', port, onread: reader.onread });
+      socket.once('connect', () => {
+        relayTcp(stream, socket, reader, { idleTimeoutMs: 0, lingerMs });
+        onRelayed(socket);
+      });
+    },
+    error: failTest,
   });
   const client = await ClientMux.connect(c);
   cleanup.push(() => client.close());

@@ -6,13 +6,13 @@ import { isWispError } from '../../lib/errors';
 type Answer = { address: string; family: number };
 
 function answers(...list: Answer[]): jest.MockedFunction<LookupFunction> {
-  return jest.fn<ReturnType<LookupFunction>, Parameters<LookupFunction>>(async () => list);
+  return jest.fn<ReturnType<LookupFunction>, Parameters<LookupFunction>>(() => Promise.resolve(list));
 }
 
 function failing(code: string): jest.MockedFunction<LookupFunction> {
-  return jest.fn<ReturnType<LookupFunction>, Parameters<LookupFunction>>(async (hostname) => {
-    throw Object.assign(new Error(`getaddrinfo ${code} ${hostname}`), { code, hostname });
-  });
+  return jest.fn<ReturnType<LookupFunction>, Parameters<LookupFunction>>((hostname) =>
+    Promise.reject(Object.assign(new Error(`getaddrinfo ${code} ${hostname}`), { code, hostname })),
+  );
 }
 
 async function reasonOf(promise: Promise<unknown>): Promise<number | undefined> {

@@ -50,7 +50,12 @@ describe('redisCounter', () => {
     redis = await startRedis();
   });
   afterAll(async () => {
-    await Promise.all(clients.map((client) => (client.status === 'ready' ? client.quit() : client.status === 'end' ? undefined : client.disconnect())));
+    await Promise.all(
+      clients.map(async (client) => {
+        if (client.status === 'ready') await client.quit();
+        else if (client.status !== 'end') client.disconnect();
+      }),
+    );
     await redis.stop();
   });
   const connect = (): Redis => {

@@ -41,7 +41,6 @@ describe('marbleStream', () => {
       const under = marbleStream(s, { data: '-a--------b' });
       stream = under;
       // The code under test: answers each chunk, closes after the first.
-      // eslint-disable-next-line rxjs-x/no-ignored-subscription -- data$ ends at the close
       under.data$.subscribe({
         next: (chunk) => {
           void under.write(bytes(`re:${text(chunk)}`));

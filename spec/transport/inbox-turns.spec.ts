@@ -7,7 +7,7 @@ function reading(): { inbox: Inbox; flow: boolean[]; got: number[] } {
   const flow: boolean[] = [];
   const got: number[] = [];
   const inbox = new Inbox((flowing) => flow.push(flowing));
-  inbox.messages$.subscribe({ next: (m) => got.push((m as Uint8Array)[0]!), error: () => undefined });
+  inbox.messages$.subscribe({ next: (m) => got.push((m as Uint8Array)[0]), error: () => undefined });
   return { inbox, flow, got };
 }
 
@@ -32,7 +32,7 @@ describe('Inbox turns', () => {
     const delivered = (): number => inboxes.reduce((n, x) => n + x.got.length, 0);
     expect(delivered()).toBe(1024);
     expect(inboxes.slice(0, 5).map((x) => x.got.length)).toEqual([200, 200, 200, 200, 200]);
-    expect(inboxes[5]!.got.length).toBe(24);
+    expect(inboxes[5].got.length).toBe(24);
     await turn();
     await turn();
     expect(delivered()).toBe(1600);

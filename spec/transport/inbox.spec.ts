@@ -2,6 +2,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { messageBytes, type TransportMessage } from '../../lib/transport/transport';
 import { Inbox } from '../../lib/transport/inbox';
 import { WispError } from '../../lib/errors';
+import { failTest } from '../observers';
 
 const msg = (n: number) => new Uint8Array([n]);
 const values = (messages: TransportMessage[]) => messages.map((m) => messageBytes(m)[0]);
@@ -37,7 +38,7 @@ describe('Inbox (shared by the socket transports)', () => {
   it('delivers nothing while paused, then everything on resume', async () => {
     const { inbox } = setup();
     const seen: number[] = [];
-    inbox.messages$.subscribe((m) => seen.push(messageBytes(m)[0]!));
+    inbox.messages$.subscribe({ next: (m) => seen.push(messageBytes(m)[0]), error: failTest });
     await Promise.resolve();
     inbox.pause();
     inbox.push(msg(1));
@@ -61,11 +62,11 @@ describe('Inbox (shared by the socket transports)', () => {
     expect(values(await all)).toEqual([1]);
   });
 
-  it('errors promptly on failure even while paused, dropping held messages', async () => {
+  it('errors promptly on failure even while paused, dropping held messages', () => {
     const { inbox, flow } = setup();
     const seen: number[] = [];
     let error: unknown;
-    inbox.messages$.subscribe({ next: (m) => seen.push(messageBytes(m)[0]!), error: (e) => (error = e) });
+    inbox.messages$.subscribe({ next: (m) => seen.push(messageBytes(m)[0]), error: (e: unknown) => (error = e) });
     inbox.pause();
     inbox.push(msg(1));
     inbox.fail(new WispError('TransportError', 'boom'));
@@ -89,9 +90,12 @@ describe('Inbox (shared by the socket transports)', () => {
   it('lets the reader pause from inside next without losing or reordering messages', async () => {
     const { inbox } = setup();
     const seen: number[] = [];
-    inbox.messages$.subscribe((m) => {
-      seen.push(messageBytes(m)[0]!);
-      if (messageBytes(m)[0] === 2) inbox.pause();
+    inbox.messages$.subscribe({
+      next: (m) => {
+        seen.push(messageBytes(m)[0]);
+        if (messageBytes(m)[0] === 2) inbox.pause();
+      },
+      error: failTest,
     });
     for (let i = 1; i <= 4; i++) inbox.push(msg(i));
     await Promise.resolve();

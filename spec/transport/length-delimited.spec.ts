@@ -86,7 +86,7 @@ describe('length-delimited transport', () => {
     cleanup.push(() => mux.close());
     expect(mux.version).toEqual({ major: 1, minor: 0 });
     const [a, b] = await Promise.all([mux.open('tcp', 'example.test', 1), mux.open('tcp', 'example.test', 2)]);
-    await Promise.all([echo(a!, 4 * 1024 * 1024), echo(b!, 1000)]);
+    await Promise.all([echo(a, 4 * 1024 * 1024), echo(b, 1000)]);
   });
 
   it('ClientMux.connect("tcp://…") from wisp-rx/node picks this carrier; a v2 client sees a downgrade', async () => {
@@ -124,9 +124,9 @@ describe('length-delimited transport', () => {
     while (client.send(chunk) && sent < 4096) sent++;
     expect(sent).toBeLessThan(4096); // the sender was told to stop
     // Paused means the socket itself stops reading (TCP pushes back), not just held messages.
-    expect(server.sockets[0]!.isPaused()).toBe(true);
+    expect(server.sockets[0].isPaused()).toBe(true);
     peer.resume();
-    expect(server.sockets[0]!.isPaused()).toBe(false);
+    expect(server.sockets[0].isPaused()).toBe(false);
     await within(firstValueFrom(client.drain$), 10_000, 'drain after resume');
     await within(
       new Promise<void>((resolve) => {

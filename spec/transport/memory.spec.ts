@@ -3,6 +3,7 @@ import { messageBytes } from '../../lib/transport/transport';
 import { dropMemoryTransport, memoryTransportPair } from '../../lib/transport/memory';
 import { WispError } from '../../lib/errors';
 import { turn } from './loopback';
+import { failTest } from '../observers';
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 
@@ -17,7 +18,7 @@ describe('memory transport', () => {
   it('holds delivery while paused and releases it on resume', async () => {
     const [a, b] = memoryTransportPair();
     const seen: number[] = [];
-    b.messages$.subscribe((m) => seen.push(messageBytes(m)[0]!));
+    b.messages$.subscribe({ next: (m) => seen.push(messageBytes(m)[0]), error: failTest });
     b.pause();
     a.send(bytes(1));
     a.send(bytes(2));

@@ -8,6 +8,7 @@ import { firstValueFrom, toArray } from 'rxjs';
 import { connectWebSocketStream, webSocketStreamTransport, type WebSocketStreamConstructor, type WebSocketStreamLike } from '../../lib/transport/websocket-stream';
 import { defaultConnector, setDefaultConnector } from '../../lib/transport/default-connector';
 import type { Transport, TransportMessage } from '../../lib/transport/transport';
+import { failTest } from '../observers';
 
 type Chunk = ArrayBuffer | string;
 
@@ -113,9 +114,12 @@ describe('webSocketStreamTransport', () => {
     const socket = new FakeSocket(Array.from({ length: 100 }, (_, i) => bytes(i)));
     const transport = webSocketStreamTransport(socket);
     const seen: number[] = [];
-    transport.messages$.subscribe((m) => {
-      seen.push(first(m)!);
-      if (seen.length === 3) transport.pause();
+    transport.messages$.subscribe({
+      next: (m) => {
+        seen.push(first(m));
+        if (seen.length === 3) transport.pause();
+      },
+      error: failTest,
     });
     socket.open();
     await turns(50);
@@ -145,7 +149,7 @@ describe('webSocketStreamTransport', () => {
     const transport = webSocketStreamTransport(socket);
     const seen: number[] = [];
     let completed = false;
-    transport.messages$.subscribe({ next: (m) => (seen.push(first(m)!), transport.pause()), complete: () => (completed = true) });
+    transport.messages$.subscribe({ next: (m) => (seen.push(first(m)), transport.pause()), complete: () => (completed = true), error: failTest });
     socket.open();
     await turns();
     socket.peerClose(1000, '');

@@ -38,8 +38,8 @@ async function connectPair(options: { highWaterMark?: number; protocols?: string
 function drainPollSpies() {
   const set = jest.spyOn(globalThis, 'setInterval');
   const clear = jest.spyOn(globalThis, 'clearInterval');
-  const pollHandles = () =>
-    set.mock.calls.flatMap((call, i) => (call[1] === DRAIN_POLL_INTERVAL_MS ? [set.mock.results[i]!.value] : []));
+  const pollHandles = (): unknown[] =>
+    set.mock.calls.flatMap((call, i): unknown[] => (call[1] === DRAIN_POLL_INTERVAL_MS ? [set.mock.results[i].value] : []));
   return { clear, pollHandles };
 }
 
@@ -68,7 +68,7 @@ describe('webSocketTransport / connectWebSocket (standard WebSocket API)', () =>
     const sizes = [1, 125, 65536, 1024 * 1024];
     const echoed = firstValueFrom(client.messages$.pipe(take(sizes.length), toArray()));
     expect(socket.readyState).toBe(StandardWebSocket.CONNECTING);
-    expect(client.send(patternBytes(sizes[0]!, 7))).toBe(true); // held until open
+    expect(client.send(patternBytes(sizes[0], 7))).toBe(true); // held until open
     const server = wsTransport(await loopback.nextConnection());
     server.messages$.subscribe({ next: (m) => server.send(whole(m)), error: ignore });
     await isOpen;
@@ -76,7 +76,7 @@ describe('webSocketTransport / connectWebSocket (standard WebSocket API)', () =>
     const received = await echoed;
 
     expect(received.map((m) => whole(m).byteLength)).toEqual(sizes);
-    received.forEach((m, i) => expect(Buffer.compare(whole(m), patternBytes(sizes[i]!, i + 7))).toBe(0));
+    received.forEach((m, i) => expect(Buffer.compare(whole(m), patternBytes(sizes[i], i + 7))).toBe(0));
     // Each message is a view over the very ArrayBuffer the socket delivered.
     received.forEach((m, i) => expect(whole(m).buffer).toBe(delivered[i]));
     expect(pollHandles()).toEqual([]);

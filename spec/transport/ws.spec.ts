@@ -6,6 +6,7 @@ import { connectWs, wsTransport } from '../../lib/transport/ws';
 import { isSplitMessage, type Transport, type TransportConnector } from '../../lib/transport/transport';
 import { WispError } from '../../lib/errors';
 import { closedPort, patternBytes, startLoopback, turn, whole, type Loopback } from './loopback';
+import { objectContaining, stringMatching } from '../matchers';
 
 let loopback: Loopback | undefined;
 let transports: Transport[] = [];
@@ -62,7 +63,7 @@ describe('wsTransport / connectWs', () => {
     const received = await echoed;
 
     expect(received.map((m) => whole(m).byteLength)).toEqual(sizes);
-    received.forEach((m, i) => expect(Buffer.compare(whole(m), patternBytes(sizes[i]!, i + 1))).toBe(0));
+    received.forEach((m, i) => expect(Buffer.compare(whole(m), patternBytes(sizes[i], i + 1))).toBe(0));
     expect(received.every((m) => m instanceof Uint8Array && !Buffer.isBuffer(m))).toBe(true);
   });
 
@@ -94,8 +95,8 @@ describe('wsTransport / connectWs', () => {
     serverSocket.send(Uint8Array.of(4, 5), { binary: true, fin: true });
     serverSocket.send(Uint8Array.of(6), { binary: true });
     const [three, one] = await received;
-    expect(Array.from(whole(three!))).toEqual([1, 2, 3, 4, 5]);
-    expect(Array.from(whole(one!))).toEqual([6]);
+    expect(Array.from(whole(three))).toEqual([1, 2, 3, 4, 5]);
+    expect(Array.from(whole(one))).toEqual([6]);
   });
 
   it('sends messages queued while the socket is still connecting once it opens', async () => {
@@ -130,7 +131,7 @@ describe('wsTransport / connectWs', () => {
     const all = new Promise<void>((resolve) => (onAll = resolve));
     client.messages$.subscribe({
       next: (m) => {
-        seen.push(whole(m)[0]!);
+        seen.push(whole(m)[0]);
         if (seen.length === 1) {
           client.pause();
           onPaused();
@@ -261,13 +262,13 @@ describe('wsTransport / connectWs', () => {
     await expect(connectWs(`ws://127.0.0.1:${port}/`, [])).rejects.toMatchObject({
       name: 'WispError',
       code: 'TransportError',
-      cause: expect.objectContaining({ code: 'ECONNREFUSED' }),
+      cause: objectContaining({ code: 'ECONNREFUSED' }),
     });
   });
 
   it('rejects with TransportError when the server refuses the upgrade', async () => {
     loopback = await startLoopback({ verifyClient: () => false });
-    await expect(connectWs(loopback.url, [])).rejects.toMatchObject({ code: 'TransportError', message: expect.stringMatching(/401/) });
+    await expect(connectWs(loopback.url, [])).rejects.toMatchObject({ code: 'TransportError', message: stringMatching(/401/) });
   });
 
   it('rejects with TransportError when the handshake times out', async () => {
@@ -279,7 +280,7 @@ describe('wsTransport / connectWs', () => {
     try {
       await expect(connectWs(`ws://127.0.0.1:${port}/`, [], { handshakeTimeoutMs: 50 })).rejects.toMatchObject({
         code: 'TransportError',
-        message: expect.stringMatching(/timed out/),
+        message: stringMatching(/timed out/),
       });
     } finally {
       for (const socket of sockets) socket.destroy();

@@ -54,7 +54,7 @@ export async function openTestPage(browser: Browser, url: string): Promise<{ pag
 /** Calls `window.wispTests[name](...args)` in the page and returns its (JSON-able) result. */
 export function run<T = unknown>(page: Page, name: string, ...args: unknown[]): Promise<T> {
   return page.evaluate(
-    ([fn, params]) => (window as unknown as { wispTests: Record<string, (...a: unknown[]) => unknown> }).wispTests[fn]!(...params),
+    ([fn, params]) => (window as unknown as { wispTests: Record<string, (...a: unknown[]) => unknown> }).wispTests[fn](...params),
     [name, args] as [string, unknown[]],
   ) as Promise<T>;
 }

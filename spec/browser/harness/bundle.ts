@@ -17,5 +17,5 @@ export async function bundlePage(name: string): Promise<string> {
     write: false,
     logLevel: 'silent',
   });
-  return result.outputFiles[0]!.text;
+  return result.outputFiles[0].text;
 }

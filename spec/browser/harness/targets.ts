@@ -135,7 +135,10 @@ export async function firehose(total: number): Promise<Firehose> {
   let lastAccepted = 0;
   const sample = () => {
     const now = accepted();
-    if (now !== lastAccepted) (lastAccepted = now), (lastProgress = Date.now());
+    if (now !== lastAccepted) {
+      lastAccepted = now;
+      lastProgress = Date.now();
+    }
   };
   const wait = <T>(check: () => T | undefined, failIf: () => string | undefined, timeoutMs: number, what: string) =>
     new Promise<T>((resolve, reject) => {

@@ -19,7 +19,10 @@ export function hexToBytes(hex: string): Uint8Array {
 export function concat(chunks: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
   let at = 0;
-  for (const chunk of chunks) out.set(chunk, at), (at += chunk.byteLength);
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
   return out;
 }
 

@@ -52,7 +52,10 @@ function collect(stream: MuxStream, length: number): Promise<Uint8Array> {
       next: (chunk) => {
         chunks.push(chunk.slice());
         total += chunk.byteLength;
-        if (total >= length) subscription.unsubscribe(), resolve(concat(chunks));
+        if (total >= length) {
+          subscription.unsubscribe();
+          resolve(concat(chunks));
+        }
       },
       error: reject,
       complete: () => resolve(concat(chunks)),
@@ -132,7 +135,10 @@ async function slowStart(url: string, port: number, choice: TransportChoice) {
   state.ended = new Promise<void>((resolve, reject) =>
     stream.data$.subscribe({
       next: (chunk) => {
-        if (state.received === 0) stream.pause(), first();
+        if (state.received === 0) {
+          stream.pause();
+          first();
+        }
         state.received += chunk.byteLength;
       },
       error: reject,
@@ -168,8 +174,8 @@ async function openAndAbandon(url: string, tcpPort: number, udpPort: number) {
   const datagrams = await mux.open('udp', '127.0.0.1', udpPort);
   const chunk = randomBytes(64 * 1024);
   let echoed = 0;
-  const flowing = new Promise<void>((resolve) => tcp.data$.subscribe((d) => ((echoed += d.byteLength) > 256 * 1024 && resolve())));
-  const udpReply = new Promise<void>((resolve) => datagrams.data$.subscribe(() => resolve()));
+  const flowing = new Promise<void>((resolve, reject) => tcp.data$.subscribe({ next: (d) => ((echoed += d.byteLength) > 256 * 1024 && resolve()), error: reject }));
+  const udpReply = new Promise<void>((resolve, reject) => datagrams.data$.subscribe({ next: () => resolve(), error: reject }));
   void (async () => {
     for (;;) await tcp.write(chunk); // runs until the page goes
   })().catch(() => undefined);
