@@ -99,8 +99,7 @@ export class AuthLimiter {
 
   /** `turn`, when given, is awaited before the credentials are checked (fair scheduling). */
   private guardOne(extension: ProtocolExtension, client: string, turn?: () => Promise<void>): ProtocolExtension {
-    const authenticate = extension.authenticate;
-    if (!authenticate) return extension;
+    if (!extension.authenticate) return extension;
     // A prototype link rather than a copy: every other member still comes from the original.
     const guarded = Object.create(extension) as { -readonly [K in keyof ProtocolExtension]: ProtocolExtension[K] };
     guarded.authenticate = async (): Promise<number | undefined> => {
@@ -109,7 +108,7 @@ export class AuthLimiter {
         return CloseReason.Throttled;
       }
       if (turn) await turn();
-      const reason = await authenticate.call(extension);
+      const reason = await extension.authenticate!();
       if (reason === undefined) await this.succeeded(client);
       else {
         this.onFailure(client, extension.id);

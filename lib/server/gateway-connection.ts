@@ -8,7 +8,7 @@ import type * as net from 'node:net';
 import type { WispError } from '../errors.js';
 import type { ExtensionBuilder } from '../extensions/extension.js';
 import type { MuxEnd } from '../mux/actor.js';
-import { ServerMux } from '../mux/server-mux.js';
+import { ServerMux, type IncomingStream } from '../mux/server-mux.js';
 import { CloseReason, closeReasonName } from '../packet/close-reason.js';
 import { encodeClose } from '../packet/encode.js';
 import type { Transport } from '../transport/transport.js';
@@ -64,6 +64,7 @@ export function serveConnection(shared: GatewayShared, accepted: AcceptedClient)
     // Wisp v1 has no authentication: serving it would let any client past the passwords
     // and keys simply by not offering v2 (as wisp-js's client also does after a socket error).
     logger.info(`${label} refused: v1 client, authentication required`);
+    // eslint-disable-next-line rxjs-x/no-ignored-subscription -- closed$ emits once and completes
     transport.closed$.subscribe({ next: release, error: release });
     transport.send(encodeClose(0, CloseReason.AuthRequired));
     transport.close(1008, 'authentication required');
@@ -105,18 +106,11 @@ export function serveConnection(shared: GatewayShared, accepted: AcceptedClient)
     ...(shared.lookup ? { lookup: shared.lookup } : {}),
   };
   const metrics = shared.metrics;
+  // eslint-disable-next-line rxjs-x/no-ignored-subscription -- streams$ completes when the connection ends
   mux.streams$.subscribe({
     next: (incoming) => {
       shared.countStream();
-      if (metrics) {
-        const { kind, host, port } = incoming.connect;
-        metrics.onStream(kind);
-        const closed = (reason: number): void => {
-          metrics.onStreamClosed(kind, reason);
-          if (reason === CloseReason.HostBlocked) metrics.onRefused(reason, `${host}:${port}`);
-        };
-        incoming.stream.closed$.subscribe({ next: closed, error: () => closed(CloseReason.NetworkError) });
-      }
+      if (metrics) countStream(metrics, incoming);
       void serveStream(incoming, context);
     },
     error: (error: WispError) => logger.info(`${label} streams ended: ${describeFailure(error, o)}`),
@@ -130,11 +124,24 @@ export function serveConnection(shared: GatewayShared, accepted: AcceptedClient)
     if (end.reason === CloseReason.Throttled) logger.warn(`${label} closed${why}`);
     else logger.info(`${label} closed${why}`);
   };
+  // eslint-disable-next-line rxjs-x/no-ignored-subscription -- closed$ emits once and completes
   mux.closed$.subscribe({ next: ended, error: (error: WispError) => ended({ error }) });
   closeWhenIdle(mux, o.connectionIdleTimeoutMs, () => {
     logger.info(`${label} idle: no stream for ${o.connectionIdleTimeoutMs} ms`);
     void mux.close(CloseReason.Voluntary);
   });
+}
+
+/** Counts a stream in the metrics: opened now, closed (by reason) when it ends. */
+function countStream(metrics: GatewayMetrics, incoming: IncomingStream): void {
+  const { kind, host, port } = incoming.connect;
+  metrics.onStream(kind);
+  const closed = (reason: number): void => {
+    metrics.onStreamClosed(kind, reason);
+    if (reason === CloseReason.HostBlocked) metrics.onRefused(reason, `${host}:${port}`);
+  };
+  // eslint-disable-next-line rxjs-x/no-ignored-subscription -- closed$ emits once and completes
+  incoming.stream.closed$.subscribe({ next: closed, error: () => closed(CloseReason.NetworkError) });
 }
 
 /** A log line's cause of a failed connection, naming the setting to change where one applies. */

@@ -61,7 +61,7 @@ export class GatewayFront {
   /** Takes an upgrade for the Wisp prefix (or a wsproxy path); false leaves the socket alone. */
   route(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const { options, logger } = this.gateway;
-    const path = (req.url ?? '/').split('?')[0]!;
+    const path = (req.url ?? '/').split('?')[0];
     const proxyTarget = options.wsproxy ? parseWsProxyPath(path, options.prefix) : undefined;
     if (path !== options.prefix && !proxyTarget) return false;
     if (this.gateway.stopping()) return reject(socket, 503, 'Service Unavailable'), true;

@@ -35,7 +35,7 @@ export function metricsHandler(options: MetricsEndpointOptions): (req: http.Inco
   const prefix = options.prefix ?? '/';
   const page = statusPageHtml(options.pollMs);
   return (req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
+    const path = (req.url ?? '/').split('?')[0];
     if (!path.startsWith(prefix)) return false;
     if (!allowed.has(req.socket.remoteAddress ?? '')) return send(res, 403, 'text/plain', 'forbidden\n'), true;
     const rest = path.slice(prefix.length);

@@ -52,7 +52,7 @@ export function parseWsProxyPath(path: string, prefix: string): WsProxyTarget | 
   const match = /^(\[[^\]]+\]|[^:/[\]]+):(\d{1,5})$/.exec(rest);
   if (!match) return undefined;
   const port = Number(match[2]);
-  return port >= 1 && port <= 65535 ? { host: match[1]!, port } : undefined;
+  return port >= 1 && port <= 65535 ? { host: match[1], port } : undefined;
 }
 
 /** The close reason byte the policy gives before any DNS, or undefined when allowed. */

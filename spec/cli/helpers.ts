@@ -99,7 +99,7 @@ export async function killAll(): Promise<void> {
 export async function startServe(args: readonly string[] = []): Promise<{ cli: Cli; url: string }> {
   const cli = new Cli(['serve', '--port', '0', ...args]);
   const [, url] = await cli.waitFor(/listening on ((?:wss?:\/\/|tcp:\/\/|unix:)\S+)/);
-  return { cli, url: url! };
+  return { cli, url: url };
 }
 
 /** Starts `wisp-rx forward --listen 127.0.0.1:0 …args`; resolves with it and the local port. */

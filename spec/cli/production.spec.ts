@@ -38,7 +38,7 @@ async function echo(mux: ClientMux, host: string, port: number, text = 'ping'): 
   const back = firstValueFrom(stream.data$);
   await stream.write(new TextEncoder().encode(text));
   const reply = new TextDecoder().decode(await within(back, 5000, 'the echo'));
-  await stream.close();
+  stream.close();
   return reply;
 }
 
@@ -143,16 +143,16 @@ describe('wisp-rx serve in production', () => {
     const mux = await connectVia(url, (u, p) => new WebSocket(u, p));
     expect(await echo(mux, '127.0.0.1', target)).toBe('ping');
     await mux.open('tcp', '10.0.0.1', 22).then((s) => firstValueFrom(s.closed$)); // refused: private
-    const text = await (await fetch(`${metricsUrl!}metrics`)).text();
+    const text = await (await fetch(`${metricsUrl}metrics`)).text();
     expect(text).toMatch(/wisp_rx_connections_total\{version="v2"\} 1/);
     expect(text).toMatch(/wisp_rx_streams_total\{kind="tcp"\} 2/);
     expect(text).toMatch(/wisp_rx_refused_total\{reason="HostBlocked"\} 1/);
     expect(text).toMatch(/wisp_rx_bytes_up_total 4/);
     expect(text).toMatch(/wisp_rx_handshake_seconds_count\{outcome="ok"\} 1/);
-    const stats = (await (await fetch(`${metricsUrl!}stats.json`)).json()) as { connections: number; refusals: { target: string }[] };
+    const stats = (await (await fetch(`${metricsUrl}stats.json`)).json()) as { connections: number; refusals: { target: string }[] };
     expect(stats.connections).toBe(1);
-    expect(stats.refusals[0]!.target).toBe('10.0.0.1:22');
-    expect(await (await fetch(metricsUrl!)).text()).toContain('<canvas id="chart"');
+    expect(stats.refusals[0].target).toBe('10.0.0.1:22');
+    expect(await (await fetch(metricsUrl)).text()).toContain('<canvas id="chart"');
 
     const shared = await startServe(['--metrics-path', '/_wisp/']);
     const http = shared.url.replace(/^ws/, 'http');
@@ -195,8 +195,8 @@ describe('wisp-rx serve in production', () => {
     const redis = await startRedis();
     cleanup.push(() => redis.stop());
     const gateways = await Promise.all([1, 2].map(() => startServe(['--redis', redis.url, '--max-connections-per-client', '1'])));
-    expect(await upgradeStatus(gateways[0]!.url)).toBe('open');
-    expect(await upgradeStatus(gateways[1]!.url)).toBe(429);
+    expect(await upgradeStatus(gateways[0].url)).toBe('open');
+    expect(await upgradeStatus(gateways[1].url)).toBe(429);
   });
 
   it('shares login lockouts between gateways through --redis', async () => {
@@ -205,8 +205,8 @@ describe('wisp-rx serve in production', () => {
     const args = ['--redis', redis.url, '--user', 'alice:right', '--auth-max-failures', '1'];
     const [one, two] = await Promise.all([startServe(args), startServe(args)]);
     const as = (pass: string) => ({ extensions: [password({ username: 'alice', password: pass })], connector: (u: string, p: readonly string[]) => connectWs(u, p) });
-    await expect(ClientMux.connect(one!.url, as('wrong'))).rejects.toMatchObject({ reason: 0xc0 });
-    await expect(ClientMux.connect(two!.url, as('right'))).rejects.toMatchObject({ reason: 0x49 });
+    await expect(ClientMux.connect(one.url, as('wrong'))).rejects.toMatchObject({ reason: 0xc0 });
+    await expect(ClientMux.connect(two.url, as('right'))).rejects.toMatchObject({ reason: 0x49 });
   });
 });
 
