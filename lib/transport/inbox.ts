@@ -1,10 +1,11 @@
+import { nextMacrotask } from './macrotask.js';
 import { Observable, type Subscriber } from 'rxjs';
 import { WispError } from '../errors.js';
 import type { TransportMessage } from './transport.js';
 
 /**
  * Messages one connection may deliver within one event-loop turn. Beyond it the inbox holds
- * the rest and stops the socket until the next turn (`setImmediate`, after other sockets'
+ * the rest and stops the socket until the next turn (the next macrotask, after other sockets'
  * I/O): libuv reads a readable socket up to 32 times (2 MiB) per poll, which is ~90,000 small
  * packets, so a flooding client would otherwise hold the loop — and every other client — for
  * most of a second. Bulk DATA (64 KiB packets) never gets near it.
@@ -29,14 +30,14 @@ const MESSAGES_PER_TURN_ALL = 1024;
 const WATCH_FROM = 64;
 
 /**
- * The process-wide turn: one `setImmediate` (not one per connection or packet) ends it,
+ * The process-wide turn: one macrotask (not one per connection or packet) ends it,
  * resets the budgets and resumes, in order, the inboxes that yielded.
  */
 const turns = { id: 0, delivered: 0, scheduled: false, yielded: [] as Inbox[] };
 function turnInUse(): void {
   if (turns.scheduled) return;
   turns.scheduled = true;
-  setImmediate(endTurn);
+  nextMacrotask(endTurn);
 }
 function endTurn(): void {
   turns.scheduled = false;
