@@ -26,6 +26,7 @@ import { assertValidPolicy } from './policy.js';
 import type { RelayCounters } from './relay-tcp.js';
 import type { LookupFunction } from './resolve.js';
 import { localCounter, redisCounter, type ConnectionCounter } from './shared-limits.js';
+import { SharedStats } from './shared-stats.js';
 import { TurnScheduler } from './turn-scheduler.js';
 
 export { selectProtocol } from './gateway-front.js';
@@ -69,6 +70,8 @@ export class Gateway {
   private readonly front: GatewayFront;
   private readonly eventLoop = monitorEventLoopDelay({ resolution: 10 });
   private readonly redis: Redis | undefined;
+  /** Stats summed over the gateways sharing the Redis (`redis`). */
+  readonly sharedStats: SharedStats | undefined;
   private readonly sampler: ReturnType<typeof setInterval> | undefined;
   private connectionsTotal = 0;
   private streamsTotal = 0;
@@ -119,8 +122,9 @@ export class Gateway {
       countStream: () => void this.streamsTotal++,
     };
     this.eventLoop.enable();
+    this.sharedStats = this.redis ? new SharedStats(this.redis, () => this.stats()) : undefined;
     const proxies = (this.proxies = new TrustedProxies([...o.trustedProxies]));
-    const endpoint = metrics && o.metricsPath ? metricsHandler({ metrics, stats: () => this.stats(), prefix: o.metricsPath, ...(o.metricsAllow ? { allow: o.metricsAllow } : {}) }) : undefined;
+    const endpoint = metrics && o.metricsPath ? metricsHandler({ metrics, stats: () => this.statsDocument(), prefix: o.metricsPath, ...(o.metricsAllow ? { allow: o.metricsAllow } : {}) }) : undefined;
     this.front = new GatewayFront({
       options: o,
       logger: this.logger,
@@ -190,6 +194,12 @@ export class Gateway {
     };
   }
 
+  /** {@link stats}, plus `cluster`: the counters summed over every gateway sharing the Redis. */
+  async statsDocument(): Promise<GatewayStats & { readonly cluster?: object }> {
+    const own = this.stats();
+    return this.sharedStats ? { ...own, cluster: await this.sharedStats.sum() } : own;
+  }
+
   /** Starts the event-loop figures of {@link stats} afresh (the CLI does after each stats line). */
   resetEventLoopLag(): void {
     this.eventLoop.reset();
@@ -225,6 +235,7 @@ export class Gateway {
     this.eventLoop.disable();
     if (this.sampler) clearInterval(this.sampler);
     await this.counter.close();
+    await this.sharedStats?.close();
     await this.redis?.quit().catch(() => undefined);
     return report;
   }
@@ -280,7 +291,7 @@ export async function createGateway(options: GatewayOptions = {}): Promise<Gatew
     const at = parseListenAddress(o.metrics) as { host: string; port: number }; // TCP: checked by the options
     gateway.metricsServer = await listenMetrics({
       metrics: gateway.metrics,
-      stats: () => gateway.stats(),
+      stats: () => gateway.statsDocument(),
       host: at.host,
       port: at.port,
       ...(o.metricsAllow ? { allow: o.metricsAllow } : {}),

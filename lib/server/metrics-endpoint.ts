@@ -13,8 +13,8 @@ import { statusPageHtml } from './status-page.js';
 /** Options of {@link metricsHandler}. */
 export interface MetricsEndpointOptions {
   readonly metrics: GatewayMetrics;
-  /** The stats document's numbers (the gateway's stats). */
-  readonly stats: () => object;
+  /** The stats document's numbers (the gateway's stats, and the shared sum with Redis). */
+  readonly stats: () => object | Promise<object>;
   /** Addresses or CIDR blocks allowed to read. Default loopback only. */
   readonly allow?: readonly string[];
   /** Path prefix the endpoint lives under (ends with `/`). Default `/`. */
@@ -47,8 +47,10 @@ export function metricsHandler(options: MetricsEndpointOptions): (req: http.Inco
       );
     } else if (rest === 'stats.json') {
       const history = options.metrics.history;
-      const body = { ...options.stats(), throughput: history.throughput(), refusals: history.recentRefusals() };
-      send(res, 200, 'application/json', JSON.stringify(body));
+      Promise.resolve(options.stats()).then(
+        (stats) => send(res, 200, 'application/json', JSON.stringify({ ...stats, throughput: history.throughput(), refusals: history.recentRefusals() })),
+        (error: unknown) => send(res, 500, 'text/plain', `stats failed: ${String(error)}\n`),
+      );
     } else if (rest === '' || rest === 'status') {
       send(res, 200, 'text/html; charset=utf-8', page);
     } else send(res, 404, 'text/plain', 'not found\n');

@@ -199,6 +199,22 @@ describe('wisp-rx serve in production', () => {
     expect(await upgradeStatus(gateways[1].url)).toBe(429);
   });
 
+  it('sums stats over the gateways sharing --redis in /stats.json', async () => {
+    const redis = await startRedis();
+    cleanup.push(() => redis.stop());
+    const target = await echoServer();
+    const one = await startServe(['--redis', redis.url, '--allow-loopback', '--metrics', '127.0.0.1:0', '--log-level', 'info']);
+    const two = await startServe(['--redis', redis.url, '--allow-loopback']);
+    const [, metricsUrl] = await one.cli.waitFor(/metrics on (http:\/\/\S+)/);
+    const muxes = [await connectVia(one.url, (u, p) => new WebSocket(u, p)), await connectVia(two.url, (u, p) => new WebSocket(u, p))];
+    for (const mux of muxes) expect(await echo(mux, '127.0.0.1', target)).toBe('ping');
+    // Each gateway publishes every 5 s (and at start); wait for a round that shows both connections.
+    const cluster = async (): Promise<{ gateways: number; connections: number; bytesUp: number }> =>
+      ((await (await fetch(`${metricsUrl}stats.json`)).json()) as { cluster: { gateways: number; connections: number; bytesUp: number } }).cluster;
+    await within(waitForAsync(async () => (await cluster()).connections === 2), 15_000, 'both connections in the sum');
+    expect(await cluster()).toMatchObject({ gateways: 2, connections: 2, bytesUp: 8 });
+  }, 30_000);
+
   it('shares login lockouts between gateways through --redis', async () => {
     const redis = await startRedis();
     cleanup.push(() => redis.stop());
@@ -210,3 +226,6 @@ describe('wisp-rx serve in production', () => {
   });
 });
 
+async function waitForAsync(condition: () => Promise<boolean>): Promise<void> {
+  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 100));
+}
