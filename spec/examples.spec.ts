@@ -13,6 +13,7 @@ import { startEchoServer } from '../examples/echo-server';
 import { startForwardServer } from '../examples/forward-server';
 import { firstAnswer } from '../examples/reactive';
 import { measureThroughput } from '../examples/throughput';
+import { freePort } from './support/ports';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -24,15 +25,6 @@ async function listen(handler: (socket: net.Socket) => void): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   cleanup.push(() => new Promise((r) => server.close(r)));
   return (server.address() as net.AddressInfo).port;
-}
-
-/** A loopback port with nothing listening. */
-async function refusedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /** Runs `node build/examples/NAME.js ...args`; resolves with its output and exit code. */
@@ -71,7 +63,7 @@ describe('examples', () => {
     cleanup.push(server.close);
     const mux = await ClientMux.connect(server.url);
     cleanup.push(() => mux.close());
-    const port = await refusedPort();
+    const port = await freePort();
     const error: unknown = await mux.open('tcp', '127.0.0.1', port, { awaitConfirmation: true }).then(
       () => undefined,
       (e: unknown) => e,
@@ -94,7 +86,7 @@ describe('examples', () => {
     const echo = await listen((socket) => socket.on('error', () => undefined).pipe(socket));
     const server = await startForwardServer();
     cleanup.push(server.close);
-    const refused = await refusedPort();
+    const refused = await freePort();
     const run = await runExample('reactive', [server.url, `127.0.0.1:${refused}`, `127.0.0.1:${echo}`]);
     expect(run).toEqual({ code: 0, stdout: `127.0.0.1:${echo} answered "ping\\n"\n`, stderr: '' });
   });
@@ -102,7 +94,7 @@ describe('examples', () => {
   it('reactive, run as its header says: exits 1 with a reason when every target refuses', async () => {
     const server = await startForwardServer();
     cleanup.push(server.close);
-    const run = await runExample('reactive', [server.url, `127.0.0.1:${await refusedPort()}`]);
+    const run = await runExample('reactive', [server.url, `127.0.0.1:${await freePort()}`]);
     expect(run).toEqual({ code: 1, stdout: '', stderr: 'StreamClosed: every target closed without answering\n' });
   });
 });

@@ -7,6 +7,7 @@
  */
 import * as http from 'node:http';
 import { TrustedProxies } from './client-limits.js';
+import { listenOn } from './listeners.js';
 import type { GatewayMetrics } from './metrics.js';
 import { statusPageHtml } from './status-page.js';
 
@@ -66,13 +67,7 @@ export async function listenMetrics(options: MetricsEndpointOptions & { readonly
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 10_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, { kind: 'tcp', host: options.host, port: options.port });
   return server;
 }
 

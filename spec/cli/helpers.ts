@@ -142,14 +142,7 @@ export async function udpEcho(): Promise<number> {
   return socket.address().port;
 }
 
-/** A port nothing listens on (bound, then released). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort } from '../support/ports';
 
 /** Connects a ClientMux from lib/ (closed by {@link cleanAll}). */
 export async function connect(url: string, options: ClientMuxOptions = {}): Promise<ClientMux> {

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort } from './ports';
 
 export interface Nginx {
   readonly port: number;
@@ -17,13 +18,6 @@ export interface Nginx {
 
 const NGINX = fs.existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export async function startNginx(options: { upstreams: readonly number[]; cert: string; key: string; bindAddress: string }): Promise<Nginx> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wisp-rx-nginx-'));

@@ -1,6 +1,6 @@
 /** A throwaway Debian `redis-server` on 127.0.0.1 (a free port, no persistence), for specs. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as net from 'node:net';
+import { freePort } from './ports';
 
 export interface RedisServer {
   readonly url: string;
@@ -8,13 +8,6 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Starts redis-server and resolves once it accepts connections (within 10 s). */
 export async function startRedis(): Promise<RedisServer> {
