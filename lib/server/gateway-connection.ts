@@ -26,6 +26,15 @@ import type { TurnScheduler } from './turn-scheduler.js';
 /** How long a connection's socket may take to close once its mux has ended. */
 const CLOSING_DEADLINE_MS = 2000;
 
+/** One live connection, as the status page lists it. */
+export interface LiveConnection {
+  readonly label: string;
+  readonly version: 1 | 2;
+  /** Epoch ms when it was accepted. */
+  readonly since: number;
+  readonly mux: ServerMux;
+}
+
 /** What every connection of one gateway shares. */
 export interface GatewayShared {
   readonly options: ResolvedGatewayOptions;
@@ -36,6 +45,8 @@ export interface GatewayShared {
   readonly targets: Set<net.Socket>;
   readonly counters: RelayCounters;
   readonly muxes: Map<ServerMux, ConnectionHandle>;
+  /** The same connections, described for the status page. */
+  readonly live: Map<ServerMux, LiveConnection>;
   readonly metrics: GatewayMetrics | undefined;
   readonly lookup: LookupFunction | undefined;
   /** Counts a new stream in the gateway's totals. */
@@ -82,6 +93,7 @@ export function serveConnection(shared: GatewayShared, accepted: AcceptedClient)
     extensions: shared.authLimiter.guard(shared.extensions, client, () => shared.turns.turn(accepted.handle)),
   });
   shared.muxes.set(mux, accepted.handle);
+  shared.live.set(mux, { label, version: v2 ? 2 : 1, since: Date.now(), mux });
   shared.metrics?.onConnection(v2 ? 2 : 1);
   logger.info(`${label} open (${v2 ? 'v2' : 'v1'})`);
   mux.ready.then(
@@ -117,6 +129,7 @@ export function serveConnection(shared: GatewayShared, accepted: AcceptedClient)
   });
   const ended = (end: MuxEnd): void => {
     if (!shared.muxes.delete(mux)) return;
+    shared.live.delete(mux);
     release();
     terminateUnlessClosedWithin(accepted.handle, CLOSING_DEADLINE_MS);
     const why = end.error ? `: ${describeFailure(end.error, o)}` : end.reason !== undefined ? ` (${closeReasonName(end.reason)})` : '';

@@ -51,6 +51,9 @@ export interface GatewayStats {
   readonly heapUsed: number;
 }
 
+/** Live connections listed in the stats document (the oldest ones). */
+const LIVE_LISTED = 50;
+
 /** How often the status page's throughput history takes a sample. */
 const SAMPLE_MS = 5000;
 
@@ -117,6 +120,7 @@ export class Gateway {
       targets: new Set(),
       counters: this.counters,
       muxes: this.muxes,
+      live: new Map(),
       metrics,
       lookup,
       countStream: () => void this.streamsTotal++,
@@ -195,8 +199,10 @@ export class Gateway {
   }
 
   /** {@link stats}, plus `cluster`: the counters summed over every gateway sharing the Redis. */
-  async statsDocument(): Promise<GatewayStats & { readonly cluster?: object }> {
-    const own = this.stats();
+  async statsDocument(): Promise<GatewayStats & { readonly live: object[]; readonly cluster?: object }> {
+    // The oldest LIVE_LISTED connections, so the document stays small however many there are.
+    const live = [...this.shared.live.values()].slice(0, LIVE_LISTED).map(({ label, version, since, mux }) => ({ label, version, since, streams: mux.streamCount }));
+    const own = { ...this.stats(), live };
     return this.sharedStats ? { ...own, cluster: await this.sharedStats.sum() } : own;
   }
 

@@ -30,6 +30,8 @@ export function statusPageHtml(pollMs = 2000): string {
  <div class="card"><span class="up">up</span> / <span class="down">down</span><b id="rate">–</b></div>
 </div>
 <canvas id="chart" width="900" height="220" aria-label="throughput over the last minutes"></canvas>
+<h2>Live connections</h2>
+<table><thead><tr><th>connection</th><th>Wisp</th><th>streams</th><th>open for</th></tr></thead><tbody id="live"></tbody></table>
 <h2>Recent refusals</h2>
 <table><thead><tr><th>time</th><th>target</th><th>reason</th></tr></thead><tbody id="refusals"></tbody></table>
 <script>
@@ -60,13 +62,13 @@ async function refresh() {
     const last = s.throughput[s.throughput.length - 1];
     $('rate').textContent = last ? rate(last.up) + ' / ' + rate(last.down) : '–';
     draw(s.throughput);
-    $('refusals').replaceChildren(...s.refusals.map((r) => {
+    const row = (cells) => {
       const tr = document.createElement('tr');
-      for (const text of [new Date(r.t).toLocaleTimeString(), r.target, r.reason]) {
-        const td = document.createElement('td'); td.textContent = text; tr.append(td);
-      }
+      for (const text of cells) { const td = document.createElement('td'); td.textContent = text; tr.append(td); }
       return tr;
-    }));
+    };
+    $('refusals').replaceChildren(...s.refusals.map((r) => row([new Date(r.t).toLocaleTimeString(), r.target, r.reason])));
+    $('live').replaceChildren(...(s.live || []).map((c) => row([c.label, 'v' + c.version, String(c.streams), Math.round((Date.now() - c.since) / 1000) + ' s'])));
     document.body.dataset.updated = String(Date.now());
   } catch (e) { document.body.dataset.error = String(e); }
 }

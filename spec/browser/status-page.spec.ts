@@ -44,7 +44,7 @@ it('renders the throughput chart, the counters and the refusals, and updates as 
   let clock = 0;
   let totals = { bytesUp: 0, bytesDown: 0 };
   const history = new StatusHistory({ now: () => clock });
-  const stats = { connections: 3, streams: 12, eventLoopLagMs: 1.5 };
+  const stats = { connections: 3, streams: 12, eventLoopLagMs: 1.5, live: [{ label: 'conn 7 198.51.100.4', version: 2, since: Date.now() - 65_000, streams: 12 }] };
   const metrics = new GatewayMetrics(() => ({ ...stats, ...totals }), { history });
   const feed = (up: number, down: number): void => {
     clock += 1000;
@@ -65,6 +65,7 @@ it('renders the throughput chart, the counters and the refusals, and updates as 
   expect(await page.textContent('#lag')).toBe('1.5 ms');
   expect(await page.textContent('#refusals')).toContain('10.1.2.3:22');
   expect(await page.textContent('#refusals')).toContain('HostBlocked');
+  expect(await page.textContent('#live')).toMatch(/conn 7 198\.51\.100\.4\s*v2\s*12\s*6\d s/);
   const before = await linePixels(page);
   expect(before.up).toBeGreaterThan(50);
   expect(before.down).toBeGreaterThan(50);

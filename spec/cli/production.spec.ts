@@ -149,8 +149,9 @@ describe('wisp-rx serve in production', () => {
     expect(text).toMatch(/wisp_rx_refused_total\{reason="HostBlocked"\} 1/);
     expect(text).toMatch(/wisp_rx_bytes_up_total 4/);
     expect(text).toMatch(/wisp_rx_handshake_seconds_count\{outcome="ok"\} 1/);
-    const stats = (await (await fetch(`${metricsUrl}stats.json`)).json()) as { connections: number; refusals: { target: string }[] };
+    const stats = (await (await fetch(`${metricsUrl}stats.json`)).json()) as { connections: number; refusals: { target: string }[]; live: { label: string; version: number; streams: number }[] };
     expect(stats.connections).toBe(1);
+    expect(stats.live).toEqual([expect.objectContaining({ label: 'conn 1 127.0.0.1', version: 2 })]);
     expect(stats.refusals[0].target).toBe('10.0.0.1:22');
     expect(await (await fetch(metricsUrl)).text()).toContain('<canvas id="chart"');
 
