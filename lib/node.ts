@@ -24,6 +24,26 @@ export { createGateway, Gateway, type GatewayStats } from './server/gateway.js';
 export type { GatewayOptions } from './server/gateway-options.js';
 export type { LookupFunction } from './server/resolve.js';
 export type { StopReport } from './server/graceful-stop.js';
+export type { GatewayDeployOptions, GatewayTransport } from './server/gateway-deploy-options.js';
+export type { TlsFiles } from './server/listeners.js';
+export type { AuthStore } from './server/auth-limiter.js';
+export { createDnsLookup, type DnsLookupOptions, type DnsOrder } from './server/dns-lookup.js';
+export {
+  localCounter,
+  redisCounter,
+  workerCounter,
+  servePrimaryCounter,
+  type ConnectionCounter,
+  type RedisCounterOptions,
+  type IpcChannel,
+  type WorkerChannel,
+  type CounterMessage,
+} from './server/shared-limits.js';
+export { ConnectionLimiter, type ConnectionLimiterOptions } from './server/client-limits.js';
+export { SharedStats, type SummedStats } from './server/shared-stats.js';
+export { GatewayMetrics, type MetricsSource, type AuthMethod } from './server/metrics.js';
+export { metricsHandler, listenMetrics, LOOPBACK_ONLY, type MetricsEndpointOptions } from './server/metrics-endpoint.js';
+export { StatusHistory, type ThroughputSample, type Refusal, type StatusHistoryOptions } from './server/status-history.js';
 export { createLogger, silentLogger, LOG_LEVELS, type Logger, type LogLevel } from './server/logger.js';
 export type { DestinationPolicy, PortRange } from './server/policy.js';
 export { parsePortRanges } from './server/policy.js';

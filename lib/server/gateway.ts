@@ -225,7 +225,7 @@ export class Gateway {
    * streams run until they end or `graceMs` (default 5 s) passes, then sends CLOSE(0, reason)
    * on every connection ahead of its queued DATA, closes each socket properly, flushes data
    * received from clients to their targets, and terminates only what is left after
-   * `deadlineMs` (default 2 s). See {@link stopConnections}.
+   * `deadlineMs` (default 2 s). The README's "Graceful stop" says what happens to data.
    */
   async close({ reason = CloseReason.Voluntary, graceMs = 5000, deadlineMs = 2000 }: { reason?: number; graceMs?: number; deadlineMs?: number } = {}): Promise<StopReport> {
     this.closing = true;
