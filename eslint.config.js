@@ -16,7 +16,7 @@ const rxjsX = require('eslint-plugin-rxjs-x');
 const finnish = {
   functions: false, methods: false, parameters: true, properties: true, variables: true, strict: false,
   names: { 'Subject$': false, '^this$': false },
-  types: { '^(Inbox|CloseSignal|OperatorFunction|UnaryFunction)$': false },
+  types: { '^(Inbox|ReceiveQueue|CloseSignal|Outbound|OperatorFunction|UnaryFunction)$': false },
 };
 
 module.exports = tseslint.config(

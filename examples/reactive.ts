@@ -2,11 +2,12 @@
 // Streams are Observables, so RxJS composes them: ask several services the same question at
 // once, take whichever answers first, and give up after a deadline. A target that refuses
 // (its stream closes without data) simply drops out; only when every one does, or none
-// answers in time, is there no answer.
+// answers in time, is there no answer. A refusal errors the stream's data$ with the wire
+// reason (`StreamClosed`); catchError turns that into "no answer from this one".
 // Run (a gateway that may dial loopback, then two local targets, e.g. an echo service on 7):
 //   node bin/wisp-rx.js serve --allow-loopback &
 //   node build/examples/reactive.js ws://127.0.0.1:4000/ 127.0.0.1:7 127.0.0.1:7007
-import { firstValueFrom, map, merge, take, throwError, throwIfEmpty, timeout, type Observable } from 'rxjs';
+import { EMPTY, catchError, firstValueFrom, map, merge, take, throwError, throwIfEmpty, timeout, type Observable } from 'rxjs';
 import { ClientMux, WispError, isWispError, type StreamReader } from 'wisp-rx/node';
 
 /** The first answer: which stream (by index) and its first chunk. */
@@ -22,8 +23,14 @@ export interface Answer {
  */
 export function firstAnswer$(streams: readonly Pick<StreamReader, 'data$'>[], deadlineMs: number): Observable<Answer> {
   // merge, not race: race() is also won by the first source to *complete*, so a refused
-  // target (its data$ completes empty) would win with no answer (EmptyError downstream).
-  return merge(...streams.map((stream, index) => stream.data$.pipe(map((chunk) => ({ index, chunk }))))).pipe(
+  // target (its data$ ends empty once its refusal is caught) would win with no answer.
+  const answers = streams.map((stream, index) =>
+    stream.data$.pipe(
+      map((chunk) => ({ index, chunk })),
+      catchError((error: unknown) => (isWispError(error, 'StreamClosed') ? EMPTY : throwError(() => error))),
+    ),
+  );
+  return merge(...answers).pipe(
     take(1),
     throwIfEmpty(() => new WispError('StreamClosed', 'every target closed without answering')),
     timeout({ first: deadlineMs, with: () => throwError(() => new WispError('StreamClosed', `no answer within ${deadlineMs} ms`)) }),

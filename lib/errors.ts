@@ -33,6 +33,9 @@ export type WispErrorCode =
   | 'StreamAlreadyClosed'
   | 'StreamClosed'
   | 'Throttled'
+  | 'KeepaliveTimeout'
+  // gateway
+  | 'DialFailed'
   | 'MuxClosed'
   | 'Unsupported'
   | 'InvalidArgument';

@@ -52,7 +52,7 @@ export { parsePortRanges } from './server/policy.js';
 setDefaultConnector((url, protocols) => (isLengthDelimitedUrl(url) ? connectLengthDelimited(url) : connectWs(url, protocols)));
 
 // Where Node is, `MuxStream.toDuplex()` is typed as the real `node:stream` Duplex.
-declare module './views/duplex-types.js' {
+declare module './stream/duplex-types.js' {
   interface NodeStreamTypes {
     readonly Duplex: import('node:stream').Duplex;
   }

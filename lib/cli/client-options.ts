@@ -5,14 +5,14 @@
  */
 import * as fs from 'node:fs';
 import { isWispError } from '../errors.js';
-import type { ExtensionBuilder } from '../extensions/extension.js';
-import { keyAuth } from '../extensions/key-auth.js';
-import { motd } from '../extensions/motd.js';
-import { password } from '../extensions/password.js';
-import { streamConfirmation } from '../extensions/stream-confirmation.js';
-import { udp } from '../extensions/udp.js';
-import type { ClientMuxOptions } from '../mux/client-mux.js';
-import { closeReasonName } from '../packet/close-reason.js';
+import type { ExtensionBuilder } from '../wisp/extensions/extension.js';
+import { keyAuth } from '../wisp/extensions/key-auth.js';
+import { motd } from '../wisp/extensions/motd.js';
+import { password } from '../wisp/extensions/password.js';
+import { streamConfirmation } from '../wisp/extensions/stream-confirmation.js';
+import { udp } from '../wisp/extensions/udp.js';
+import type { ClientMuxOptions } from '../wisp/client-mux.js';
+import { closeReasonName } from '../wisp/packet/close-reason.js';
 import { connectLengthDelimited, isLengthDelimitedUrl } from '../transport/length-delimited.js';
 import { connectWs } from '../transport/ws.js';
 import { UsageError } from './cli-error.js';

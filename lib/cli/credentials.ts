@@ -3,7 +3,7 @@
  * client's private key file. Error messages name the file and line, never the secret.
  * @module
  */
-import { parsePrivateKey, parsePublicKey } from '../extensions/key-auth.js';
+import { parsePrivateKey, parsePublicKey } from '../wisp/extensions/key-auth.js';
 import { UsageError } from './cli-error.js';
 import { parseCredentials, readContentLines } from './values.js';
 

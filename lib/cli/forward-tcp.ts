@@ -5,7 +5,7 @@
  */
 import * as net from 'node:net';
 import { pipeline } from 'node:stream';
-import { CloseReason, closeReasonName } from '../packet/close-reason.js';
+import { CloseReason, closeReasonName } from '../wisp/packet/close-reason.js';
 import type { Logger } from '../server/logger.js';
 import { describeError } from './client-options.js';
 import type { ReconnectingClientMux } from '../client/reconnecting-client-mux.js';

@@ -4,8 +4,8 @@
  * @module
  */
 import * as dgram from 'node:dgram';
-import { CloseReason, closeReasonName } from '../packet/close-reason.js';
-import type { MuxStream } from '../mux/stream.js';
+import { CloseReason, closeReasonName } from '../wisp/packet/close-reason.js';
+import type { MuxStream } from '../stream/mux-stream.js';
 import type { Logger } from '../server/logger.js';
 import { describeError } from './client-options.js';
 import type { ReconnectingClientMux } from '../client/reconnecting-client-mux.js';

@@ -6,7 +6,7 @@
 import type * as dgram from 'node:dgram';
 import type * as net from 'node:net';
 import { ReconnectingClientMux, type ReconnectState } from '../client/reconnecting-client-mux.js';
-import { ClientMux } from '../mux/client-mux.js';
+import { ClientMux } from '../wisp/client-mux.js';
 import { createLogger, type Logger } from '../server/logger.js';
 import { CliError, UsageError } from './cli-error.js';
 import { FORWARD_FLAGS, describeConnectError, describeError, resolveClientSettings } from './client-options.js';

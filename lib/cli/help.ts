@@ -5,7 +5,6 @@
  */
 import { FORWARD_FLAGS, NC_FLAGS } from './client-options.js';
 import type { FlagSpec } from './flags.js';
-import { KEYGEN_FLAGS } from './keygen.js';
 import { SERVE_FLAGS, SERVE_OPTIONS } from './serve-options.js';
 
 const WIDTH = 100;
@@ -46,7 +45,7 @@ function flagLines(flags: readonly FlagSpec[]): string {
 }
 
 /** A command's help: usage, description, options, examples (as written), then notes (wrapped). */
-function page(usage: string, about: string, flags: readonly FlagSpec[], examples: readonly string[], notes: readonly string[]): string {
+export function page(usage: string, about: string, flags: readonly FlagSpec[], examples: readonly string[], notes: readonly string[]): string {
   const allNotes = [...notes, '--version (with any command) prints the version and exits.'];
   const blocks = [`Usage: ${usage}\n\n${wrap(about, 0)}\n${flagLines(flags)}`, `Examples:\n${examples.map((e) => `  ${e}`).join('\n')}`, ...allNotes.map((n) => wrap(n, 2, 0))];
   return `${blocks.join('\n\n')}\n`;
@@ -125,14 +124,3 @@ export function ncHelp(): string {
   );
 }
 
-/** `wisp-rx keygen --help`. */
-export function keygenHelp(): string {
-  return page(
-    'wisp-rx keygen --out FILE [--force]',
-    'Makes an Ed25519 key pair for Wisp key auth: FILE holds the private key seed (hex) that forward and nc read with --key FILE; ' +
-      'FILE.pub holds the public key (hex), one line to add to a gateway\'s --key-file. Prints the public key on stdout.',
-    KEYGEN_FLAGS,
-    ['wisp-rx keygen --out client.key', 'cat client.key.pub >> keys.txt && wisp-rx serve --key-file keys.txt'],
-    ['Exit codes: 0 written; 1 a file could not be written; 2 invalid options or FILE exists (without --force).'],
-  );
-}

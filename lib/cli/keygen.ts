@@ -5,11 +5,11 @@
  * @module
  */
 import * as fs from 'node:fs';
-import { generateKeyPair } from '../extensions/key-auth.js';
+import { generateKeyPair } from '../wisp/extensions/key-auth.js';
 import { CliError, UsageError } from './cli-error.js';
 import { HELP_FLAG } from './client-options.js';
 import { parseFlags, type FlagSpec } from './flags.js';
-import { keygenHelp } from './help.js';
+import { page } from './help.js';
 
 /** Flags of `wisp-rx keygen`. */
 export const KEYGEN_FLAGS: readonly FlagSpec[] = [
@@ -46,4 +46,16 @@ export async function keygen(argv: readonly string[]): Promise<number> {
   process.stdout.write(`${hex(publicKey)}\n`);
   process.stderr.write(`wrote ${out} (private key, for --key) and ${out}.pub (public key, for the gateway's --key-file)\n`);
   return 0;
+}
+
+/** `wisp-rx keygen --help`. */
+export function keygenHelp(): string {
+  return page(
+    'wisp-rx keygen --out FILE [--force]',
+    'Makes an Ed25519 key pair for Wisp key auth: FILE holds the private key seed (hex) that forward and nc read with --key FILE; ' +
+      'FILE.pub holds the public key (hex), one line to add to a gateway\'s --key-file. Prints the public key on stdout.',
+    KEYGEN_FLAGS,
+    ['wisp-rx keygen --out client.key', 'cat client.key.pub >> keys.txt && wisp-rx serve --key-file keys.txt'],
+    ['Exit codes: 0 written; 1 a file could not be written; 2 invalid options or FILE exists (without --force).'],
+  );
 }

@@ -7,9 +7,9 @@
  * stdin was sent, or (`-w SECS`) until nothing has moved either way for SECS.
  * @module
  */
-import { ClientMux } from '../mux/client-mux.js';
-import type { MuxStream } from '../mux/stream.js';
-import { CloseReason, closeReasonName } from '../packet/close-reason.js';
+import { ClientMux } from '../wisp/client-mux.js';
+import type { MuxStream } from '../stream/mux-stream.js';
+import { CloseReason, closeReasonName } from '../wisp/packet/close-reason.js';
 import { CliError, UsageError } from './cli-error.js';
 import { NC_FLAGS, describeConnectError, describeError, resolveClientSettings } from './client-options.js';
 import { parseFlags, type ParsedFlags } from './flags.js';

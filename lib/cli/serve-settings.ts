@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { isWispError } from '../errors.js';
-import { parsePublicKey } from '../extensions/key-auth.js';
+import { parsePublicKey } from '../wisp/extensions/key-auth.js';
 import { TrustedProxies } from '../server/client-limits.js';
 import { resolveGatewayOptions, type GatewayOptions } from '../server/gateway-options.js';
 import { readTls } from '../server/listeners.js';

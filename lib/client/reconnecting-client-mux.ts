@@ -6,10 +6,10 @@
  */
 import { BehaviorSubject, type Observable } from 'rxjs';
 import { WispError, isWispError } from '../errors.js';
-import type { ClientMux } from '../mux/client-mux.js';
-import type { MuxEnd } from '../mux/actor.js';
-import type { MuxStream } from '../mux/stream.js';
-import type { StreamKind } from '../mux/stream-record.js';
+import type { ClientMux } from '../wisp/client-mux.js';
+import type { MuxEnd } from '../core/actor.js';
+import type { MuxStream } from '../stream/mux-stream.js';
+import type { StreamKind } from '../core/stream-record.js';
 
 /** Options of {@link ReconnectingClientMux}. */
 export interface ReconnectingClientMuxOptions {

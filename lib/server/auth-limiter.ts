@@ -5,9 +5,9 @@
  */
 import type { Redis } from 'ioredis';
 import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { ExtensionBuilder, ProtocolExtension } from '../extensions/extension.js';
-import { ExtensionId } from '../extensions/ids.js';
-import { CloseReason } from '../packet/close-reason.js';
+import type { ExtensionBuilder, ProtocolExtension } from '../wisp/extensions/extension.js';
+import { ExtensionId } from '../wisp/extensions/ids.js';
+import { CloseReason } from '../wisp/packet/close-reason.js';
 
 /**
  * Where failed attempts are counted: this process (`memory`), the cluster primary shared by

@@ -1,4 +1,4 @@
-import type { ServerMux } from '../mux/server-mux.js';
+import type { ServerMux } from '../wisp/server-mux.js';
 
 /**
  * Closes a connection that holds no stream for `ms`: from the end of its handshake, and

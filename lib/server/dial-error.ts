@@ -4,21 +4,20 @@
  * @module
  */
 import { WispError } from '../errors.js';
-import { closeReasonName } from '../packet/close-reason.js';
+import { closeReasonName } from '../wisp/packet/close-reason.js';
 
 /**
  * A failed attempt to reach a stream's target. `reason` is the close reason to send
  * (e.g. 0x42 HostUnreachable, 0x44 ConnectionRefused, 0x48 HostBlocked).
  *
- * `code` is always `'TransportError'`: the shared error-code list has no dial-specific
- * code, and callers are expected to branch on `reason`.
+ * `code` is `'DialFailed'`; branch on `reason` for why.
  */
 export class DialError extends WispError {
   /** The close reason byte for the stream; always present on a DialError. */
   declare readonly reason: number;
 
   constructor(reason: number, message: string, options: { cause?: unknown } = {}) {
-    super('TransportError', `${message} [${closeReasonName(reason)}]`, { reason, cause: options.cause });
+    super('DialFailed', `${message} [${closeReasonName(reason)}]`, { reason, cause: options.cause });
     this.name = 'DialError';
   }
 }

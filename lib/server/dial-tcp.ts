@@ -4,7 +4,7 @@
  */
 import * as net from 'node:net';
 import { WispError } from '../errors.js';
-import { CloseReason } from '../packet/close-reason.js';
+import { CloseReason } from '../wisp/packet/close-reason.js';
 import { DialError } from './dial-error.js';
 import { mapConnectError } from './socket-errors.js';
 

@@ -4,7 +4,7 @@
  * @module
  */
 import * as dgram from 'node:dgram';
-import { CloseReason } from '../packet/close-reason.js';
+import { CloseReason } from '../wisp/packet/close-reason.js';
 import { DialError } from './dial-error.js';
 import { assertDialTarget, formatTarget, type DialTarget } from './dial-tcp.js';
 import { mapConnectError } from './socket-errors.js';

@@ -6,11 +6,11 @@
  */
 import type * as net from 'node:net';
 import type { WispError } from '../errors.js';
-import type { ExtensionBuilder } from '../extensions/extension.js';
-import type { MuxEnd } from '../mux/actor.js';
-import { ServerMux, type IncomingStream } from '../mux/server-mux.js';
-import { CloseReason, closeReasonName } from '../packet/close-reason.js';
-import { encodeClose } from '../packet/encode.js';
+import type { ExtensionBuilder } from '../wisp/extensions/extension.js';
+import type { MuxEnd } from '../core/actor.js';
+import { ServerMux, type IncomingStream } from '../wisp/server-mux.js';
+import { CloseReason, closeReasonName } from '../wisp/packet/close-reason.js';
+import { encodeClose } from '../wisp/packet/encode.js';
 import type { Transport } from '../transport/transport.js';
 import type { AuthLimiter } from './auth-limiter.js';
 import { terminateUnlessClosedWithin, type ConnectionHandle } from './connection-handle.js';

@@ -1,9 +1,9 @@
-import type { ExtensionBuilder } from '../extensions/extension.js';
-import { keyAuth } from '../extensions/key-auth.js';
-import { motd } from '../extensions/motd.js';
-import { password, staticUsers } from '../extensions/password.js';
-import { streamConfirmation } from '../extensions/stream-confirmation.js';
-import { udp } from '../extensions/udp.js';
+import type { ExtensionBuilder } from '../wisp/extensions/extension.js';
+import { keyAuth } from '../wisp/extensions/key-auth.js';
+import { motd } from '../wisp/extensions/motd.js';
+import { password, staticUsers } from '../wisp/extensions/password.js';
+import { streamConfirmation } from '../wisp/extensions/stream-confirmation.js';
+import { udp } from '../wisp/extensions/udp.js';
 import type { ResolvedGatewayOptions } from './gateway-options.js';
 
 /**

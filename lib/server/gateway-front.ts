@@ -8,7 +8,7 @@
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { WISP_V2_PROTOCOL } from '../mux/negotiated.js';
+import { WISP_V2_PROTOCOL } from '../wisp/negotiated.js';
 import { wsTransport } from '../transport/ws.js';
 import { clientAddress, type TrustedProxies } from './client-limits.js';
 import { webSocketHandle } from './connection-handle.js';

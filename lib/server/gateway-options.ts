@@ -1,6 +1,6 @@
 import { WispError } from '../errors.js';
-import type { ExtensionBuilder } from '../extensions/extension.js';
-import type { PasswordValidator } from '../extensions/password.js';
+import type { ExtensionBuilder } from '../wisp/extensions/extension.js';
+import type { PasswordValidator } from '../wisp/extensions/password.js';
 import type { DestinationPolicy } from './policy.js';
 import type { LookupFunction } from './resolve.js';
 import type { Logger } from './logger.js';

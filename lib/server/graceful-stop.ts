@@ -4,9 +4,9 @@
  * @module
  */
 import type * as net from 'node:net';
-import type { ServerMux } from '../mux/server-mux.js';
+import type { ServerMux } from '../wisp/server-mux.js';
 import type { ConnectionHandle } from './connection-handle.js';
-import { CloseReason } from '../packet/close-reason.js';
+import { CloseReason } from '../wisp/packet/close-reason.js';
 
 /** What {@link Gateway.close} did, for the log line and for callers that check. */
 export interface StopReport {

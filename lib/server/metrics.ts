@@ -6,8 +6,8 @@
  * @module
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { closeReasonName } from '../packet/close-reason.js';
-import type { StreamKind } from '../mux/stream-record.js';
+import { closeReasonName } from '../wisp/packet/close-reason.js';
+import type { StreamKind } from '../core/stream-record.js';
 import { StatusHistory } from './status-history.js';
 
 /** What the metrics read from the gateway when scraped. */

@@ -6,7 +6,7 @@
  * @module
  */
 import { WispError } from '../errors.js';
-import { CloseReason } from '../packet/close-reason.js';
+import { CloseReason } from '../wisp/packet/close-reason.js';
 import { classifyParsed, isCloudMetadataAddress, type AddressClass } from './address-class.js';
 import { hostKey, parseTargetHost } from './hostname.js';
 import { parseIp } from './ip.js';

@@ -1,7 +1,7 @@
 import type * as net from 'node:net';
-import { CloseReason } from '../packet/close-reason.js';
-import { HEADER_SIZE } from '../packet/types.js';
-import type { MuxStream } from '../mux/stream.js';
+import { CloseReason } from '../wisp/packet/close-reason.js';
+import { HEADER_SIZE } from '../wisp/packet/types.js';
+import type { MuxStream } from '../stream/mux-stream.js';
 import { mapSocketError } from './socket-errors.js';
 
 /**

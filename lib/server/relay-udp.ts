@@ -1,6 +1,6 @@
 import type * as dgram from 'node:dgram';
-import { CloseReason } from '../packet/close-reason.js';
-import type { MuxStream } from '../mux/stream.js';
+import { CloseReason } from '../wisp/packet/close-reason.js';
+import type { MuxStream } from '../stream/mux-stream.js';
 import type { RelayCounters } from './relay-tcp.js';
 import { mapSocketError } from './socket-errors.js';
 

@@ -6,7 +6,7 @@
  */
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
-import { CloseReason } from '../packet/close-reason.js';
+import { CloseReason } from '../wisp/packet/close-reason.js';
 import { DialError } from './dial-error.js';
 import { parseTargetHost } from './hostname.js';
 import { checkAddress, POLICY_DEFAULTS, type DestinationPolicy } from './policy.js';

@@ -1,6 +1,6 @@
 import * as net from 'node:net';
-import { CloseReason, closeReasonName } from '../packet/close-reason.js';
-import type { IncomingStream } from '../mux/server-mux.js';
+import { CloseReason, closeReasonName } from '../wisp/packet/close-reason.js';
+import type { IncomingStream } from '../wisp/server-mux.js';
 import { isDialError } from './dial-error.js';
 import { dialTcp } from './dial-tcp.js';
 import { dialUdp } from './dial-udp.js';

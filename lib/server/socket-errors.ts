@@ -4,7 +4,7 @@
  * (ETIMEDOUT while connecting is a connect timeout; afterwards it is a transfer timeout).
  * @module
  */
-import { CloseReason } from '../packet/close-reason.js';
+import { CloseReason } from '../wisp/packet/close-reason.js';
 
 function errorCode(err: unknown): string | undefined {
   const code = (err as NodeJS.ErrnoException | null | undefined)?.code;

@@ -7,7 +7,7 @@
  */
 import type * as net from 'node:net';
 import type { WebSocket } from 'ws';
-import { closeReasonName } from '../packet/close-reason.js';
+import { closeReasonName } from '../wisp/packet/close-reason.js';
 import { isDialError } from './dial-error.js';
 import { dialTcp } from './dial-tcp.js';
 import type { Logger } from './logger.js';

@@ -7,15 +7,13 @@
 import { Observable, ReplaySubject, Subject, takeUntil, tap } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import { WispError } from '../errors.js';
-import { CloseReason } from '../packet/close-reason.js';
-import type { StreamReader, StreamWriter } from '../mux/stream.js';
+import { CloseReason } from '../wisp/packet/close-reason.js';
+import type { StreamLike as ViewableStream } from '../stream/stream-api.js';
 import { byteValues } from './bytes.js';
 
 /** The parts of a `MuxStream` that {@link marbleStream} provides: a reader and a writer. */
-export interface StreamLike extends StreamReader, StreamWriter {
-  /** Emits the close reason once, then completes. */
-  readonly closed$: Observable<number>;
-}
+/** The stream surface a marble stream offers: what `MuxStream` offers (see `StreamReader`, `StreamWriter`). */
+export type StreamLike = ViewableStream;
 
 /** Options of {@link marbleStream}. */
 export interface MarbleStreamOptions {
@@ -94,7 +92,7 @@ class MarbleStreamImpl implements MarbleStream {
     this.closed$ = this.closedSubject$.asObservable();
     this.data$ = source$.pipe(
       tap({
-        complete: () => this.end(peerReason),
+        complete: () => this.finish(peerReason),
         error: (error: unknown) => this.fail(error),
       }),
       // Last, so that a local close() ends data$ without counting as the peer's close.
@@ -116,11 +114,26 @@ class MarbleStreamImpl implements MarbleStream {
     callback?.();
   }
 
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  /** No half-close in virtual time: ending is closing, as on Wisp. */
+  readonly canHalfClose = false;
+
+  end(): void {
+    this.close();
+  }
+
   close(reason: number = CloseReason.Voluntary): void {
     if (this.ended) return;
     this.closedWith = reason;
-    this.end(reason);
+    this.finish(reason);
     this.localClose$.next();
+  }
+
+  abort(reason: number = CloseReason.NetworkError): void {
+    this.close(reason);
   }
 
   pause(): void {
@@ -136,7 +149,7 @@ class MarbleStreamImpl implements MarbleStream {
   }
 
   /** Local close or the peer's `|`: the first one counts, as on a real stream. */
-  private end(reason: number): void {
+  private finish(reason: number): void {
     if (this.ended) return;
     this.ended = true;
     this.closedSubject$.next(reason);

@@ -4,9 +4,9 @@
  * @module
  */
 import type { Subscription } from 'rxjs';
-import { ClientMux, type ClientMuxOptions } from '../mux/client-mux.js';
-import { WISP_V2_PROTOCOL } from '../mux/negotiated.js';
-import { ServerMux, type IncomingStream, type ServerMuxOptions } from '../mux/server-mux.js';
+import { ClientMux, type ClientMuxOptions } from '../wisp/client-mux.js';
+import { WISP_V2_PROTOCOL } from '../wisp/negotiated.js';
+import { ServerMux, type IncomingStream, type ServerMuxOptions } from '../wisp/server-mux.js';
 import { memoryTransportPair } from '../transport/memory.js';
 
 /** Options of {@link memoryMuxPair}. */

@@ -51,8 +51,8 @@ export abstract class SocketTransport implements Transport {
   private readonly drainSubject = new Subject<void>();
   private readonly highWaterMark: number;
   /** Messages sent while the socket was still connecting (sockets throw on send then). */
-  private outbox: Uint8Array[] = [];
-  private outboxBytes = 0;
+  private early: Uint8Array[] = [];
+  private earlyBytes = 0;
   private blocked = false;
   private closeRequested = false;
   private errored = false;
@@ -97,7 +97,7 @@ export abstract class SocketTransport implements Transport {
 
   /** Bytes sent but not yet handed to the network, including those held until the socket opens. */
   get bufferedAmount(): number {
-    return this.outboxBytes + this.socketBufferedAmount;
+    return this.earlyBytes + this.socketBufferedAmount;
   }
 
   send(message: Uint8Array): boolean {
@@ -116,8 +116,8 @@ export abstract class SocketTransport implements Transport {
       else this.writeSplit(head, body);
     } else if (state === ReadyState.Connecting) {
       const message = body === undefined ? head : joinBytes(head, body);
-      this.outbox.push(message);
-      this.outboxBytes += message.byteLength;
+      this.early.push(message);
+      this.earlyBytes += message.byteLength;
     } else {
       return false; // closing: the socket would drop it anyway
     }
@@ -160,9 +160,9 @@ export abstract class SocketTransport implements Transport {
 
   /** The socket opened: send what was queued while connecting. */
   protected opened(): void {
-    const queued = this.outbox;
-    this.outbox = [];
-    this.outboxBytes = 0;
+    const queued = this.early;
+    this.early = [];
+    this.earlyBytes = 0;
     for (const message of queued) this.write(message);
     this.checkDrain();
   }
@@ -214,8 +214,8 @@ export abstract class SocketTransport implements Transport {
   }
 
   private dropOutbox(): void {
-    this.outbox = [];
-    this.outboxBytes = 0;
+    this.early = [];
+    this.earlyBytes = 0;
   }
 }
 

@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import type * as http from 'node:http';
 import type { Page } from 'playwright-core';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { GatewayMetrics } from '../../lib/server/metrics';
 import { listenMetrics } from '../../lib/server/metrics-endpoint';
 import { StatusHistory } from '../../lib/server/status-history';

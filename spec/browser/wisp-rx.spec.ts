@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { generateKeyPair } from '../../lib/extensions/key-auth';
+import { generateKeyPair } from '../../lib/wisp/extensions/key-auth';
 import { run } from './harness/browser';
 import { browserSuite } from './harness/suite';
 import { tcpEcho, udpEcho } from './harness/targets';

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { generateKeyPair } from '../../lib/extensions/key-auth';
+import { generateKeyPair } from '../../lib/wisp/extensions/key-auth';
 import { Cli, cleanAll, startForward, startServe, tcpServer, tempDir } from './helpers';
 
 afterEach(cleanAll);

@@ -8,7 +8,7 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { WebSocketServer } from 'ws';
-import { ServerMux } from '../../lib/mux/server-mux';
+import { ServerMux } from '../../lib/wisp/server-mux';
 import { echoStream } from '../../lib/testing/memory-pair';
 import { wsTransport } from '../../lib/transport/ws';
 import { Cli, cleanAll, cleanup, freePort, startServe, tcpServer, tempDir } from './helpers';

@@ -9,10 +9,10 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { firstValueFrom } from 'rxjs';
 import { WebSocket } from 'ws';
-import { ClientMux } from '../../lib/mux/client-mux';
-import type { MuxStream } from '../../lib/mux/stream';
-import { CloseReason } from '../../lib/packet/close-reason';
-import { encodeData } from '../../lib/packet/encode';
+import { ClientMux } from '../../lib/wisp/client-mux';
+import type { MuxStream } from '../../lib/stream/mux-stream';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
+import { encodeData } from '../../lib/wisp/packet/encode';
 import { wsTransport } from '../../lib/transport/ws';
 import { within } from '../mux/helpers';
 import { cleanAll, cleanup, freePort, startServe, tcpServer, udpEcho, type Cli } from './helpers';
@@ -99,7 +99,9 @@ async function openKind(mux: ClientMux, kind: Kind, ports: { tcp?: number; udp?:
     awaitConfirmation: kind === 'confirmed',
   });
   if (ports.tcp === undefined && ports.udp === undefined) {
-    const back = firstValueFrom(stream.data$);
+    // A reader that stays: a stream whose last reader leaves is torn down, and these must
+    // stay open for the endings under test.
+    const back = new Promise<Uint8Array>((resolve) => stream.data$.subscribe({ next: resolve, error: () => undefined }));
     await stream.write(new TextEncoder().encode(`ping ${kind}`));
     expect(new TextDecoder().decode(await within(back, 5000, `${kind} echo`))).toBe(`ping ${kind}`);
   }

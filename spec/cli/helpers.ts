@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ClientMux, type ClientMuxOptions } from '../../lib/mux/client-mux';
+import { ClientMux, type ClientMuxOptions } from '../../lib/wisp/client-mux';
 import { connectWs } from '../../lib/transport/ws';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'wisp-rx.js');

@@ -1,6 +1,6 @@
 /** `wisp-rx serve` shutdown, stats and `--workers`. */
 import { firstValueFrom } from 'rxjs';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { Cli, cleanAll, connect, startServe, tcpServer } from './helpers';
 
 afterEach(cleanAll);

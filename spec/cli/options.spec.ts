@@ -1,8 +1,8 @@
 /** `wisp-rx` options: config file and flag precedence, refusals (exit 2), and `--help`. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { motd } from '../../lib/extensions/motd';
-import { password } from '../../lib/extensions/password';
+import { motd } from '../../lib/wisp/extensions/motd';
+import { password } from '../../lib/wisp/extensions/password';
 import { Cli, cleanAll, connect, startServe, tcpServer, tempDir } from './helpers';
 
 afterEach(cleanAll);

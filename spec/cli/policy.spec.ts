@@ -1,6 +1,6 @@
 /** The destination policy flags of `wisp-rx serve`, observed through `wisp-rx nc` and a ClientMux. */
 import { firstValueFrom } from 'rxjs';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { Cli, cleanAll, connect, startServe, tcpServer } from './helpers';
 import { stringContaining } from '../matchers';
 

@@ -5,10 +5,10 @@
  * took in from a client is lost on the way to its target.
  */
 import type * as net from 'node:net';
-import type { ClientMux } from '../../lib/mux/client-mux';
-import type { MuxEnd } from '../../lib/mux/actor';
+import type { ClientMux } from '../../lib/wisp/client-mux';
+import type { MuxEnd } from '../../lib/core/actor';
 import type { WispError } from '../../lib/errors';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { cleanAll, connect, startServe, tcpServer } from './helpers';
 
 afterEach(cleanAll);

@@ -2,8 +2,8 @@
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import { ReconnectingClientMux, type ReconnectState } from '../../lib/client/reconnecting-client-mux';
 import { WispError } from '../../lib/errors';
-import { ClientMux } from '../../lib/mux/client-mux';
-import { ServerMux } from '../../lib/mux/server-mux';
+import { ClientMux } from '../../lib/wisp/client-mux';
+import { ServerMux } from '../../lib/wisp/server-mux';
 import { dropMemoryTransport, memoryTransportPair } from '../../lib/transport/memory';
 import type { Transport } from '../../lib/transport/transport';
 

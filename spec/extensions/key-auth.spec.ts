@@ -8,10 +8,10 @@ import {
   parsePublicKey,
   publicKeyFromPrivate,
   type KeyPair,
-} from '../../lib/extensions/index';
-import type { ExtensionBuilder } from '../../lib/extensions/extension';
+} from '../../lib/wisp/extensions/index';
+import type { ExtensionBuilder } from '../../lib/wisp/extensions/extension';
 import { WispError } from '../../lib/errors';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 
 const sha256 = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(b).digest());
 const fromHex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));

@@ -1,7 +1,7 @@
-import { ExtensionId, password, staticUsers, type PasswordValidator } from '../../lib/extensions/index';
-import type { ProtocolExtension } from '../../lib/extensions/extension';
+import { ExtensionId, password, staticUsers, type PasswordValidator } from '../../lib/wisp/extensions/index';
+import type { ProtocolExtension } from '../../lib/wisp/extensions/extension';
 import { WispError } from '../../lib/errors';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const bytes = (...b: number[]) => Uint8Array.from(b);

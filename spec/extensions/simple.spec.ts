@@ -1,4 +1,4 @@
-import { ExtensionId, isMotdExtension, motd, streamConfirmation, udp } from '../../lib/extensions/index';
+import { ExtensionId, isMotdExtension, motd, streamConfirmation, udp } from '../../lib/wisp/extensions/index';
 import { WispError } from '../../lib/errors';
 
 const bytes = (...b: number[]) => Uint8Array.from(b);

@@ -3,8 +3,8 @@
  * most used JavaScript peer. wisp-js serializes a whole record (`id u8 · length u32 LE ·
  * metadata`); we compare the metadata part.
  */
-import { motd, password, udp } from '../../lib/extensions/index';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { motd, password, udp } from '../../lib/wisp/extensions/index';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import type { WispJsExtension, WispJsExtensionClass, WispJsFull } from '../wisp-js-types';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- its CommonJS bundle (the package is ESM-first)

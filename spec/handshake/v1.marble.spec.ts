@@ -1,7 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
-import { clientHandshakeV1, serverHandshakeV1 } from '../../lib/handshake/v1';
-import { PacketType, type Packet } from '../../lib/packet/types';
-import { decodePacket } from '../../lib/packet/decode';
+import { clientHandshakeV1, serverHandshakeV1 } from '../../lib/wisp/handshake/v1';
+import { PacketType, type Packet } from '../../lib/wisp/packet/types';
+import { decodePacket } from '../../lib/wisp/packet/decode';
 import { WispError } from '../../lib/errors';
 
 const packets: Record<string, Packet> = {

@@ -1,11 +1,11 @@
 import { TestScheduler } from 'rxjs/testing';
-import { clientHandshakeV2 } from '../../lib/handshake/client-v2';
-import { serverHandshakeV2 } from '../../lib/handshake/server-v2';
-import type { HandshakeResult } from '../../lib/handshake/result';
-import type { ProtocolExtension } from '../../lib/extensions/extension';
-import { CloseReason } from '../../lib/packet/close-reason';
-import { decodePacket } from '../../lib/packet/decode';
-import { PacketType, type Packet } from '../../lib/packet/types';
+import { clientHandshakeV2 } from '../../lib/wisp/handshake/client-v2';
+import { serverHandshakeV2 } from '../../lib/wisp/handshake/server-v2';
+import type { HandshakeResult } from '../../lib/wisp/handshake/result';
+import type { ProtocolExtension } from '../../lib/wisp/extensions/extension';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
+import { decodePacket } from '../../lib/wisp/packet/decode';
+import { PacketType, type Packet } from '../../lib/wisp/packet/types';
 import { failTest } from '../observers';
 
 /** A synchronous test extension, so the operators stay on virtual time. */

@@ -5,9 +5,9 @@
  * round trip, and what the abusive client got. SOAK_FLOOD_SECONDS (default 10) sets each
  * flood's length. Loopback only; waits are on events and output lines with deadlines.
  */
-import { ClientMux } from '../../lib/mux/client-mux';
+import { ClientMux } from '../../lib/wisp/client-mux';
 import { connectWs } from '../../lib/transport/ws';
-import { password } from '../../lib/extensions/index';
+import { password } from '../../lib/wisp/extensions/index';
 import { Cli, cleanAll, startServe } from '../cli/helpers';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';

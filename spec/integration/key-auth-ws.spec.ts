@@ -3,12 +3,12 @@
  * unknown key and a tampered signature are refused with 0xc1, and a signature captured from
  * one connection does not open another (each connection gets a fresh challenge).
  */
-import { ClientMux } from '../../lib/mux/client-mux';
+import { ClientMux } from '../../lib/wisp/client-mux';
 import { connectWs } from '../../lib/transport/ws';
 import { createGateway, type Gateway } from '../../lib/server/gateway';
-import { generateKeyPair, keyAuth } from '../../lib/extensions/index';
-import type { ExtensionBuilder, ProtocolExtension } from '../../lib/extensions/extension';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { generateKeyPair, keyAuth } from '../../lib/wisp/extensions/index';
+import type { ExtensionBuilder, ProtocolExtension } from '../../lib/wisp/extensions/extension';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 
 const connector = (url: string, protocols: readonly string[]) => connectWs(url, protocols);
 const cleanup: (() => Promise<unknown>)[] = [];

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { firstValueFrom } from 'rxjs';
 import { WebSocket } from 'ws';
-import { ClientMux } from '../../lib/mux/client-mux';
+import { ClientMux } from '../../lib/wisp/client-mux';
 import { wsTransport } from '../../lib/transport/ws';
 import { cleanAll, cleanup, startServe, tcpServer, type Cli } from '../cli/helpers';
 import { within } from '../mux/helpers';

@@ -21,8 +21,8 @@ import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import type * as net from 'node:net';
 import { createGateway, type Gateway } from '../../lib/server/gateway';
 import type { Subscription } from 'rxjs';
-import type { ClientMux } from '../../lib/mux/client-mux';
-import type { MuxStream } from '../../lib/mux/stream';
+import type { ClientMux } from '../../lib/wisp/client-mux';
+import type { MuxStream } from '../../lib/stream/mux-stream';
 import { forceGc, memoryMiB, within } from '../mux/helpers';
 import { Resources, eventually, tcpServer, wsClient } from './helpers';
 

@@ -7,15 +7,15 @@
  * framing, pause/resume of real sockets, and abrupt TCP drops.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { firstValueFrom, type Subscription } from 'rxjs';
+import { firstValueFrom, type Observer } from 'rxjs';
 import { createGateway, type Gateway } from '../../lib/server/gateway';
 import { createLogger } from '../../lib/server/logger';
 import type { GatewayOptions } from '../../lib/server/gateway-options';
-import type { ConnectRequest } from '../../lib/mux/server-mux';
-import type { MuxStream } from '../../lib/mux/stream';
-import { CloseReason } from '../../lib/packet/close-reason';
-import { encodeConnect, encodeData } from '../../lib/packet/encode';
-import { PacketType, StreamType, type Packet } from '../../lib/packet/types';
+import type { ConnectRequest } from '../../lib/wisp/server-mux';
+import type { MuxStream } from '../../lib/stream/mux-stream';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
+import { encodeConnect, encodeData } from '../../lib/wisp/packet/encode';
+import { PacketType, StreamType, type Packet } from '../../lib/wisp/packet/types';
 import { memoryMiB, formatMemory, track, within } from '../mux/helpers';
 import {
   RawWisp,
@@ -47,24 +47,43 @@ const hex = (hash: ReturnType<typeof createHash>): string => hash.digest('hex');
  * resolves once the echo is complete with both SHA-256 digests. Rejects if the stream ends
  * (or delivers more) before `size` bytes came back.
  */
+/**
+ * One reader per stream for its whole life, handing chunks to the current echo: a stream whose
+ * last reader leaves is torn down, so successive echoes on one stream share this subscription.
+ */
+const readers = new WeakMap<MuxStream, { on?: Partial<Observer<Uint8Array>> }>();
+function reader(stream: MuxStream): { on?: Partial<Observer<Uint8Array>> } {
+  let entry = readers.get(stream);
+  if (entry) return entry;
+  const created: { on?: Partial<Observer<Uint8Array>> } = {};
+  entry = created;
+  readers.set(stream, created);
+  stream.data$.subscribe({
+    next: (bytes) => created.on?.next?.(bytes),
+    error: (error: unknown) => created.on?.error?.(error),
+    complete: () => created.on?.complete?.(),
+  });
+  return created;
+}
+
 async function echoRandom(stream: MuxStream, size: number, chunk = 64 * 1024): Promise<{ sent: string; received: string }> {
   const received = createHash('sha256');
   let count = 0;
-  let subscription: Subscription | undefined; // declared first: a chunk may arrive during subscribe
   const echoed = new Promise<void>((resolve, reject) => {
-    subscription = stream.data$.subscribe({
+    const entry = reader(stream);
+    entry.on = {
       next(bytes) {
         received.update(bytes);
         count += bytes.length;
         if (count > size) reject(new Error(`stream ${stream.id}: ${count} bytes echoed of ${size}`));
         if (count >= size) {
-          subscription?.unsubscribe();
+          entry.on = undefined;
           resolve();
         }
       },
       error: reject,
       complete: () => reject(new Error(`stream ${stream.id} ended after ${count} of ${size} bytes`)),
-    });
+    };
   });
   const sent = createHash('sha256');
   for (let at = 0; at < size; at += chunk) {

@@ -8,15 +8,15 @@
  * receiving side processes (via a tapped transport), not sampled now and then.
  */
 import { firstValueFrom } from 'rxjs';
-import { ClientMux } from '../../lib/mux/client-mux';
-import { ServerMux } from '../../lib/mux/server-mux';
-import type { MuxStream } from '../../lib/mux/stream';
-import { CloseReason } from '../../lib/packet/close-reason';
-import { encodeClose, encodeConnect, encodeContinue, encodeData, encodeInfo } from '../../lib/packet/encode';
-import { PacketType, StreamType, type Packet } from '../../lib/packet/types';
+import { ClientMux } from '../../lib/wisp/client-mux';
+import { ServerMux } from '../../lib/wisp/server-mux';
+import type { MuxStream } from '../../lib/stream/mux-stream';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
+import { encodeClose, encodeConnect, encodeContinue, encodeData, encodeInfo } from '../../lib/wisp/packet/encode';
+import { PacketType, StreamType, type Packet } from '../../lib/wisp/packet/types';
 import { memoryTransportPair } from '../../lib/transport/memory';
-import { password } from '../../lib/extensions/password';
-import type { ExtensionBuilder } from '../../lib/extensions/extension';
+import { password } from '../../lib/wisp/extensions/password';
+import type { ExtensionBuilder } from '../../lib/wisp/extensions/extension';
 import {
   RawPeer,
   collect,

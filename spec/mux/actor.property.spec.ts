@@ -31,20 +31,20 @@
  */
 import fc from 'fast-check';
 import { Observable, config as rxConfig } from 'rxjs';
-import { ClientMux } from '../../lib/mux/client-mux';
-import { ServerMux, type ConnectRequest } from '../../lib/mux/server-mux';
-import type { MuxStream } from '../../lib/mux/stream';
-import type { MuxEnd } from '../../lib/mux/actor';
+import { ClientMux } from '../../lib/wisp/client-mux';
+import { ServerMux, type ConnectRequest } from '../../lib/wisp/server-mux';
+import type { MuxStream } from '../../lib/stream/mux-stream';
+import type { MuxEnd } from '../../lib/core/actor';
 import { WispError } from '../../lib/errors';
-import { CloseReason } from '../../lib/packet/close-reason';
-import { decodePacket } from '../../lib/packet/decode';
-import { encodeClose, encodeConnect, encodeContinue, encodeData, encodeInfo } from '../../lib/packet/encode';
-import { PacketType, StreamType, type CorePacket } from '../../lib/packet/types';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
+import { decodePacket } from '../../lib/wisp/packet/decode';
+import { encodeClose, encodeConnect, encodeContinue, encodeData, encodeInfo } from '../../lib/wisp/packet/encode';
+import { PacketType, StreamType, type CorePacket } from '../../lib/wisp/packet/types';
 import { memoryTransportPair } from '../../lib/transport/memory';
 import { messageBytes, type Transport, type TransportMessage } from '../../lib/transport/transport';
-import { udp } from '../../lib/extensions/udp';
-import { streamConfirmation } from '../../lib/extensions/stream-confirmation';
-import { motd } from '../../lib/extensions/motd';
+import { udp } from '../../lib/wisp/extensions/udp';
+import { streamConfirmation } from '../../lib/wisp/extensions/stream-confirmation';
+import { motd } from '../../lib/wisp/extensions/motd';
 import { CLIENT_INFO_EXTENSIONS, pattern, settle, within } from './helpers';
 import { failTest } from '../observers';
 

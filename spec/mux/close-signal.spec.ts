@@ -1,6 +1,6 @@
 import { TestScheduler } from 'rxjs/testing';
 import { Subscription, take, takeUntil } from 'rxjs';
-import { CloseSignal } from '../../lib/mux/close-signal';
+import { CloseSignal } from '../../lib/core/close-signal';
 import { failTest } from '../observers';
 
 function scheduler(): TestScheduler {

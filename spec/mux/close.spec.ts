@@ -1,8 +1,8 @@
 import { count, firstValueFrom, lastValueFrom } from 'rxjs';
-import { ServerMux } from '../../lib/mux/server-mux';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { ServerMux } from '../../lib/wisp/server-mux';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { dropMemoryTransport, memoryTransportPair } from '../../lib/transport/memory';
-import type { MuxStream } from '../../lib/mux/stream';
+import type { MuxStream } from '../../lib/stream/mux-stream';
 import { collect, echo, settle, track, v1Pair, within } from './helpers';
 import { failTest } from '../observers';
 import { objectContaining } from '../matchers';
@@ -22,9 +22,10 @@ describe('closing a stream', () => {
     expect(await closedWith(stream)).toBe(CloseReason.ClientError);
     expect(await closedWith(remote)).toBe(CloseReason.ClientError);
     expect(remote.closed).toBe(true);
-    // Subscribed only after the CLOSE was processed: the data still comes first, then completion.
+    // Subscribed only after the CLOSE was processed: the data still comes first, then the
+    // error carrying the reason (only a Voluntary close is a normal end).
     const { chunks, error } = await collect(remote).done;
-    expect(error).toBeUndefined();
+    expect(error).toMatchObject({ code: 'StreamClosed', reason: CloseReason.ClientError });
     expect(chunks.map((c) => [...c])).toEqual([[1, 2, 3], [4, 5]]);
     await client.close();
   });
@@ -41,7 +42,7 @@ describe('closing a stream', () => {
     const stream = await client.open('tcp', 'a.test', 80);
     expect(await closedWith(stream)).toBe(CloseReason.HostBlocked);
     const { chunks, error } = await collect(stream).done;
-    expect(error).toBeUndefined();
+    expect(error).toMatchObject({ code: 'StreamClosed', reason: CloseReason.HostBlocked });
     expect(chunks.map((c) => [...c])).toEqual([[7], [8, 9]]);
     expect(stream.closeReason).toBe(CloseReason.HostBlocked);
     await client.close();
@@ -134,7 +135,7 @@ describe('the connection ending', () => {
     await server.close(CloseReason.Throttled);
 
     for (const s of streams) expect(await closedWith(s)).toBe(CloseReason.Throttled);
-    for (const { error } of await Promise.all(reads)) expect(error).toBeUndefined();
+    for (const { error } of await Promise.all(reads)) expect(error).toMatchObject({ code: 'StreamClosed', reason: CloseReason.Throttled });
     expect(await firstValueFrom(client.closed$)).toEqual({ reason: CloseReason.Throttled });
     expect(await firstValueFrom(server.closed$)).toEqual({ reason: CloseReason.Throttled });
     await expect(client.open('tcp', 'a.test', 1)).rejects.toMatchObject({ code: 'MuxClosed' });

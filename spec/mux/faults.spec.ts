@@ -6,10 +6,10 @@
  * is expected to stay clean under `jest --detectOpenHandles`).
  */
 import { firstValueFrom } from 'rxjs';
-import { ClientMux } from '../../lib/mux/client-mux';
-import { ServerMux, type ConnectRequest } from '../../lib/mux/server-mux';
-import type { MuxStream } from '../../lib/mux/stream';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { ClientMux } from '../../lib/wisp/client-mux';
+import { ServerMux, type ConnectRequest } from '../../lib/wisp/server-mux';
+import type { MuxStream } from '../../lib/stream/mux-stream';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { dropMemoryTransport, memoryTransportPair } from '../../lib/transport/memory';
 import { collect, concat, outcome, pattern, settle, total, track, until, within, type Outcome } from './helpers';
 import { objectContaining } from '../matchers';

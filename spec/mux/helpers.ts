@@ -8,15 +8,15 @@ import { createHash } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Observable, ReplaySubject, filter, firstValueFrom, skip, throwError, timeout } from 'rxjs';
-import { ClientMux, type ClientMuxOptions } from '../../lib/mux/client-mux';
-import { ServerMux, type ServerMuxOptions } from '../../lib/mux/server-mux';
-import type { MuxStream } from '../../lib/mux/stream';
-import type { StreamRecord } from '../../lib/mux/stream-record';
+import { ClientMux, type ClientMuxOptions } from '../../lib/wisp/client-mux';
+import { ServerMux, type ServerMuxOptions } from '../../lib/wisp/server-mux';
+import type { MuxStream } from '../../lib/stream/mux-stream';
+import type { StreamRecord } from '../../lib/core/stream-record';
 import { memoryTransportPair, type MemoryTransportOptions } from '../../lib/transport/memory';
 import { messageBytes, type Transport, type TransportMessage } from '../../lib/transport/transport';
-import { decodePacket } from '../../lib/packet/decode';
-import { encodeContinue, encodeInfo } from '../../lib/packet/encode';
-import { PacketType, type Packet } from '../../lib/packet/types';
+import { decodePacket } from '../../lib/wisp/packet/decode';
+import { encodeContinue, encodeInfo } from '../../lib/wisp/packet/encode';
+import { PacketType, type Packet } from '../../lib/wisp/packet/types';
 import type { WispError } from '../../lib/errors';
 import { failTest } from '../observers';
 
@@ -245,11 +245,11 @@ export function collect(stream: MuxStream): { chunks: Uint8Array[]; done: Promis
 export const total = (chunks: readonly Uint8Array[]): number => chunks.reduce((n, c) => n + c.length, 0);
 
 /**
- * Test-only peek at what a stream holds unread in its inbox. The actor owns this state and
+ * Test-only peek at what a stream holds unread in its queue. The actor owns this state and
  * exposes no API for it; a few flow-control assertions need the exact count.
  */
 export function queued(stream: MuxStream): number {
-  return (stream as unknown as { record: StreamRecord }).record.inbox.length;
+  return (stream as unknown as { record: StreamRecord }).record.queue.length;
 }
 
 /** Errors reported on a mux's errors$, collected. */

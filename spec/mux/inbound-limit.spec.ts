@@ -5,11 +5,11 @@
  * readers catch up.
  */
 import { firstValueFrom } from 'rxjs';
-import { ClientMux } from '../../lib/mux/client-mux';
-import { ServerMux, type IncomingStream } from '../../lib/mux/server-mux';
-import type { MuxStream } from '../../lib/mux/stream';
+import { ClientMux } from '../../lib/wisp/client-mux';
+import { ServerMux, type IncomingStream } from '../../lib/wisp/server-mux';
+import type { MuxStream } from '../../lib/stream/mux-stream';
 import { memoryTransportPair } from '../../lib/transport/memory';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { pattern, settle, sha256, until } from './helpers';
 import { failTest } from '../observers';
 

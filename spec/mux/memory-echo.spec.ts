@@ -1,9 +1,9 @@
-import { firstValueFrom, lastValueFrom, tap, toArray } from 'rxjs';
-import { ClientMux } from '../../lib/mux/client-mux';
-import { ServerMux } from '../../lib/mux/server-mux';
+import { firstValueFrom, tap } from 'rxjs';
+import { ClientMux } from '../../lib/wisp/client-mux';
+import { ServerMux } from '../../lib/wisp/server-mux';
 import { memoryTransportPair } from '../../lib/transport/memory';
-import { CloseReason } from '../../lib/packet/close-reason';
-import { PacketType } from '../../lib/packet/types';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
+import { PacketType } from '../../lib/wisp/packet/types';
 import { isSplitMessage, messageBytes, type Transport, type TransportMessage } from '../../lib/transport/transport';
 import { pattern, sha256, until } from './helpers';
 import { failTest } from '../observers';
@@ -62,8 +62,13 @@ describe('ClientMux ↔ ServerMux over memory', () => {
     });
     const client = await ClientMux.connect(c);
     const stream = await client.open('tcp', 'x', 1);
-    const chunks = await lastValueFrom(stream.data$.pipe(toArray()));
+    const chunks: Uint8Array[] = [];
+    const ended = await new Promise<unknown>((resolve) =>
+      stream.data$.subscribe({ next: (chunk) => chunks.push(chunk), error: resolve, complete: () => resolve('completed') }),
+    );
+    // The data first, then the refusal as a typed error with the wire reason.
     expect(chunks.map((c) => [...c])).toEqual([[1, 2, 3]]);
+    expect(ended).toMatchObject({ code: 'StreamClosed', reason: CloseReason.HostBlocked });
     expect(await firstValueFrom(stream.closed$)).toBe(CloseReason.HostBlocked);
     await expect(stream.write(new Uint8Array(1))).rejects.toMatchObject({ code: 'StreamAlreadyClosed' });
     await client.close();

@@ -1,6 +1,6 @@
-import { CloseReason } from '../../lib/packet/close-reason';
-import { encodeConnect, encodeContinue, encodeData, encodeInfo } from '../../lib/packet/encode';
-import { StreamType } from '../../lib/packet/types';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
+import { encodeConnect, encodeContinue, encodeData, encodeInfo } from '../../lib/wisp/packet/encode';
+import { StreamType } from '../../lib/wisp/packet/types';
 import { collect, echo, errorsOf, isClose, isData, rawClient, rawServer, settle, until } from './helpers';
 import { failTest } from '../observers';
 

@@ -1,8 +1,8 @@
 import { firstValueFrom } from 'rxjs';
-import { ClientMux } from '../../lib/mux/client-mux';
-import { ServerMux } from '../../lib/mux/server-mux';
+import { ClientMux } from '../../lib/wisp/client-mux';
+import { ServerMux } from '../../lib/wisp/server-mux';
 import { memoryTransportPair } from '../../lib/transport/memory';
-import { encodeContinue } from '../../lib/packet/encode';
+import { encodeContinue } from '../../lib/wisp/packet/encode';
 
 describe('ServerMux.errors$', () => {
   it('reports errors to a subscriber that came before the v2 handshake finished', async () => {

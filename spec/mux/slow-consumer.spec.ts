@@ -1,9 +1,9 @@
 import { firstValueFrom } from 'rxjs';
-import { ClientMux } from '../../lib/mux/client-mux';
-import { ServerMux } from '../../lib/mux/server-mux';
-import type { MuxStream } from '../../lib/mux/stream';
+import { ClientMux } from '../../lib/wisp/client-mux';
+import { ServerMux } from '../../lib/wisp/server-mux';
+import type { MuxStream } from '../../lib/stream/mux-stream';
 import { memoryTransportPair } from '../../lib/transport/memory';
-import { PacketType } from '../../lib/packet/types';
+import { PacketType } from '../../lib/wisp/packet/types';
 import { collect, concat, pattern, queued, settle, tap, total, until, v1Pair } from './helpers';
 import { failTest } from '../observers';
 

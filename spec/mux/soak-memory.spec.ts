@@ -10,10 +10,10 @@
  * SOAK_SEED reproduces a run's random choices (the seed is logged).
  */
 import { createHash } from 'node:crypto';
-import { ClientMux } from '../../lib/mux/client-mux';
-import { ServerMux, type ConnectRequest } from '../../lib/mux/server-mux';
-import type { MuxStream } from '../../lib/mux/stream';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { ClientMux } from '../../lib/wisp/client-mux';
+import { ServerMux, type ConnectRequest } from '../../lib/wisp/server-mux';
+import type { MuxStream } from '../../lib/stream/mux-stream';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { dropMemoryTransport, memoryTransportPair } from '../../lib/transport/memory';
 import type { Transport } from '../../lib/transport/transport';
 import { formatMemory, memoryMiB, pattern, within } from './helpers';

@@ -1,8 +1,8 @@
 import { firstValueFrom } from 'rxjs';
-import { CloseReason } from '../../lib/packet/close-reason';
-import { encodeClose, encodeConnect, encodeData } from '../../lib/packet/encode';
-import { PacketType, StreamType } from '../../lib/packet/types';
-import type { MuxStream } from '../../lib/mux/stream';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
+import { encodeClose, encodeConnect, encodeData } from '../../lib/wisp/packet/encode';
+import { PacketType, StreamType } from '../../lib/wisp/packet/types';
+import type { MuxStream } from '../../lib/stream/mux-stream';
 import { collect, echo, errorsOf, isClose, isData, rawClient, rawServer, settle, until, v1Pair } from './helpers';
 import { failTest } from '../observers';
 
@@ -28,7 +28,7 @@ describe('stream ids', () => {
     expect((await client.open('tcp', 'd.test', 4)).id).toBe(4); // a closed id is not reused at once
 
     // Force the counter to the top of the u32 range (test-only access to the actor's state).
-    (client as unknown as { actor: { nextId: number } }).actor.nextId = 0xffffffff;
+    (client as unknown as { actor: { ids: { nextId: number } } }).actor.ids.nextId = 0xffffffff;
     const top = await client.open('tcp', 'e.test', 5);
     const wrapped = await client.open('tcp', 'f.test', 6);
     expect(top.id).toBe(0xffffffff);

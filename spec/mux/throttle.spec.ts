@@ -1,8 +1,8 @@
 import { firstValueFrom } from 'rxjs';
-import { CloseReason } from '../../lib/packet/close-reason';
-import { encodeConnect, encodeData } from '../../lib/packet/encode';
-import { PacketType, StreamType } from '../../lib/packet/types';
-import type { MuxStream } from '../../lib/mux/stream';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
+import { encodeConnect, encodeData } from '../../lib/wisp/packet/encode';
+import { PacketType, StreamType } from '../../lib/wisp/packet/types';
+import type { MuxStream } from '../../lib/stream/mux-stream';
 import { RawPeer, continuesOf, dataOf, errorsOf, isClose, queued, rawClient, settle } from './helpers';
 import { failTest } from '../observers';
 

@@ -1,10 +1,10 @@
 import { firstValueFrom } from 'rxjs';
-import { ClientMux } from '../../lib/mux/client-mux';
-import { ServerMux, type ServerMuxOptions } from '../../lib/mux/server-mux';
-import type { MuxStream } from '../../lib/mux/stream';
+import { ClientMux } from '../../lib/wisp/client-mux';
+import { ServerMux, type ServerMuxOptions } from '../../lib/wisp/server-mux';
+import type { MuxStream } from '../../lib/stream/mux-stream';
 import { memoryTransportPair } from '../../lib/transport/memory';
-import { streamConfirmation, udp } from '../../lib/extensions/index';
-import type { ExtensionBuilder } from '../../lib/extensions/extension';
+import { streamConfirmation, udp } from '../../lib/wisp/extensions/index';
+import type { ExtensionBuilder } from '../../lib/wisp/extensions/extension';
 import { collect, continuesOf, dataOf, echo, pattern, sha256, tap, until, type Tapped } from './helpers';
 
 const digests = (chunks: Uint8Array[]) => chunks.map((c) => `${c.length}:${sha256([c])}`);

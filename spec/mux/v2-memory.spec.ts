@@ -1,9 +1,9 @@
 import { firstValueFrom } from 'rxjs';
-import { ClientMux, type ClientMuxOptions } from '../../lib/mux/client-mux';
-import { ServerMux, type ServerMuxOptions } from '../../lib/mux/server-mux';
-import type { MuxStream } from '../../lib/mux/stream';
+import { ClientMux, type ClientMuxOptions } from '../../lib/wisp/client-mux';
+import { ServerMux, type ServerMuxOptions } from '../../lib/wisp/server-mux';
+import type { MuxStream } from '../../lib/stream/mux-stream';
 import { memoryTransportPair } from '../../lib/transport/memory';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import {
   ExtensionId,
   generateKeyPair,
@@ -14,7 +14,7 @@ import {
   streamConfirmation,
   udp,
   type KeyPair,
-} from '../../lib/extensions/index';
+} from '../../lib/wisp/extensions/index';
 import { collect, concat, echo, pattern, settle, total, track, until } from './helpers';
 import { failTest } from '../observers';
 import { objectContaining } from '../matchers';

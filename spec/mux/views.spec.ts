@@ -2,19 +2,19 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { firstValueFrom } from 'rxjs';
-import { CloseReason } from '../../lib/packet/close-reason';
-import { PacketType } from '../../lib/packet/types';
-import type { MuxStream } from '../../lib/mux/stream';
-import type { StreamRecord } from '../../lib/mux/stream-record';
-import { ClientMux } from '../../lib/mux/client-mux';
-import { ServerMux } from '../../lib/mux/server-mux';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
+import { PacketType } from '../../lib/wisp/packet/types';
+import type { MuxStream } from '../../lib/stream/mux-stream';
+import type { StreamRecord } from '../../lib/core/stream-record';
+import { ClientMux } from '../../lib/wisp/client-mux';
+import { ServerMux } from '../../lib/wisp/server-mux';
 import { memoryTransportPair } from '../../lib/transport/memory';
 import { concat, echo, pattern, settle, sha256, tap, v1Pair } from './helpers';
 import { failTest } from '../observers';
 
 const MiB = 1024 * 1024;
-/** Test-only: whether the actor's inbox for this stream is paused. */
-const isPaused = (s: MuxStream): boolean => (s as unknown as { record: StreamRecord }).record.inbox.isPaused;
+/** Test-only: whether the actor's queue for this stream is paused. */
+const isPaused = (s: MuxStream): boolean => (s as unknown as { record: StreamRecord }).record.queue.isPaused;
 
 describe('async iteration', () => {
   it('delivers every chunk in order and keeps the stream paused while the consumer is busy', async () => {

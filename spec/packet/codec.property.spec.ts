@@ -17,7 +17,7 @@ import {
   type ExtensionPacket,
   type InfoPacket,
   type Packet,
-} from '../../lib/packet/index';
+} from '../../lib/wisp/packet/index';
 import { WispError } from '../../lib/errors';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);

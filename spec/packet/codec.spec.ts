@@ -13,7 +13,7 @@ import {
   encodePacket,
   type ExtensionPacket,
   type Packet,
-} from '../../lib/packet/index';
+} from '../../lib/wisp/packet/index';
 import { WispError, type WispErrorCode } from '../../lib/errors';
 
 const samples: Packet[] = [

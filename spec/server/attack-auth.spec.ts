@@ -1,11 +1,11 @@
 /** Password guessing: failures are counted per client address and lock that address out. */
 import { createGateway, type Gateway } from '../../lib/server/gateway';
-import { ClientMux } from '../../lib/mux/client-mux';
+import { ClientMux } from '../../lib/wisp/client-mux';
 import { connectWs } from '../../lib/transport/ws';
-import { password } from '../../lib/extensions/index';
+import { password } from '../../lib/wisp/extensions/index';
 import { AuthLimiter } from '../../lib/server/auth-limiter';
-import { CloseReason } from '../../lib/packet/close-reason';
-import type { ExtensionBuilder } from '../../lib/extensions/extension';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
+import type { ExtensionBuilder } from '../../lib/wisp/extensions/extension';
 import { LogLines } from './attack-helpers';
 
 const open: { close(): unknown }[] = [];

@@ -4,7 +4,7 @@
  */
 import { createGateway, type Gateway } from '../../lib/server/gateway';
 import { TurnScheduler } from '../../lib/server/turn-scheduler';
-import { ClientMux } from '../../lib/mux/client-mux';
+import { ClientMux } from '../../lib/wisp/client-mux';
 import { connectWs } from '../../lib/transport/ws';
 import { echoTarget, LatencyProbe } from './attack-helpers';
 

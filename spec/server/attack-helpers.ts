@@ -5,11 +5,11 @@
  */
 import * as net from 'node:net';
 import { WebSocket } from 'ws';
-import { encodeConnect } from '../../lib/packet/encode';
-import { StreamType } from '../../lib/packet/types';
-import { ClientMux } from '../../lib/mux/client-mux';
+import { encodeConnect } from '../../lib/wisp/packet/encode';
+import { StreamType } from '../../lib/wisp/packet/types';
+import { ClientMux } from '../../lib/wisp/client-mux';
 import { connectWs } from '../../lib/transport/ws';
-import type { MuxStream } from '../../lib/mux/stream';
+import type { MuxStream } from '../../lib/stream/mux-stream';
 import type { Logger } from '../../lib/server/logger';
 import { memoryMiB } from '../mux/helpers';
 

@@ -8,9 +8,9 @@ import { firstValueFrom } from 'rxjs';
 import { WebSocket } from 'ws';
 import { createGateway, type Gateway } from '../../lib/server/gateway';
 import type { GatewayOptions } from '../../lib/server/gateway-options';
-import { ClientMux } from '../../lib/mux/client-mux';
+import { ClientMux } from '../../lib/wisp/client-mux';
 import { connectWs } from '../../lib/transport/ws';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { echoTarget, LogLines } from './attack-helpers';
 
 const open: { close(): unknown }[] = [];

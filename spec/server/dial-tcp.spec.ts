@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { dialTcp, type DialTarget } from '../../lib/server/dial-tcp';
 import { mapConnectError, mapSocketError } from '../../lib/server/socket-errors';
 import { DialError } from '../../lib/server/dial-error';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { isWispError } from '../../lib/errors';
 
 const servers: net.Server[] = [];
@@ -82,7 +82,7 @@ describe('dialTcp against a loopback server', () => {
     const port = await refusedPort();
     const err = await dialError(dialTcp(loopback(port), { connectTimeoutMs: 5000 }));
     expect(err.reason).toBe(CloseReason.ConnectionRefused);
-    expect(isWispError(err, 'TransportError')).toBe(true);
+    expect(isWispError(err, 'DialFailed')).toBe(true);
     expect((err.cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
   });
 });

@@ -2,7 +2,7 @@ import * as dgram from 'node:dgram';
 import { once } from 'node:events';
 import { dialUdp } from '../../lib/server/dial-udp';
 import { DialError } from '../../lib/server/dial-error';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 
 const sockets: dgram.Socket[] = [];
 

@@ -7,7 +7,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { ClientMux } from '../../lib/mux/client-mux';
+import { ClientMux } from '../../lib/wisp/client-mux';
 import { connectWs } from '../../lib/transport/ws';
 import { createGateway } from '../../lib/server/gateway';
 

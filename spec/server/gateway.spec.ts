@@ -2,11 +2,11 @@ import * as net from 'node:net';
 import * as dgram from 'node:dgram';
 import { createHash, randomBytes } from 'node:crypto';
 import { firstValueFrom } from 'rxjs';
-import { ClientMux } from '../../lib/mux/client-mux';
+import { ClientMux } from '../../lib/wisp/client-mux';
 import { connectWs } from '../../lib/transport/ws';
 import { createGateway, type Gateway } from '../../lib/server/gateway';
-import { CloseReason } from '../../lib/packet/close-reason';
-import { generateKeyPair, keyAuth, password } from '../../lib/extensions/index';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
+import { generateKeyPair, keyAuth, password } from '../../lib/wisp/extensions/index';
 import type { GatewayOptions } from '../../lib/server/gateway-options';
 import { failTest } from '../observers';
 

@@ -1,7 +1,7 @@
 /** GatewayMetrics, StatusHistory and the metrics endpoint (served on 127.0.0.1 only). */
 import type * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { GatewayMetrics, type MetricsSource } from '../../lib/server/metrics';
 import { listenMetrics } from '../../lib/server/metrics-endpoint';
 import { StatusHistory } from '../../lib/server/status-history';

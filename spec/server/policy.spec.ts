@@ -8,7 +8,7 @@ import {
   type DestinationRequest,
 } from '../../lib/server/policy';
 import { parseTargetHost } from '../../lib/server/hostname';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { WispError } from '../../lib/errors';
 
 const OK = undefined;

@@ -6,10 +6,10 @@
 import * as net from 'node:net';
 import { once } from 'node:events';
 import { firstValueFrom } from 'rxjs';
-import { ClientMux } from '../../lib/mux/client-mux';
-import { ServerMux } from '../../lib/mux/server-mux';
+import { ClientMux } from '../../lib/wisp/client-mux';
+import { ServerMux } from '../../lib/wisp/server-mux';
 import { memoryTransportPair } from '../../lib/transport/memory';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { HeadroomReader, relayTcp } from '../../lib/server/relay-tcp';
 import { failTest } from '../observers';
 

@@ -1,6 +1,6 @@
 import { resolveTarget, type LookupFunction } from '../../lib/server/resolve';
 import { DialError, isDialError } from '../../lib/server/dial-error';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { isWispError } from '../../lib/errors';
 
 type Answer = { address: string; family: number };
@@ -20,7 +20,7 @@ async function reasonOf(promise: Promise<unknown>): Promise<number | undefined> 
     await promise;
   } catch (err) {
     expect(isDialError(err)).toBe(true);
-    expect(isWispError(err, 'TransportError')).toBe(true);
+    expect(isWispError(err, 'DialFailed')).toBe(true);
     return (err as DialError).reason;
   }
   throw new Error('expected a rejection');

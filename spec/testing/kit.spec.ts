@@ -2,7 +2,7 @@
 import { firstValueFrom, map, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { WispError, isWispError } from '../../lib/errors';
-import { CloseReason } from '../../lib/packet/close-reason';
+import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { byteValues, bytes, echoStream, marbleStream, memoryMuxPair, text, type MarbleStream } from '../../lib/testing';
 
 const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
@@ -87,7 +87,7 @@ describe('memoryMuxPair', () => {
       incoming.stream.close(CloseReason.HostBlocked);
       const stream = await open;
       expect(await firstValueFrom(stream.closed$)).toBe(CloseReason.HostBlocked);
-      expect(await firstValueFrom(stream.data$.pipe(toArray()))).toEqual([]);
+      await expect(firstValueFrom(stream.data$.pipe(toArray()))).rejects.toMatchObject({ code: 'StreamClosed', reason: CloseReason.HostBlocked });
     } finally {
       await pair.close();
     }

@@ -1,6 +1,6 @@
 import { WebSocket as WsWebSocket } from 'ws';
-import { ClientMux } from '../../lib/mux/client-mux';
-import { ServerMux } from '../../lib/mux/server-mux';
+import { ClientMux } from '../../lib/wisp/client-mux';
+import { ServerMux } from '../../lib/wisp/server-mux';
 import { defaultConnector, setDefaultConnector } from '../../lib/transport/default-connector';
 import { wsTransport } from '../../lib/transport/ws';
 import { startLoopback, type Loopback } from './loopback';

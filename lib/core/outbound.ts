@@ -1,0 +1,58 @@
+import { Subject, type Subscription } from 'rxjs';
+import { isSplitMessage, type Transport, type TransportMessage } from '../transport/transport.js';
+
+/**
+ * A connection's outbound frames: the Subject the actor (and the handshake before it) emits
+ * on and the transport drains. `writable` and `drain$` carry the transport's backpressure
+ * back: the outbox sends stream data only while `writable`.
+ */
+export class Outbound extends Subject<TransportMessage> {
+  /** False once the transport went over its high-water mark, until it drains. */
+  writable = true;
+  /** Emits each time the transport drained below its low-water mark. */
+  readonly drain$ = new Subject<void>();
+  /** The close code and reason to close the transport with once this completes. */
+  ending: { readonly code: number; readonly reason: string } | undefined;
+
+  /** Completes the outbound frames: the transport closes with `code` after what was sent. */
+  end(code: number, reason: string): void {
+    if (this.ending) return;
+    this.ending = { code, reason };
+    this.complete();
+  }
+}
+
+/**
+ * Lets `transport` drain `outbound`: each frame is sent (split ones as two parts where the
+ * transport can), `send` returning false shuts `writable` until `drain$`, and completing the
+ * outbound closes the transport. One subscription per connection.
+ */
+export function linkTransport(transport: Transport, outbound: Outbound): Subscription {
+  const link = outbound.subscribe({
+    next(message) {
+      let accepted: boolean;
+      if (!isSplitMessage(message)) accepted = transport.send(message);
+      else if (transport.sendSplit) accepted = transport.sendSplit(message.head, message.body);
+      else {
+        const joined = new Uint8Array(message.head.length + message.body.length);
+        joined.set(message.head);
+        joined.set(message.body, message.head.length);
+        accepted = transport.send(joined);
+      }
+      if (!accepted) outbound.writable = false;
+    },
+    error: () => transport.close(1011, 'internal error'),
+    complete: () => transport.close(outbound.ending?.code ?? 1000, outbound.ending?.reason ?? ''),
+  });
+  link.add(
+    transport.drain$.subscribe({
+      next: () => {
+        // Asked, not assumed: a control frame sent since the drain may have filled it again.
+        outbound.writable = transport.writable;
+        if (outbound.writable) outbound.drain$.next();
+      },
+      error: () => undefined, // a failing transport ends the connection through messages$
+    }),
+  );
+  return link;
+}

@@ -1,0 +1,135 @@
+import type { Subscription } from 'rxjs';
+import type { Wire } from '../protocol.js';
+import type { Outbound } from './outbound.js';
+import type { OutputBound } from './output-bound.js';
+import type { PendingWrite, StreamRecord } from './stream-record.js';
+
+/** Frames per stream sent in one turn before the next stream gets its turn. */
+const BURST = 16;
+
+/**
+ * The actor's way out: emits frames on the connection's {@link Outbound} and schedules
+ * stream data fairly. Control frames go out at once; data waits for the stream's send window
+ * and for the transport to accept more, streams taking turns of {@link BURST} frames. Writes
+ * are cut into frames of at most `maxPayload` bytes (a datagram is never cut). Control frames
+ * sent while the transport is over its mark are counted by the {@link OutputBound}, which
+ * stops reading a peer that makes us queue replies it does not read. A stream's half-close
+ * or graceful close goes out once its last pending write has (`onFlushed`).
+ */
+export class Outbox {
+  private readonly queue: StreamRecord[] = [];
+  private head = 0;
+  private readonly drain: Subscription;
+
+  constructor(
+    private readonly outbound: Outbound,
+    private readonly wire: Wire<unknown>,
+    private readonly maxPayload: number,
+    private readonly bound: OutputBound,
+    private readonly onFlushed: (record: StreamRecord) => void,
+  ) {
+    this.drain = outbound.drain$.subscribe({
+      next: () => {
+        bound.drained();
+        this.pump();
+      },
+      error: () => undefined, // never errors: the connection's end goes through messages$
+    });
+  }
+
+  /** The transport's buffer is full: stream data waits for drain$. */
+  get isBlocked(): boolean {
+    return !this.outbound.writable;
+  }
+
+  /** Streams waiting for their turn. */
+  get waiting(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** True while the outbox still listens for the transport draining. */
+  get listening(): boolean {
+    return !this.drain.closed;
+  }
+
+  /**
+   * Sends one frame now (control frames, and data from {@link sendFrom}). Data only goes out
+   * while writable, so what goes out while not is control, and is counted.
+   */
+  emit(frame: Uint8Array): void {
+    const pastMark = !this.outbound.writable;
+    this.outbound.next(frame);
+    if (pastMark) this.bound.sentPastMark(frame.byteLength);
+  }
+
+  /** Queues a write on a stream and sends what it can right away. */
+  write(record: StreamRecord, write: PendingWrite): void {
+    record.pending.push(write);
+    if (record.pending.length === 1 && this.head === this.queue.length && this.outbound.writable) {
+      this.sendFrom(record, Infinity); // fast path: nothing else waiting
+      if (record.pending.length > 0) this.schedule(record);
+    } else {
+      this.schedule(record);
+    }
+  }
+
+  /**
+   * Queues a stream that can send now and is held up only by its turn or the transport. A
+   * stream with a shut window stays out until its window grows ({@link WireInput.credited}):
+   * in the queue it would hold up every other stream's writes.
+   */
+  schedule(record: StreamRecord): void {
+    if (record.scheduled || record.pending.length === 0 || record.sendWindow.available <= 0) return;
+    record.scheduled = true;
+    this.queue.push(record);
+  }
+
+  /** Round-robin over streams with pending writes while the transport accepts data. */
+  pump(): void {
+    while (this.outbound.writable && this.head < this.queue.length) {
+      const record = this.queue[this.head++];
+      record.scheduled = false;
+      if (record.closed) continue;
+      this.sendFrom(record, BURST);
+      if (record.pending.length > 0 && record.sendWindow.available > 0) this.schedule(record);
+    }
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    }
+  }
+
+  /** Forgets every queued stream and stops listening to the transport (connection ended). */
+  clear(): void {
+    for (let i = this.head; i < this.queue.length; i++) this.queue[i].scheduled = false;
+    this.queue.length = 0;
+    this.head = 0;
+    this.drain.unsubscribe();
+    this.bound.stop();
+  }
+
+  /** Sends up to `budget` frames of a stream's pending writes. */
+  private sendFrom(record: StreamRecord, budget: number): void {
+    const pending = record.pending;
+    const window = record.sendWindow;
+    const datagram = record.kind === 'udp';
+    while (budget > 0 && pending.length > 0 && this.outbound.writable) {
+      const write: PendingWrite = pending[0];
+      const { chunk } = write;
+      const want = datagram ? chunk.length : Math.min(this.maxPayload, chunk.length - write.offset);
+      const granted = window.take(want);
+      if (granted < 0) break;
+      const size = datagram ? want : granted;
+      const whole = size === chunk.length;
+      const piece = whole ? chunk : chunk.subarray(write.offset, write.offset + size);
+      write.offset += size;
+      budget--;
+      this.outbound.next(this.wire.data(record.id, piece, whole && write.inPlace));
+      if (write.offset >= chunk.length) {
+        pending.shift();
+        write.callback?.();
+      }
+    }
+    if (pending.length === 0 && (record.ending || record.closing !== undefined)) this.onFlushed(record);
+  }
+}

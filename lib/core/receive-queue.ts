@@ -1,0 +1,169 @@
+import { Observable, type Subscriber } from 'rxjs';
+
+/** What a {@link ReceiveQueue} reports to its owner; one object shared by every stream of a connection. */
+export interface QueueHooks<Owner> {
+  /** `frames` chunks of `bytes` bytes were handed to readers (consumption: window updates, resuming). */
+  delivered(owner: Owner, frames: number, bytes: number): void;
+  /** The last reader left before the end: the stream is torn down. */
+  abandoned(owner: Owner): void;
+}
+
+/**
+ * The receive buffer of one stream. Chunks are delivered to subscribers as they arrive while
+ * the queue is flowing (at least one subscriber, not paused); otherwise they queue here. The
+ * owner bounds how much may queue (receive windows, or pausing the transport).
+ *
+ * Each delivery is reported through the hooks, which is how consumption turns into window
+ * updates and transport resumption; the last reader leaving early is reported too, so that
+ * `take(1)` or an early `break` tears the stream down instead of stalling the connection.
+ *
+ * The queue is itself the stream's `data$` Observable, and an idle one holds no arrays of its
+ * own (they start as shared empty ones): with thousands of open streams, every closure and
+ * array per stream shows in the heap.
+ */
+export class ReceiveQueue<Owner> extends Observable<Uint8Array> {
+  private chunks: Uint8Array[] = NO_CHUNKS;
+  private head = 0;
+  private listeners: readonly Subscriber<Uint8Array>[] = NO_LISTENERS;
+  private paused = false;
+  private delivering = false;
+  private endState: { error?: unknown } | undefined;
+  private finished = false;
+  /** Bytes queued and not yet delivered. */
+  bytes = 0;
+
+  constructor(
+    private readonly owner: Owner,
+    private readonly hooks: QueueHooks<Owner>,
+  ) {
+    // A shared function, not a closure: rxjs calls it as a method of this Observable.
+    super(attachToQueue);
+  }
+
+  /** Chunks queued and not yet delivered. */
+  get length(): number {
+    return this.chunks.length - this.head;
+  }
+
+  /** True once the end (completion or error) has been delivered to subscribers. */
+  get ended(): boolean {
+    return this.finished;
+  }
+
+  /** Queues (or, when flowing, delivers) one chunk. */
+  push(chunk: Uint8Array): void {
+    if (this.endState) return;
+    if (this.chunks === NO_CHUNKS) this.chunks = [chunk];
+    else this.chunks.push(chunk);
+    this.bytes += chunk.length;
+    this.flush();
+  }
+
+  /** Ends the inbox: queued chunks are still delivered first, then completion (or the error). */
+  end(error?: unknown): void {
+    if (this.endState) return;
+    this.endState = error === undefined ? {} : { error };
+    this.flush();
+  }
+
+  /** Ends now, dropping what is queued (a local close discards unread data). */
+  discard(error?: unknown): void {
+    this.chunks = NO_CHUNKS;
+    this.head = 0;
+    this.bytes = 0;
+    this.endState = undefined;
+    this.end(error);
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.flush();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** True once the end (or an error) is decided, even if not yet delivered. */
+  get ending(): boolean {
+    return this.endState !== undefined;
+  }
+
+  /** Subscribers attached (diagnostics: see `MuxActor.debugState`). */
+  get listenerCount(): number {
+    return this.listeners.length;
+  }
+
+  /** @internal Adds a subscriber (see `MuxStream.data$`); returns the teardown. */
+  attach(subscriber: Subscriber<Uint8Array>): () => void {
+    if (this.finished) {
+      this.finishOne(subscriber);
+      return () => undefined;
+    }
+    this.listeners = [...this.listeners, subscriber];
+    this.flush();
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== subscriber);
+      if (this.listeners.length === 0 && !this.finished) this.hooks.abandoned(this.owner);
+    };
+  }
+
+  private flush(): void {
+    // Re-entrancy guard: a subscriber may push, pause or end from inside `next`.
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      let delivered = 0;
+      let bytes = 0;
+      while (!this.paused && this.listeners.length > 0 && this.head < this.chunks.length) {
+        const chunk = this.chunks[this.head];
+        this.chunks[this.head++] = EMPTY;
+        this.bytes -= chunk.length;
+        bytes += chunk.length;
+        delivered++;
+        const listeners = this.listeners;
+        for (let i = 0; i < listeners.length; i++) listeners[i].next(chunk);
+      }
+      if (this.head === this.chunks.length && this.head > 0) {
+        this.chunks = NO_CHUNKS;
+        this.head = 0;
+      } else if (this.head > 1024 && this.head * 2 > this.chunks.length) {
+        this.chunks = this.chunks.slice(this.head);
+        this.head = 0;
+      }
+      if (delivered > 0) this.hooks.delivered(this.owner, delivered, bytes);
+      if (this.endState && this.head === this.chunks.length && !this.finished) {
+        // Completion waits for a subscriber: ending with nobody listening would lose it.
+        if (this.listeners.length > 0 || this.endState.error !== undefined) this.finishAll();
+      }
+    } finally {
+      this.delivering = false;
+    }
+  }
+
+  private finishAll(): void {
+    this.finished = true;
+    const listeners = this.listeners;
+    this.listeners = NO_LISTENERS;
+    for (const l of listeners) this.finishOne(l);
+  }
+
+  private finishOne(subscriber: Subscriber<Uint8Array>): void {
+    if (this.endState?.error !== undefined) subscriber.error(this.endState.error);
+    else subscriber.complete();
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+/** Shared, never written: `push` replaces it before adding, `flush` only reads an empty one. */
+const NO_CHUNKS: Uint8Array[] = [];
+const NO_LISTENERS: readonly Subscriber<Uint8Array>[] = Object.freeze([]);
+
+function attachToQueue(this: Observable<Uint8Array>, subscriber: Subscriber<Uint8Array>): () => void {
+  return (this as ReceiveQueue<unknown>).attach(subscriber);
+}

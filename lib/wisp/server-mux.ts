@@ -1,0 +1,274 @@
+import { Observable, ReplaySubject, Subject, firstValueFrom } from 'rxjs';
+import type { WispError } from '../errors.js';
+import type { ProtocolExtension } from './extensions/extension.js';
+import { serverHandshakeV1 } from './handshake/v1.js';
+import { serverHandshakeV2 } from './handshake/server-v2.js';
+import { streamConfirmation } from './extensions/stream-confirmation.js';
+import { udp } from './extensions/udp.js';
+import { WISP_V2_PROTOCOL, instantiate } from './negotiated.js';
+import type { HandshakeResult } from './handshake/result.js';
+import { CloseReason } from './packet/close-reason.js';
+import type { Transport } from '../transport/transport.js';
+import type { MuxActor, MuxEnd } from '../core/actor.js';
+import type { MuxDebugState } from '../core/debug-state.js';
+import { runConnection } from '../core/connection.js';
+import { wispProtocol } from './protocol.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_STREAMS, type MuxOptions } from './options.js';
+import { MuxStream } from '../stream/mux-stream.js';
+import type { StreamKind, StreamRecord } from '../core/stream-record.js';
+
+/** Options for {@link ServerMux.accept}. */
+export interface ServerMuxOptions extends MuxOptions {
+  /** Per-stream buffer, in packets, granted to the client as credit. Default 128. */
+  readonly bufferSize?: number;
+  /** Streams one connection may hold open; more are refused with Throttled (0x49). Default 1024. */
+  readonly maxStreams?: number;
+  /**
+   * Run Wisp v2 when the client offered it (the `wisp-v2` subprotocol). Default true; false
+   * forces v1. Extensions default to UDP and stream-open confirmation.
+   */
+  readonly v2?: boolean;
+}
+
+/** What a client asked for when it opened a stream. */
+export interface ConnectRequest {
+  readonly kind: StreamKind;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** One stream the client opened, with its request. */
+export interface IncomingStream {
+  readonly connect: ConnectRequest;
+  readonly stream: MuxStream;
+}
+
+/**
+ * The server end of a Wisp connection. Streams the client opens arrive on {@link streams$};
+ * refuse one with `stream.close(reason)`.
+ */
+export class ServerMux {
+  private actor: MuxActor | undefined;
+  private handshakeResult: HandshakeResult | undefined;
+  private readonly endSubject = new ReplaySubject<MuxEnd>(1);
+  private readonly errorsSubject = new Subject<WispError>();
+  private readonly readySubject = new ReplaySubject<void>(1);
+  private readonly incomingSubject = new Subject<IncomingStream>();
+  private readonly emptySubject = new Subject<void>();
+  private readonly waiting: IncomingStream[] = [];
+  private listeners = 0;
+  private reader: { readonly closed: boolean } | undefined;
+
+  /** Emits once when the connection has ended. */
+  readonly closed$: Observable<MuxEnd> = this.endSubject.asObservable();
+  /** Resolves when the handshake is done; rejects when it fails. */
+  readonly ready: Promise<void>;
+  /**
+   * Emits each time the last open stream closes (idle timers, graceful stop). Completes when
+   * the connection ends.
+   */
+  readonly streamsEmpty$: Observable<void> = this.emptySubject.asObservable();
+
+  /**
+   * Streams the client opens. Streams that arrive while nobody is subscribed wait (bounded by
+   * `maxStreams`) and go to the first subscriber. Completes when the connection ends (or its
+   * handshake fails).
+   */
+  readonly streams$: Observable<IncomingStream> = new Observable<IncomingStream>((subscriber) => {
+    this.listeners++;
+    const subscription = this.incomingSubject.subscribe(subscriber);
+    for (const item of this.waiting.splice(0)) if (!item.stream.closed) subscriber.next(item);
+    return () => {
+      this.listeners--;
+      subscription.unsubscribe();
+    };
+  });
+
+  private constructor(
+    /** The transport this connection runs on. */
+    readonly transport: Transport,
+    private readonly options: ServerMuxOptions,
+  ) {
+    this.ready = firstValueFrom(this.readySubject);
+    this.ready.catch(() => undefined); // a failed handshake is also reported on closed$
+  }
+
+  /** Serves Wisp on an accepted transport: starts the handshake at once. */
+  static accept(transport: Transport, options: ServerMuxOptions = {}): ServerMux {
+    const mux = new ServerMux(transport, options);
+    mux.start();
+    return mux;
+  }
+
+  private start(): void {
+    const bufferSize = this.options.bufferSize ?? DEFAULT_BUFFER_SIZE;
+    const v2 = this.options.v2 !== false && this.transport.protocol.split(/,\s*/).includes(WISP_V2_PROTOCOL);
+    const scheduler = this.options.scheduler ? { scheduler: this.options.scheduler } : {};
+    const extensions = instantiate(this.options.extensions ?? [udp(), streamConfirmation()], 'server');
+    const protocol = wispProtocol('server', (send) =>
+      v2
+        ? serverHandshakeV2({
+            bufferSize,
+            timeoutMs: this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+            ...scheduler,
+            extensions,
+            requiredExtensions: this.options.requiredExtensions ?? [],
+            send,
+          })
+        : serverHandshakeV1({ bufferSize, send }),
+    );
+    this.reader = runConnection(
+      this.transport,
+      protocol,
+      (result) => ({
+        role: 'server',
+        maxPayload: this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+        maxQueuedPackets: undefined, // every server stream is bounded by its credit or drops datagrams
+        maxQueuedDatagrams: result.bufferSize,
+        maxQueuedBytes: this.options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+        ...(this.options.maxOutputBacklog === undefined ? {} : { maxOutputBacklog: this.options.maxOutputBacklog }),
+        ...(this.options.outputStallMs === undefined ? {} : { outputStallMs: this.options.outputStallMs }),
+        ...(this.options.closeDeadlineMs === undefined ? {} : { closeDeadlineMs: this.options.closeDeadlineMs }),
+        ...scheduler,
+        maxStreams: this.options.maxStreams ?? DEFAULT_MAX_STREAMS,
+      }),
+      {
+        ready: (result, actor) => this.onReady(result, actor),
+        failed: (error) => this.onFailed(error),
+      },
+    );
+  }
+
+  private onReady(result: HandshakeResult, actor: MuxActor): void {
+    this.actor = actor;
+    this.handshakeResult = result;
+    // The actor completes incoming$, end$ and protocolErrors$ when it ends, which ends these
+    // subscriptions with it: there is nothing to unsubscribe earlier.
+    /* eslint-disable rxjs-x/no-ignored-subscription -- they end with the actor (see above) */
+    actor.incoming$.subscribe({
+      next: (record) => this.onIncoming(actor, record),
+      error: () => this.endStreams(), // the cause reaches closed$ through end$
+      complete: () => this.endStreams(),
+    });
+    actor.onStreamsEmpty = () => this.emptySubject.next();
+    actor.end$.subscribe({ next: () => this.emptySubject.complete(), error: () => this.emptySubject.complete() });
+    actor.end$.subscribe(this.endSubject);
+    actor.protocolErrors$.subscribe(this.errorsSubject);
+    /* eslint-enable rxjs-x/no-ignored-subscription */
+    this.readySubject.next();
+    this.readySubject.complete();
+  }
+
+  private onFailed(error: WispError): void {
+    this.endStreams();
+    this.emptySubject.complete();
+    this.errorsSubject.complete();
+    this.readySubject.error(error);
+    this.endSubject.next({ error, ...(error.reason === undefined ? {} : { reason: error.reason }) });
+    this.endSubject.complete();
+  }
+
+  /** The connection ended: no more streams. Waiting ones were closed with it. */
+  private endStreams(): void {
+    this.waiting.length = 0;
+    this.incomingSubject.complete();
+  }
+
+  private onIncoming(actor: MuxActor, record: StreamRecord): void {
+    const item: IncomingStream = {
+      connect: { kind: record.kind, host: record.host, port: record.port },
+      stream: new MuxStream(actor, record),
+    };
+    if (this.listeners > 0) return this.incomingSubject.next(item);
+    this.waiting.push(item);
+    if (this.waiting.length > (this.options.maxStreams ?? DEFAULT_MAX_STREAMS)) {
+      const open = this.waiting.filter((w) => !w.stream.closed);
+      this.waiting.splice(0, this.waiting.length, ...open);
+    }
+  }
+
+  /** Protocol version in force. */
+  get version(): { readonly major: number; readonly minor: number } | undefined {
+    return this.handshakeResult?.version;
+  }
+
+  /** Ids of the extensions in force. */
+  get extensionIds(): number[] {
+    return this.handshakeResult?.extensions.map((e) => e.id) ?? [];
+  }
+
+  /** This side's instance of an extension in force (e.g. to read who authenticated). */
+  extension<T extends ProtocolExtension = ProtocolExtension>(id: number): T | undefined {
+    return this.handshakeResult?.extensions.find((e) => e.id === id) as T | undefined;
+  }
+
+  /** Streams currently open. */
+  get streamCount(): number {
+    return this.actor?.streamCount ?? 0;
+  }
+
+  /**
+   * Non-fatal protocol errors from the client (malformed or unexpected packets, throttling).
+   * May be subscribed before the handshake is done; completes when the connection ends.
+   */
+  get errors$(): Observable<WispError> {
+    return this.errorsSubject.asObservable();
+  }
+
+  /**
+   * Diagnostics only: a snapshot of what this connection holds (see `MuxDebugState`), plus
+   * the handshake state, streams waiting for a `streams$` subscriber, `streams$`
+   * subscribers, and whether the pipeline still reads the transport. Changes nothing.
+   */
+  debugState(): MuxDebugState & {
+    readonly handshake: 'pending' | 'done' | 'failed';
+    readonly waitingStreams: number;
+    readonly streamSubscribers: number;
+    readonly readingTransport: boolean;
+  } {
+    const actor: MuxDebugState = this.actor?.debugState() ?? {
+      ended: this.readySubject.hasError,
+      streams: [],
+      sendQueue: 0,
+      blocked: false,
+      outputBacklog: 0,
+      outputPaused: false,
+      pausingStreams: 0,
+      holdingUp: [],
+      queuedBytes: 0,
+      inboundPaused: false,
+      liveSubscriptions: 0,
+    };
+    return {
+      ...actor,
+      handshake: this.actor ? 'done' : this.readySubject.hasError ? 'failed' : 'pending',
+      waitingStreams: this.waiting.length,
+      streamSubscribers: this.listeners,
+      readingTransport: this.reader !== undefined && !this.reader.closed,
+    };
+  }
+
+  /**
+   * Graceful stop, first step: new streams are refused with `reason` (CLOSE on their id),
+   * open ones go on. Resolves once no stream is open (at once if none is) or the connection ended.
+   */
+  drain(reason: number = CloseReason.Voluntary): Promise<void> {
+    const actor = this.actor;
+    if (!actor) return Promise.resolve();
+    actor.drain(reason);
+    if (actor.streamCount === 0 || actor.isEnded) return Promise.resolve();
+    return new Promise((resolve) => this.streamsEmpty$.subscribe({ next: () => resolve(), complete: resolve, error: () => resolve() }));
+  }
+
+  /**
+   * Closes every stream and the connection, telling the client why (CLOSE on stream 0, ahead
+   * of any write still queued). With `keepReceived`, data already received from the client
+   * is still delivered to the streams' readers (a relay flushes it to its target) before
+   * they complete; otherwise it is dropped.
+   */
+  async close(reason: number = CloseReason.Voluntary, { keepReceived = false }: { keepReceived?: boolean } = {}): Promise<void> {
+    if (this.actor) this.actor.shutdown(reason, keepReceived);
+    else this.transport.close(1000, 'wisp server closing');
+    await firstValueFrom(this.closed$).catch(() => undefined);
+  }
+}
