@@ -41,6 +41,8 @@ type Protocol struct {
 	// SpuriousEOF: after HalfClose, Read may return EOF before the peer's FIN (Debian's
 	// yamux, fixed upstream in #131), so the echo check polls past it.
 	SpuriousEOF bool
+	// Ping and GoAway: whether the session implements Pinger and GoAwayer.
+	Ping, GoAway bool
 	// EndReason names why Accept failed: "peer-closed", "keepalive-timeout", …
 	EndReason func(err error, closedLocally bool) string
 }
@@ -49,6 +51,7 @@ type Protocol struct {
 type Config struct {
 	Mode, Listen, Connect  string
 	Role, AcceptRole       string
+	End                    string
 	Open, Expect, Sessions int
 	Bytes                  int64
 	Trigger, HalfClose     bool
@@ -69,7 +72,8 @@ func registerCommon(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.Role, "role", "echo", "what to do on each stream: echo | sink | source | echo-check | bench | silent")
 	fs.StringVar(&c.AcceptRole, "accept-role", "", "role for streams the peer opens (default: -role)")
 	fs.IntVar(&c.Open, "open", 0, "streams this program opens itself (each runs the role)")
-	fs.IntVar(&c.Expect, "expect", 0, "with -open: also wait for this many peer-opened streams before ending")
+	fs.IntVar(&c.Expect, "expect", 0, "with -end self: also wait for this many peer-opened streams to finish before ending (so a side with -open 0 can end)")
+	fs.StringVar(&c.End, "end", "", "who ends the connection once the work is done: self (TCP CloseWrite, then wait for the peer to close) or peer (wait for it); default self for a client, peer for a server")
 	fs.IntVar(&c.Sessions, "sessions", 1, "server: connections to serve before exiting (0: until the deadline)")
 	fs.StringVar(&c.bytesFlag, "bytes", "1MiB", "bytes per stream for source, echo-check and bench (suffixes K, KiB, M, MiB)")
 	fs.BoolVar(&c.Trigger, "trigger", false, "the opener writes one byte 'g' first and the acceptor reads it before its role (works around smux's OpenStream race)")
@@ -90,6 +94,12 @@ func (c *Config) validate(p *Protocol) error {
 	if c.Mode == "client" && c.Connect == "" {
 		return fmt.Errorf("-mode client needs -connect host:port")
 	}
+	if c.End == "" {
+		c.End = map[string]string{"client": "self", "server": "peer"}[c.Mode]
+	}
+	if c.End != "self" && c.End != "peer" {
+		return fmt.Errorf("-end must be self or peer, not %q", c.End)
+	}
 	if c.AcceptRole == "" {
 		c.AcceptRole = c.Role
 	}
@@ -108,6 +118,12 @@ func (c *Config) validate(p *Protocol) error {
 	}
 	if c.Open < 0 || c.Expect < 0 || c.Sessions < 0 || c.Ping < 0 {
 		return fmt.Errorf("-open, -expect, -sessions and -ping must not be negative")
+	}
+	if c.Ping > 0 && !p.Ping {
+		return fmt.Errorf("-ping: %s has no ping frame", p.Name)
+	}
+	if c.GoAwayAfter >= 0 && !p.GoAway {
+		return fmt.Errorf("-goaway-after: %s has no GoAway frame", p.Name)
 	}
 	if p.Validate != nil {
 		return p.Validate()

@@ -199,11 +199,14 @@ func (r *runner) conn(raw *net.TCPConn, client bool) bool {
 	}
 
 	own := r.openAll(sess)
-	if r.cfg.Open > 0 || r.cfg.Expect > 0 {
+	// One side ends the connection, the one that knows the exchange is over: both
+	// libraries drop streams still waiting for Accept when the socket reaches EOF, so
+	// the other side must not close while the peer may still be accepting.
+	if r.cfg.End == "self" && (r.cfg.Open > 0 || r.cfg.Expect > 0) {
 		if r.waitOwnWork(own, accepted, acceptEnded) {
-			// Our side is done: end the TCP write side and wait for the peer to close, so
-			// that closing never discards bytes the peer sent (Linux answers with RST
-			// then, and the peer loses what it had not read).
+			// End the TCP write side and wait for the peer to close: closing a socket
+			// with unread bytes makes Linux send RST, and the peer loses what it had
+			// received but not read.
 			_ = tc.CloseWrite()
 			emit("close-write", nil)
 			waitFor(acceptEnded, r.cfg.Linger)

@@ -76,6 +76,8 @@ func main() {
 		// yamux's Close is a half-close: it sends FIN and reads go on until the peer's FIN.
 		HalfClose:   func(s peer.Stream) error { return s.Close() },
 		SpuriousEOF: true,
+		Ping:        true,
+		GoAway:      true,
 		EndReason: func(err error, closedLocally bool) string {
 			switch {
 			case errors.Is(err, yamux.ErrKeepAliveTimeout):
