@@ -94,22 +94,6 @@ func (r *runner) client() bool {
 	return r.conn(conn.(*net.TCPConn), true)
 }
 
-// trackedConn tells when the socket's read side has ended (the peer closed, or an error),
-// which neither library exposes: smux 1.5.16 has no close channel at all.
-type trackedConn struct {
-	*net.TCPConn
-	once     sync.Once
-	readDone chan struct{}
-}
-
-func (c *trackedConn) Read(b []byte) (int, error) {
-	n, err := c.TCPConn.Read(b)
-	if err != nil {
-		c.once.Do(func() { close(c.readDone) })
-	}
-	return n, err
-}
-
 // tracker counts stream handlers; changed gets a token on every change.
 type tracker struct {
 	mu                sync.Mutex
@@ -138,7 +122,7 @@ func (t *tracker) get() (started, inflight int) {
 
 // conn runs one session to its end.
 func (r *runner) conn(raw *net.TCPConn, client bool) bool {
-	tc := &trackedConn{TCPConn: raw, readDone: make(chan struct{})}
+	tc := raw
 	defer tc.Close()
 	if r.cfg.Role == "silent" {
 		return silent(tc)
@@ -322,7 +306,7 @@ func waitFor(ch <-chan struct{}, d time.Duration) {
 
 // silent never writes a byte, so no pong, NOP or window update ever reaches the peer; it
 // reads and discards, so the peer's writes never block and its close is seen.
-func silent(c *trackedConn) bool {
+func silent(c *net.TCPConn) bool {
 	emit("silent", nil)
 	start := time.Now()
 	last := start
