@@ -12,6 +12,9 @@ export type WispErrorCode =
   | 'InvalidUtf8'
   | 'TrailingBytes'
   | 'PacketTooLarge'
+  // smux and yamux framing (lib/smux, lib/yamux)
+  | 'InvalidFrame'
+  | 'InvalidVersion'
   // transport
   | 'TextFrame'
   | 'TransportClosed'
