@@ -28,8 +28,12 @@ export interface ConnectTcpOptions extends DuplexTransportOptions {
   readonly timeoutMs?: number;
 }
 
-/** Options for {@link connectTls}: Node's `tls.connect` options plus the transport's own. */
-export interface ConnectTlsOptions extends tls.ConnectionOptions, ConnectTcpOptions {}
+/**
+ * Options for {@link connectTls}: Node's `tls.connect` options (`host`, `port`, `ca`,
+ * `servername`, …) plus the transport's own. A type, not an interface, so the API reference
+ * links to Node's options instead of copying their docs.
+ */
+export type ConnectTlsOptions = tls.ConnectionOptions & ConnectTcpOptions;
 
 /** Default {@link DuplexTransportOptions.closeDeadlineMs}. */
 export const DEFAULT_CLOSE_DEADLINE_MS = 2000;
@@ -138,7 +142,11 @@ class DuplexTransport extends SocketTransport {
     duplex.on('error', (error: Error) => this.onError(error));
     duplex.on('close', () => this.onClose());
     if (duplex.destroyed) this.closedWith(1006, 'the stream was already destroyed', false);
-    else this.setFlowing(this.flowing);
+    else {
+      this.setFlowing(this.flowing);
+      // A half-open stream whose peer had ended before we were handed it: its 'end' is past.
+      if (duplex.readableEnded) this.onEnd();
+    }
   }
 
   get protocol(): string {
