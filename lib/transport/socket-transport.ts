@@ -178,8 +178,15 @@ export abstract class SocketTransport implements Transport {
     this.close(1003, 'binary frames only');
   }
 
-  /** The socket reported an error; its close follows. */
-  protected failed(cause: unknown, detail = 'WebSocket error', code: 'TransportError' | 'PacketTooLarge' = 'TransportError'): void {
+  /**
+   * The socket reported an error; its close follows. Byte-stream adapters report a reset
+   * by the peer as `TransportClosed` (an abnormal close, not a fault of this end).
+   */
+  protected failed(
+    cause: unknown,
+    detail = 'WebSocket error',
+    code: 'TransportError' | 'TransportClosed' | 'PacketTooLarge' = 'TransportError',
+  ): void {
     this.errored = true;
     this.inbox.fail(new WispError(code, detail, { cause }));
   }

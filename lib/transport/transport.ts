@@ -78,6 +78,13 @@ export interface Transport {
   close(code?: number, reason?: string): void;
   /** Subprotocol the two ends agreed on (`''` when none); `wisp-v2` offers Wisp v2. */
   readonly protocol: string;
+  /**
+   * What a message means. `'message'` (the default when absent): each inbound message is one
+   * packet, and each `send` one outbound packet. `'bytes'`: {@link messages$} carries chunks of
+   * an ordered byte stream whose boundaries mean nothing (a protocol's framing operator cuts
+   * them into frames), and `send` writes bytes onto that stream.
+   */
+  readonly framing?: 'message' | 'bytes';
 }
 
 /** Opens a transport offering the given subprotocols (used by `ClientMux.connect`). */
