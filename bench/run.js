@@ -93,7 +93,10 @@ function fmt(value) {
 
 function ratio(value, ref) {
   if (!Number.isFinite(value) || !Number.isFinite(ref) || ref === 0) return '—';
-  return `${(value / ref).toFixed(2)}×`;
+  const r = value / ref;
+  // Against a reference near zero (e.g. 0.01 B of external memory) the ratio says nothing.
+  if (Math.abs(r) >= 1000) return `${r > 0 ? '>' : '<-'}999×`;
+  return `${r.toFixed(2)}×`;
 }
 
 function table(rows) {

@@ -9,7 +9,9 @@
 //   whole job   — until the last byte of the last stream;
 // plus the data phase's throughput (all bytes / first to last byte at the client) and the
 // garbage collections per GiB in the client and in the server, major (mark-compact) apart from
-// minor (scavenges), counted with a PerformanceObserver ('gc' entries) in each process.
+// minor (scavenges), counted with a PerformanceObserver ('gc' entries) in each process, and
+// the server's peak memory (what it buffers for a client that reads slower than 1,024 targets
+// write). 3 rounds (fresh processes, implementations interleaved), median round.
 const { spawnHost } = require('../lib/child');
 const { LOOPBACK, MiB } = require('../lib/util');
 
@@ -19,6 +21,7 @@ module.exports = {
   id: 'many-streams',
   title: '6. Many streams at once (1,024 downloads on one connection)',
   role: 'server',
+  rounds: 3,
   implementations: ['plain-relay', 'wisp-js', 'wisp-rx'],
   metrics: [
     { key: 'firstDialMs', label: 'first open() to first dial at the target', unit: 'ms', better: 'lower' },
@@ -29,6 +32,8 @@ module.exports = {
     { key: 'clientMinorPerGiB', label: 'client minor GCs per GiB', unit: 'GC/GiB', better: 'lower' },
     { key: 'serverMajorPerGiB', label: 'server major GCs per GiB', unit: 'GC/GiB', better: 'lower' },
     { key: 'serverMinorPerGiB', label: 'server minor GCs per GiB', unit: 'GC/GiB', better: 'lower' },
+    { key: 'serverPeakMiB', label: 'server peak heap + external (sampled every 50 ms)', unit: 'MiB', better: 'lower' },
+    { key: 'serverPeakRssMiB', label: 'server peak RSS', unit: 'MiB', better: 'lower' },
   ],
   params: (quick) => ({
     streams: quick ? 128 : 1024,
@@ -80,6 +85,8 @@ module.exports = {
         clientMinorPerGiB: perGiB('client', 'minor'),
         serverMajorPerGiB: perGiB('server', 'major'),
         serverMinorPerGiB: perGiB('server', 'minor'),
+        serverPeakMiB: probes.server.peak.heapPlusExternal / MiB,
+        serverPeakRssMiB: probes.server.peak.rss / MiB,
       },
       raw: {
         clock: 'performance.timeOrigin + performance.now() in each process; host offsets measured over IPC (quickest of 7 round trips) and subtracted',

@@ -6,6 +6,7 @@
 // open() to the last byte at the receiver (so the round trips a stream needs before data flows
 // count: over a WAN they are most of a short transfer; first to last byte is in raw). Each transfer stops at `capMs` after it opened if it has not finished
 // (the rate is then over what arrived; raw says `capped`), so the scenario stays bounded.
+// 3 rounds (fresh processes, implementations interleaved), median round.
 // The delay applies to the bytes above TCP (each hop is loopback TCP): it shows what the
 // protocols' own flow control makes of a 50 ms round trip (Wisp: a CONTINUE must come back
 // before more than the credit window is sent upstream).
@@ -26,6 +27,7 @@ function viaDelay(url, port) {
 module.exports = {
   id: 'wan',
   title: '9. WAN: one stream through a 25 ms + 25 ms delay relay',
+  rounds: 3,
   implementations: ['plain-relay', 'wisp-js', 'wisp-rx'],
   metrics: [
     { key: 'down1k', label: 'download, 1 KiB writes', unit: 'MiB/s', better: 'higher' },
