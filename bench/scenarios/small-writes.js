@@ -32,7 +32,7 @@ module.exports = {
     { key: 'p50Us', label: 'p50 round trip', unit: 'µs', better: 'lower' },
     { key: 'p99Us', label: 'p99 round trip', unit: 'µs', better: 'lower' },
   ],
-  params: (quick) => ({ durationMs: quick ? 500 : 3000, warmupMs: quick ? 100 : 2000, max: 1000000, opTimeoutMs: 10000 }),
+  params: (quick) => ({ durationMs: quick ? 500 : 2000, warmupMs: quick ? 100 : 2000, max: 1000000, opTimeoutMs: 10000 }),
   timeoutMs: (p) => p.durationMs + p.warmupMs + 2 * p.opTimeoutMs,
 
   async run(pair, p, ctx) {
