@@ -14,7 +14,8 @@ const { runOne } = require('./lib/run-one');
 const { runIsolated } = require('./lib/isolate');
 const { measureBundles, printBundles } = require('./bundle-size');
 
-const SCENARIOS = ['single', 'multi', 'churn', 'scale-hold', 'scale-gateway', 'small-writes'].map((file) => ({ file, ...require(`./scenarios/${file}`) }));
+const SCENARIO_FILES = ['single', 'multi', 'churn', 'scale-hold', 'scale-gateway', 'small-writes', 'many-streams', 'connections', 'burst-gateway', 'wan'];
+const SCENARIOS = SCENARIO_FILES.map((file) => ({ file, ...require(`./scenarios/${file}`) }));
 const REFERENCES = ['plain-relay', 'wisp-js'];
 
 function parseArgs(argv) {
@@ -29,7 +30,7 @@ function parseArgs(argv) {
     else if (key === '--help' || key === '-h') {
       console.log('usage: node bench/run.js [--quick] [--only=impl,...] [--scenarios=id,...] [--out=file.json] [--in-process]');
       console.log(`implementations: ${IMPLEMENTATIONS.map((i) => i.name).join(', ')}`);
-      console.log(`scenarios: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+      console.log(`scenarios: ${SCENARIOS.map((s) => (s.id === s.file ? s.id : `${s.id} (${s.file})`)).join(', ')}`);
       process.exit(0);
     } else throw new Error(`unknown argument ${arg} (try --help)`);
   }
@@ -62,9 +63,16 @@ function combineRounds(scenario, results) {
   const failed = results.find((r) => r.error);
   if (failed) return failed;
   const values = {};
-  for (const m of scenario.metrics) values[m.key] = median(results.map((r) => r.values[m.key]));
+  const spread = {};
+  for (const m of scenario.metrics) {
+    const xs = results.map((r) => r.values[m.key]);
+    values[m.key] = median(xs);
+    const finite = xs.filter(Number.isFinite);
+    spread[m.key] = finite.length ? { min: Math.min(...finite), max: Math.max(...finite) } : {};
+  }
   return {
     values,
+    spread,
     raw: { rounds: results.map((r) => ({ values: r.values, raw: r.raw })) },
     ms: results.reduce((sum, r) => sum + r.ms, 0),
     heapAfterClose: Math.max(...results.map((r) => r.heapAfterClose)),
@@ -85,7 +93,10 @@ function fmt(value) {
 
 function ratio(value, ref) {
   if (!Number.isFinite(value) || !Number.isFinite(ref) || ref === 0) return '—';
-  return `${(value / ref).toFixed(2)}×`;
+  const r = value / ref;
+  // Against a reference near zero (e.g. 0.01 B of external memory) the ratio says nothing.
+  if (Math.abs(r) >= 1000) return `${r > 0 ? '>' : '<-'}999×`;
+  return `${r.toFixed(2)}×`;
 }
 
 function table(rows) {
@@ -101,20 +112,27 @@ function table(rows) {
 function printScenario(scenario, entry) {
   for (const metric of scenario.metrics) {
     console.log(`\n${scenario.title} — ${metric.label} (${metric.unit}, ${metric.better} is better)`);
-    const refs = REFERENCES.map((name) => entry.results[name] && entry.results[name].values && entry.results[name].values[metric.key]);
-    const rows = [['implementation', metric.unit, ...REFERENCES.map((r) => `vs ${r}`)]];
+    // The reference columns of the implementations this scenario runs.
+    const references = REFERENCES.filter((name) => !scenario.implementations || scenario.implementations.includes(name));
+    const refs = references.map((name) => entry.results[name] && entry.results[name].values && entry.results[name].values[metric.key]);
+    // Several rounds: the median round's figure, then the lowest and highest round.
+    const rounds = Object.values(entry.results).some((r) => r.spread);
+    const rows = [['implementation', rounds ? `${metric.unit} (median)` : metric.unit, ...(rounds ? ['min', 'max'] : []), ...references.map((r) => `vs ${r}`)]];
     const skipped = new Map();
     for (const [name, result] of Object.entries(entry.results)) {
+      if (result.notInScenario) continue; // said once, below the scenario's tables
       if (result.skipped) skipped.set(result.skipped, [...(skipped.get(result.skipped) || []), name]);
-      else if (result.error) rows.push([name, 'error', ...REFERENCES.map(() => '')]);
+      else if (result.error) rows.push([name, 'error', ...(rounds ? ['', ''] : []), ...references.map(() => '')]);
       else {
         const v = result.values[metric.key];
-        rows.push([name, `${fmt(v)}`, ...refs.map((ref) => ratio(v, ref))]);
+        const range = result.spread ? result.spread[metric.key] : {};
+        rows.push([name, `${fmt(v)}`, ...(rounds ? [fmt(range.min), fmt(range.max)] : []), ...refs.map((ref) => ratio(v, ref))]);
       }
     }
     console.log(table(rows));
     for (const [reason, names] of skipped) console.log(`  skipped ${names.join(', ')}: ${reason}`);
   }
+  if (scenario.implementations) console.log(`\n  ${scenario.id} runs ${scenario.implementations.join(', ')} only`);
   for (const [name, r] of Object.entries(entry.results)) {
     if (r.error) console.log(`  ${name} error: ${r.error.split('\n')[0]}`);
     if (r.note) console.log(`  layout ${name}: ${r.note}`);
@@ -142,7 +160,12 @@ async function main() {
   process.on('unhandledRejection', (error) => report.warnings.push(`unhandled rejection: ${(error && error.stack) || error}`));
 
   const impls = IMPLEMENTATIONS.filter((i) => !args.only || args.only.includes(i.name));
-  const scenarios = SCENARIOS.filter((s) => !args.scenarios || args.scenarios.includes(s.id));
+  // --scenarios takes ids or file names (the small-writes scenario's id is `small`).
+  const scenarios = SCENARIOS.filter((s) => !args.scenarios || args.scenarios.includes(s.id) || args.scenarios.includes(s.file));
+  if (args.scenarios) {
+    const unknown = args.scenarios.filter((id) => !SCENARIOS.some((s) => s.id === id || s.file === id));
+    if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')} (try --help)`);
+  }
   for (const impl of impls) report.implementations.push({ name: impl.name, client: impl.client, server: impl.server, skipped: {} });
 
   const printedSkips = new Set();
@@ -157,7 +180,14 @@ async function main() {
     const rounds = args.inProcess || args.quick ? 1 : scenario.rounds || 1;
     const perImpl = new Map();
     for (let round = 1; round <= rounds; round++) {
-      for (const impl of impls) {
+      // Each round starts one implementation further along, so none always runs first (or
+      // always right after the same neighbour) on a machine whose speed drifts.
+      const order = impls.map((_, i) => impls[(i + round - 1) % impls.length]);
+      for (const impl of order) {
+        if (scenario.implementations && !scenario.implementations.includes(impl.name)) {
+          entry.results[impl.name] = { skipped: `not run in ${scenario.id} (runs ${scenario.implementations.join(', ')})`, notInScenario: true };
+          continue;
+        }
         const pair = resolve(impl, scenario.role || 'server', scenario.id);
         if (pair.skip) {
           entry.results[impl.name] = { skipped: pair.skip };
@@ -180,7 +210,13 @@ async function main() {
         console.log(`  ${label.padEnd(18)} ${summary}${result.ms ? `  (${(result.ms / 1000).toFixed(1)} s)` : ''}`);
       }
     }
-    for (const [name, results] of perImpl) entry.results[name] = combineRounds(scenario, results);
+    // Results in the implementations' order (the rounds rotate it).
+    const ordered = {};
+    for (const impl of impls) {
+      if (perImpl.has(impl.name)) ordered[impl.name] = combineRounds(scenario, perImpl.get(impl.name));
+      else if (entry.results[impl.name]) ordered[impl.name] = entry.results[impl.name];
+    }
+    entry.results = ordered;
     printScenario(scenario, entry);
   }
 

@@ -20,6 +20,9 @@ const GATEWAY_OPTIONS = {
   policy: { allowLoopback: true, allowPrivate: true },
   // The scale scenario opens thousands of streams on one connection (gateway default: 256).
   maxStreamsPerConnection: 65536,
+  // The connections scenario opens 1,000 connections from 127.0.0.1 (gateway default: 32 per
+  // client address).
+  maxConnectionsPerClient: 65536,
   // Per-stream credit in packets; the gateway's default (128) unless the environment says
   // otherwise, to measure how the window size trades loopback speed (see bench/README.md).
   ...(process.env.WISP_RX_BENCH_BUFFER_SIZE ? { bufferSize: Number(process.env.WISP_RX_BENCH_BUFFER_SIZE) } : {}),

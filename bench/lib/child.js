@@ -2,7 +2,7 @@
 // Parent side of lib/host.js: spawn a host, call its methods, shut it down.
 const { fork } = require('node:child_process');
 const path = require('node:path');
-const { deadline, settle } = require('./util');
+const { deadline, settle, wallNow } = require('./util');
 
 function spawnHost(label) {
   const child = fork(path.join(__dirname, 'host.js'), [], {
@@ -34,6 +34,21 @@ function spawnHost(label) {
       const p = new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
       child.send({ id, method, args });
       return deadline(p, timeoutMs, `host ${label} ${method}`);
+    },
+    /**
+     * The host's shared clock (util.wallNow) minus ours, estimated over IPC from the quickest
+     * of `samples` round trips (error at most half that round trip): subtract it from the
+     * host's times to put them on this process's clock.
+     */
+    async clockOffset(samples = 7) {
+      let best;
+      for (let i = 0; i < samples; i++) {
+        const t0 = wallNow();
+        const { t } = await this.call('clock', {}, 5000);
+        const t1 = wallNow();
+        if (!best || t1 - t0 < best.rttMs) best = { offsetMs: t - (t0 + t1) / 2, rttMs: t1 - t0 };
+      }
+      return best;
     },
     /** Closes what the host opened, lets it exit by itself; kills it (by pid) if it does not. */
     async close() {

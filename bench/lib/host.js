@@ -1,18 +1,55 @@
 'use strict';
-// A child process the scale scenarios drive over IPC (one role per process, so each side's heap
-// is measured on its own). Started by lib/child.js as `node --expose-gc bench/lib/host.js`.
+// A child process the multi-process scenarios drive over IPC (one role per process, so each
+// side's memory, CPU and GCs are measured on their own). Started by lib/child.js as
+// `node --expose-gc bench/lib/host.js`.
 // Requests: { id, method, args } -> replies { id, result } or { id, error }.
 const { adapter } = require('../impl');
 const { startTarget } = require('./targets');
-const { heapAfterGc, parallel, deadline, now, settle } = require('./util');
+const { startDelay } = require('./delay');
+const { startProbe } = require('./probe');
+const many = require('./many');
+const { heapAfterGc, parallel, deadline, now, wallNow, settle } = require('./util');
 
-const state = { target: undefined, server: undefined, client: undefined, streams: [], closers: [] };
+const state = { target: undefined, server: undefined, client: undefined, clients: [], streams: [], closers: [], probe: undefined };
 
 const methods = {
   async startTarget({ kind, options }) {
     state.target = await startTarget(kind, options);
     state.closers.push(state.target);
     return { port: state.target.port };
+  },
+  /** The target's accept times (shared clock): { count, first, last }; `reset` starts over. */
+  async targetAccepts({ reset }) {
+    const accepts = { ...state.target.accepts };
+    if (reset) state.target.resetAccepts();
+    return accepts;
+  },
+  async startDelay(options) {
+    const delay = await startDelay(options);
+    state.delay = delay;
+    state.closers.push(delay);
+    return { port: delay.port };
+  },
+  async delayStats() {
+    return JSON.parse(JSON.stringify(state.delay.stats));
+  },
+  async clock() {
+    return { t: wallNow() };
+  },
+  /** GCs, CPU and peak memory from now until probeStop (lib/probe.js). */
+  async probeStart(options) {
+    if (state.probe) state.probe.stop();
+    state.probe = startProbe(options);
+    return {};
+  },
+  async probeStop() {
+    const probe = state.probe;
+    state.probe = undefined;
+    if (!probe) throw new Error('probeStop without probeStart');
+    return probe.stop();
+  },
+  async cpu() {
+    return process.cpuUsage();
   },
   async startServer({ adapter: name }) {
     state.server = await adapter(name).startServer();
@@ -51,6 +88,26 @@ const methods = {
     state.streams.push(...opened);
     return { opened: opened.length, ms: now() - t0 };
   },
+  /** Client: n streams at once on the connection, `bytesEach` downloaded on each (lib/many.js). */
+  async manyDownload(args) {
+    return many.manyDownload(state.client, args);
+  },
+  /** Client: n streams at once to a 'hello' hold target; connected / failed / pending. */
+  async burst(args) {
+    return many.burst(state.client, args);
+  },
+  /** Client: n more connections to url, kept in state.clients. */
+  async connectMany({ adapter: name, url, n, concurrency, timeoutMs }) {
+    return many.connectMany(adapter(name), url, { n, concurrency, timeoutMs }, state.clients);
+  },
+  /** Client: `perConnection` streams on each of state.clients, kept in state.streams. */
+  async openEach(args) {
+    return many.openEach(state.clients, args, state.streams);
+  },
+  async closeClients() {
+    await methods.closeStreams();
+    return many.closeClients(state.clients);
+  },
   async closeStreams() {
     const streams = state.streams;
     state.streams = [];
@@ -61,7 +118,10 @@ const methods = {
     return heapAfterGc();
   },
   async shutdown() {
+    if (state.probe) state.probe.stop();
+    state.probe = undefined;
     await methods.closeStreams();
+    await many.closeClients(state.clients);
     for (const c of state.closers.reverse()) await settle(c.close(), 10000);
     state.closers = [];
     return {};

@@ -1,6 +1,8 @@
 'use strict';
 // Shared by the two scale scenarios. Client, server (and target) each run in their own child
-// process (node --expose-gc), so heap per stream is measured per side after gc().
+// process (node --expose-gc), so memory per stream is measured per side after gc(): the V8 heap
+// (heapUsed), memory outside it (external: Buffers, ArrayBuffers and what native code reports;
+// process.memoryUsage().arrayBuffers is part of external, so it is not added again) and their sum.
 const { spawnHost } = require('./child');
 const { LOOPBACK, now } = require('./util');
 
@@ -56,11 +58,25 @@ async function scale(pair, p, ctx, mode) {
   if (Object.values(exits).some((ok) => !ok)) ctx.warn(`a ${mode} scale host did not exit by itself: ${JSON.stringify(exits)}`);
 
   const perStream = (side, key) => (after[side][key] - before[side][key]) / p.n;
+  const sides = {};
+  for (const side of ['client', 'server']) {
+    sides[side] = {
+      heapUsed: perStream(side, 'heapUsed'),
+      external: perStream(side, 'external'),
+      arrayBuffers: perStream(side, 'arrayBuffers'),
+      heapPlusExternal: perStream(side, 'heapUsed') + perStream(side, 'external'),
+      rss: perStream(side, 'rss'),
+    };
+  }
   return {
     values: {
       openMs: opened.ms,
-      clientHeap: perStream('client', 'heapUsed'),
-      serverHeap: perStream('server', 'heapUsed'),
+      clientHeap: sides.client.heapUsed,
+      serverHeap: sides.server.heapUsed,
+      clientExternal: sides.client.external,
+      serverExternal: sides.server.external,
+      clientTotal: sides.client.heapPlusExternal,
+      serverTotal: sides.server.heapPlusExternal,
     },
     raw: {
       streams: p.n,
@@ -70,10 +86,7 @@ async function scale(pair, p, ctx, mode) {
       closeMs,
       heapBefore: before,
       heapAfter: after,
-      perStream: {
-        client: { heapUsed: perStream('client', 'heapUsed'), external: perStream('client', 'external'), rss: perStream('client', 'rss') },
-        server: { heapUsed: perStream('server', 'heapUsed'), external: perStream('server', 'external'), rss: perStream('server', 'rss') },
-      },
+      perStream: sides,
       hostsExitedByThemselves: exits,
     },
     note: layout,
@@ -84,6 +97,10 @@ const METRICS = [
   { key: 'openMs', label: 'time to open all', unit: 'ms', better: 'lower' },
   { key: 'clientHeap', label: 'client heap per stream', unit: 'B', better: 'lower' },
   { key: 'serverHeap', label: 'server heap per stream', unit: 'B', better: 'lower' },
+  { key: 'clientExternal', label: 'client external (ArrayBuffer, native) per stream', unit: 'B', better: 'lower' },
+  { key: 'serverExternal', label: 'server external (ArrayBuffer, native) per stream', unit: 'B', better: 'lower' },
+  { key: 'clientTotal', label: 'client heap + external per stream', unit: 'B', better: 'lower' },
+  { key: 'serverTotal', label: 'server heap + external per stream', unit: 'B', better: 'lower' },
 ];
 
 module.exports = { scale, METRICS };

@@ -2,7 +2,7 @@
 // Local TCP targets the streams connect to. Every target listens on 127.0.0.1 only and
 // destroys what it accepted when closed.
 const net = require('node:net');
-const { listen, trackSockets, closeServer, now, Counter, deadline } = require('./util');
+const { listen, trackSockets, closeServer, now, wallNow, Counter, deadline } = require('./util');
 
 const CHUNK = 64 * 1024;
 const ZEROS = Buffer.alloc(CHUNK);
@@ -16,32 +16,50 @@ const ZEROS = Buffer.alloc(CHUNK);
  *                'close'), and the stream then hangs — see bench/README.md.
  *  - 'sink':     counts and discards; `nextConnection()` gives a record with `until(n)`.
  *  - 'echo':     writes back what it reads (pipe, with backpressure).
- *  - 'hold':     accepts and holds; `open` counts connections currently open.
+ *  - 'hold':     accepts and holds; `open` counts connections currently open. `hello: true`
+ *                writes one byte on accept, so the client learns the dial went through.
+ * options (every kind):
+ *  - backlog:    listen backlog; default 4096, 'default' = Node's (511), as a deployed target.
+ *  - chunk:      'download': bytes per socket.write (default 64 KiB).
+ * `accepts` records accept times on the shared clock (util.wallNow): { count, first, last };
+ * `resetAccepts()` starts over.
  */
 async function startTarget(kind, options = {}) {
+  if (options.chunk !== undefined && !(options.chunk > 0 && options.chunk <= CHUNK)) throw new Error(`target chunk must be 1..${CHUNK} bytes`);
   const open = new Counter();
   const pendingSinks = [];
   const sinkQueue = [];
+  const accepts = { count: 0, first: undefined, last: undefined };
   const server = net.createServer({ noDelay: true }, (socket) => {
+    const t = wallNow();
+    accepts.count++;
+    if (accepts.first === undefined) accepts.first = t;
+    accepts.last = t;
     open.inc();
     socket.once('close', () => open.dec());
     socket.on('error', () => {});
-    if (kind === 'download') pump(socket, options.bytes, options.end === true);
+    if (kind === 'download') pump(socket, options.bytes, options.end === true, options.chunk || CHUNK);
     else if (kind === 'echo') socket.pipe(socket);
     else if (kind === 'sink') {
       const record = sinkRecord(socket);
       const waiter = pendingSinks.shift();
       if (waiter) waiter(record);
       else sinkQueue.push(record);
-    } else if (kind === 'hold') socket.resume(); // read (and drop) so a FIN is noticed
-    else socket.destroy();
+    } else if (kind === 'hold') {
+      socket.resume(); // read (and drop) so a FIN is noticed
+      if (options.hello) socket.write(HELLO);
+    } else socket.destroy();
   });
   const sockets = trackSockets(server);
-  const port = await listen(server);
+  const port = await listen(server, 0, undefined, options.backlog);
   return {
     kind,
     port,
     open,
+    accepts,
+    resetAccepts() {
+      Object.assign(accepts, { count: 0, first: undefined, last: undefined });
+    },
     /** Sink targets: the next connection's record. */
     nextConnection(ms = 30000) {
       const queued = sinkQueue.shift();
@@ -52,13 +70,16 @@ async function startTarget(kind, options = {}) {
   };
 }
 
-function pump(socket, bytes, end) {
+const HELLO = Buffer.from([0x68]);
+
+function pump(socket, bytes, end, chunk) {
   let sent = 0;
+  const full = ZEROS.subarray(0, chunk);
   const more = () => {
     while (sent < bytes) {
-      const n = Math.min(CHUNK, bytes - sent);
+      const n = Math.min(chunk, bytes - sent);
       sent += n;
-      if (!socket.write(n === CHUNK ? ZEROS : ZEROS.subarray(0, n))) return void socket.once('drain', more);
+      if (!socket.write(n === chunk ? full : ZEROS.subarray(0, n))) return void socket.once('drain', more);
     }
     if (end) socket.end();
   };

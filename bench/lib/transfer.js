@@ -3,13 +3,25 @@
 const { LOOPBACK, now, deadline, MiB } = require('./util');
 const { CHUNK, ZEROS } = require('./targets');
 
-/** Opens a stream to a 'download' target and counts `bytes`; times first to last byte. */
-async function download(client, port, bytes, timeoutMs) {
+/**
+ * Opens a stream to a 'download' target and counts `bytes`; times first to last byte. With
+ * `capMs`, stops that long after opening even if fewer bytes came (`capped: true`).
+ */
+async function download(client, port, bytes, timeoutMs, { capMs } = {}) {
+  const tOpen = now();
   const stream = await client.openTcp(LOOPBACK, port);
   let n = 0;
   let tFirst = 0;
   let tLast = 0;
+  let capped = false;
+  let capTimer;
   const done = new Promise((resolve, reject) => {
+    if (capMs) {
+      capTimer = setTimeout(() => {
+        capped = n < bytes;
+        resolve();
+      }, capMs);
+    }
     stream.onData((chunk) => {
       const t = now();
       if (n === 0) tFirst = t;
@@ -24,28 +36,42 @@ async function download(client, port, bytes, timeoutMs) {
   try {
     await deadline(done, timeoutMs, () => `download of ${bytes} bytes (${n} received)`);
   } finally {
+    clearTimeout(capTimer);
     stream.close();
   }
-  return { bytes: n, tFirst, tLast, ms: tLast - tFirst };
+  return { bytes: n, tOpen, tFirst, tLast, ms: tLast - tFirst, ...(capped ? { capped } : {}) };
 }
 
-/** Writes `bytes` zeros to a 'sink' target; times first to last byte as counted by the sink. */
-async function upload(client, sink, bytes, timeoutMs) {
+/**
+ * Writes `bytes` zeros to a 'sink' target in writes of `chunk` bytes (default 64 KiB); times
+ * first to last byte as counted by the sink. With `capMs`, stops that long after opening even
+ * if fewer bytes arrived (`capped: true`).
+ */
+async function upload(client, sink, bytes, timeoutMs, { chunk = CHUNK, capMs } = {}) {
+  const t0 = now();
   const stream = await client.openTcp(LOOPBACK, sink.port);
+  const full = ZEROS.subarray(0, chunk);
   let stop = false;
   let sent = 0;
   const writer = (async () => {
     while (sent < bytes && !stop) {
-      const n = Math.min(CHUNK, bytes - sent);
-      await stream.write(n === CHUNK ? ZEROS : ZEROS.subarray(0, n));
+      const n = Math.min(chunk, bytes - sent);
+      await stream.write(n === chunk ? full : ZEROS.subarray(0, n));
       sent += n;
     }
   })();
+  let capTimer;
   try {
     const record = await sink.nextConnection(timeoutMs);
-    const result = await deadline(Promise.race([record.until(bytes), writer.then(() => new Promise(() => {}))]), timeoutMs, () => `upload of ${bytes} bytes (${sent} written)`);
-    return { bytes: result.bytes, tFirst: result.tFirst, tLast: result.tLast, ms: result.tLast - result.tFirst };
+    const cap = capMs
+      ? new Promise((resolve) => {
+          capTimer = setTimeout(() => resolve({ bytes: record.bytes, tFirst: record.tFirst, tLast: record.tLast, capped: record.bytes < bytes }), Math.max(0, t0 + capMs - now()));
+        })
+      : new Promise(() => {});
+    const result = await deadline(Promise.race([record.until(bytes), cap, writer.then(() => new Promise(() => {}))]), timeoutMs, () => `upload of ${bytes} bytes (${sent} written)`);
+    return { bytes: result.bytes, tOpen: t0, tFirst: result.tFirst, tLast: result.tLast, ms: result.tLast - result.tFirst, ...(result.capped ? { capped: true } : {}) };
   } finally {
+    clearTimeout(capTimer);
     stop = true;
     stream.close();
     await writer.catch(() => {});

@@ -6,6 +6,13 @@ const MiB = 1024 * 1024;
 const LOOPBACK = '127.0.0.1';
 
 const now = () => performance.now();
+/**
+ * A clock comparable across processes (ms since the epoch, sub-ms resolution): the wall-clock
+ * time the process started (performance.timeOrigin) plus the monotonic time since. Processes
+ * started on the same machine agree to well under a millisecond; lib/child.js measures the
+ * offset of each host anyway (clockOffset) and the scenarios correct for it.
+ */
+const wallNow = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -30,11 +37,15 @@ async function settle(promise, ms) {
   }
 }
 
-/** Listens on 127.0.0.1 and returns the port. */
-function listen(server, port = 0, host = LOOPBACK) {
+/**
+ * Listens on 127.0.0.1 and returns the port. The bench's own servers ask for a 4,096-long
+ * accept queue (so bursts of opens measure the code, not the queue); `backlog: 'default'`
+ * leaves Node's default (511), as a real deployment's target would have.
+ */
+function listen(server, port = 0, host = LOOPBACK, backlog = 4096) {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port, host, backlog: 4096 }, () => {
+    server.listen({ port, host, ...(backlog === 'default' ? {} : { backlog }) }, () => {
       server.off('error', reject);
       resolve(server.address().port);
     });
@@ -131,12 +142,29 @@ async function parallel(n, limit, worker) {
   await Promise.all(lanes);
 }
 
+/** Sorted copy's value at quantile q (0..1), nearest rank; undefined for an empty list. */
+function quantile(xs, q) {
+  if (!xs.length) return undefined;
+  const sorted = Float64Array.from(xs).sort();
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+const median = (xs) => quantile(xs, 0.5);
+
+/** { min, median, max } of a list of numbers. */
+function spread(xs) {
+  const finite = xs.filter(Number.isFinite);
+  if (!finite.length) return { min: undefined, median: undefined, max: undefined };
+  return { min: Math.min(...finite), median: median(finite), max: Math.max(...finite) };
+}
+
 const byteLength = (chunk) => (typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength);
 
 module.exports = {
   MiB,
   LOOPBACK,
   now,
+  wallNow,
   sleep,
   deadline,
   settle,
@@ -148,4 +176,7 @@ module.exports = {
   Counter,
   parallel,
   byteLength,
+  quantile,
+  median,
+  spread,
 };

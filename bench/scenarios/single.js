@@ -20,7 +20,7 @@ module.exports = {
     { key: 'download', label: 'download', unit: 'MiB/s', better: 'higher' },
     { key: 'upload', label: 'upload', unit: 'MiB/s', better: 'higher' },
   ],
-  params: (quick) => ({ bytes: (quick ? 8 : 256) * MiB, warmup: (quick ? 1 : 64) * MiB, repeats: quick ? 1 : 5, timeoutMs: quick ? 20000 : 45000 }),
+  params: (quick) => ({ bytes: (quick ? 8 : 256) * MiB, warmup: (quick ? 1 : 64) * MiB, repeats: quick ? 1 : 3, timeoutMs: quick ? 20000 : 45000 }),
   timeoutMs: (p) => 2 * (p.repeats + 1) * p.timeoutMs + 10000,
 
   async run(pair, p, ctx) {
