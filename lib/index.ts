@@ -37,6 +37,10 @@ export {
 export type { ProtocolExtension, ExtensionBuilder, ExtensionContext, Role } from './wisp/extensions/extension.js';
 export { setDefaultConnector } from './transport/default-connector.js';
 export { FrameSplitter, lengthPrefixLayout, type FrameLayout, type FrameHandler } from './transport/frame-splitter.js';
+// byte-stream transports (smux, yamux and any protocol framed over bytes)
+export { frames } from './transport/frames.js';
+export { asBytePipe } from './transport/byte-pipe.js';
+export { webStreamTransport, type ByteStreamPair, type WebStreamTransportOptions } from './transport/web-stream-transport.js';
 
 // handshake operators
 export type { HandshakeResult } from './wisp/handshake/result.js';

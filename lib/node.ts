@@ -13,6 +13,15 @@ import { connectWs } from './transport/ws.js';
 export * from './index.js';
 export { wsTransport, connectWs, type WsTransportOptions, type ConnectWsOptions } from './transport/ws.js';
 export {
+  duplexTransport,
+  connectTcp,
+  connectTls,
+  DEFAULT_CLOSE_DEADLINE_MS,
+  type DuplexTransportOptions,
+  type ConnectTcpOptions,
+  type ConnectTlsOptions,
+} from './transport/duplex-transport.js';
+export {
   lengthDelimitedTransport,
   connectLengthDelimited,
   isLengthDelimitedUrl,
