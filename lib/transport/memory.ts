@@ -1,4 +1,4 @@
-import { Observable, ReplaySubject, Subject } from 'rxjs';
+import { Observable, ReplaySubject, Subject, type SchedulerLike } from 'rxjs';
 import { WispError } from '../errors.js';
 import { DEFAULT_HIGH_WATER_MARK, isSplitMessage, type Transport, type TransportClose, type TransportMessage } from './transport.js';
 
@@ -13,6 +13,12 @@ export interface MemoryTransportOptions {
    * transports would: exercises that path without sockets. Default false.
    */
   readonly split?: boolean;
+  /**
+   * Delivers through this scheduler instead of microtasks: with a `VirtualTimeScheduler`, a
+   * test knows when nothing is left in flight (the scheduler has no work) instead of waiting
+   * for turns of the event loop.
+   */
+  readonly scheduler?: SchedulerLike;
 }
 
 /**
@@ -32,6 +38,7 @@ class MemoryTransport implements Transport {
   peer!: MemoryTransport;
   readonly protocol: string;
   private readonly highWaterMark: number;
+  private readonly scheduler: SchedulerLike | undefined;
   private readonly inbox: TransportMessage[] = [];
   private inboxHead = 0;
   /** Bytes this end sent that the peer has not delivered yet. */
@@ -64,6 +71,7 @@ class MemoryTransport implements Transport {
   constructor(options: MemoryTransportOptions) {
     this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     this.protocol = options.protocol ?? '';
+    this.scheduler = options.scheduler;
     if (options.split) this.sendSplit = (head, body) => this.sendMessage({ head, body });
   }
 
@@ -116,7 +124,8 @@ class MemoryTransport implements Transport {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    queueMicrotask(() => this.flush());
+    if (this.scheduler) this.scheduler.schedule(() => this.flush());
+    else queueMicrotask(() => this.flush());
   }
 
   private flush(): void {

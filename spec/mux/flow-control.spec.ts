@@ -1,16 +1,20 @@
-import { firstValueFrom } from 'rxjs';
+import { firstValueFrom, type SchedulerLike } from 'rxjs';
 import { ClientMux } from '../../lib/wisp/client-mux';
 import { ServerMux } from '../../lib/wisp/server-mux';
 import type { MuxStream } from '../../lib/stream/mux-stream';
 import { memoryTransportPair } from '../../lib/transport/memory';
 import { PacketType } from '../../lib/wisp/packet/types';
-import { collect, concat, continuesOf, dataOf, pattern, queued, settle, tap, total, track, until, within } from './helpers';
+import { collect, concat, continuesOf, dataOf, pattern, queued, settle, tap, total, track, until, virtualDelivery, within } from './helpers';
 import { failTest } from '../observers';
 
 /** A pair (v1 unless `protocol` is `wisp-v2`) whose transports are both tapped. */
-async function tappedPair(bufferSize: number, maxPayload: number, options: { hooks?: Parameters<typeof tap>[1]; protocol?: string } = {}) {
-  const { hooks = {}, protocol = '' } = options;
-  const [c, s] = memoryTransportPair({ protocol });
+async function tappedPair(
+  bufferSize: number,
+  maxPayload: number,
+  options: { hooks?: Parameters<typeof tap>[1]; protocol?: string; scheduler?: SchedulerLike } = {},
+) {
+  const { hooks = {}, protocol = '', scheduler } = options;
+  const [c, s] = memoryTransportPair({ protocol, ...(scheduler ? { scheduler } : {}) });
   const clientSide = tap(c, hooks);
   const serverSide = tap(s);
   const server = ServerMux.accept(serverSide.transport, { bufferSize, maxPayload });
@@ -76,14 +80,18 @@ describe('client credit', () => {
   });
 
   it('a paused server stream holds at most bufferSize packets; the client write waits until resume()', async () => {
-    const { client, server, clientSide } = await tappedPair(4, 100);
+    const time = virtualDelivery();
+    const connecting = tappedPair(4, 100, { scheduler: time.scheduler });
+    await time.quiesce();
+    const { client, server, clientSide } = await connecting;
     const incoming = firstValueFrom(server.streams$);
     const stream = await client.open('tcp', 'a.test', 80);
+    await time.quiesce();
     const { stream: remote } = await incoming;
     remote.pause();
     const reader = collect(remote);
     const write = track(stream.write(pattern(1000))); // 10 packets
-    await settle();
+    await time.quiesce(); // every packet and CONTINUE that could move has moved
 
     expect(write.settled()).toBe(false);
     expect(dataOf(clientSide.sent, stream.id)).toHaveLength(4);
@@ -93,8 +101,9 @@ describe('client credit', () => {
 
     remote.resume();
     expect(reader.chunks).toHaveLength(4); // exactly what it held, delivered at once
-    await write.promise;
-    await until(() => reader.chunks.length === 10, 'all 10 packets');
+    await time.quiesce();
+    expect(write.settled()).toBe(true);
+    expect(reader.chunks).toHaveLength(10);
     expect(concat(reader.chunks).equals(Buffer.from(pattern(1000)))).toBe(true);
     await client.close();
   });

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Observable, ReplaySubject, filter, firstValueFrom, skip, throwError, timeout } from 'rxjs';
+import { Observable, ReplaySubject, filter, firstValueFrom, skip, throwError, timeout, VirtualTimeScheduler } from 'rxjs';
 import { ClientMux, type ClientMuxOptions } from '../../lib/wisp/client-mux';
 import { ServerMux, type ServerMuxOptions } from '../../lib/wisp/server-mux';
 import type { MuxStream } from '../../lib/stream/mux-stream';
@@ -22,6 +22,41 @@ import { failTest } from '../observers';
 
 /** One macrotask turn: every queued microtask (memory transport, actor, promises) has run. */
 export const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Delivery in virtual time, for tests that must show that nothing more happens: a memory pair
+ * made with `{ scheduler }` delivers through it, and `quiesce()` runs deliveries (and the
+ * microtasks they cause) until no delivery is left — so "nothing more happened" is a fact
+ * about an empty queue, not a guess after some turns of the event loop.
+ */
+export function virtualDelivery(): { scheduler: VirtualTimeScheduler; quiesce(): Promise<void>; drive<T>(promise: Promise<T>): Promise<T> } {
+  const scheduler = new VirtualTimeScheduler();
+  scheduler.maxFrames = 0; // deliveries only: nothing timed ever runs
+  const quiesce = async (): Promise<void> => {
+    for (let rounds = 0; rounds < 100_000; rounds++) {
+      scheduler.flush();
+      await new Promise((resolve) => setImmediate(resolve)); // every microtask the deliveries caused
+      if (scheduler.actions.length === 0) return;
+    }
+    throw new Error('deliveries never stopped');
+  };
+  return {
+    scheduler,
+    quiesce,
+    /** Delivers until `promise` settles; fails if everything went quiet first (it never would). */
+    async drive<T>(promise: Promise<T>): Promise<T> {
+      let settled = false;
+      promise.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      await quiesce();
+      if (!settled) await new Promise((resolve) => setImmediate(resolve));
+      if (!settled) throw new Error('nothing left to deliver, and the promise is still pending');
+      return promise;
+    },
+  };
+}
 
 /** Bounded polling on a condition, for the few cases with no event to await. */
 export async function until(condition: () => boolean, what: string, turns = 2000): Promise<void> {

@@ -10,7 +10,7 @@ import { ServerMux, type IncomingStream } from '../../lib/wisp/server-mux';
 import type { MuxStream } from '../../lib/stream/mux-stream';
 import { memoryTransportPair } from '../../lib/transport/memory';
 import { CloseReason } from '../../lib/wisp/packet/close-reason';
-import { pattern, settle, sha256, until } from './helpers';
+import { pattern, sha256, until, virtualDelivery } from './helpers';
 import { failTest } from '../observers';
 
 const KiB = 1024;
@@ -18,15 +18,17 @@ const STREAMS = 4;
 const PER_STREAM = 256 * KiB; // 16 packets of 16 KiB: within each stream's credit of 64
 
 /** A server whose streams nobody reads yet, and a client writing PER_STREAM bytes on each. */
-async function slowReaders(maxQueuedBytes?: number) {
-  const [c, s] = memoryTransportPair({ highWaterMark: 4 * 1024 * KiB });
+async function slowReaders(maxQueuedBytes?: number, time?: ReturnType<typeof virtualDelivery>) {
+  const [c, s] = memoryTransportPair({ highWaterMark: 4 * 1024 * KiB, ...(time ? { scheduler: time.scheduler } : {}) });
   const server = ServerMux.accept(s, { bufferSize: 64, ...(maxQueuedBytes === undefined ? {} : { maxQueuedBytes }) });
   const incoming: IncomingStream[] = [];
   server.streams$.subscribe({ next: (s) => incoming.push(s), error: failTest });
-  const client = await ClientMux.connect(c, { maxPayload: 16 * KiB });
+  const connecting = ClientMux.connect(c, { maxPayload: 16 * KiB });
+  const client = await (time ? time.drive(connecting) : connecting);
   const streams: MuxStream[] = [];
   for (let i = 0; i < STREAMS; i++) streams.push(await client.open('tcp', `slow-${i}`, 9));
   // Every stream is open before any data: once reading pauses, nothing (CONNECTs included) gets in.
+  if (time) await time.quiesce();
   await until(() => incoming.length === STREAMS, 'every stream at the server');
   const writes = streams.map((stream, i) => stream.write(pattern(PER_STREAM, i + 1)));
   return { client, server, incoming, streams, writes };
@@ -56,20 +58,20 @@ function readAll(incoming: IncomingStream[]): Promise<string[]> {
 describe('maxQueuedBytes', () => {
   it('stops reading the transport near the limit, then delivers everything once readers catch up', async () => {
     const limit = 256 * KiB;
-    const { client, server, incoming, writes } = await slowReaders(limit);
-    await until(() => server.debugState().queuedBytes >= limit, 'the queue to reach the limit');
-    for (let i = 0; i < 20; i++) await settle(); // give the client every chance to push more
+    const time = virtualDelivery();
+    const { client, server, incoming, writes } = await slowReaders(limit, time);
+    await time.quiesce(); // everything that can move has: the rest waits for readers
     const held = server.debugState().queuedBytes;
     expect(held).toBeGreaterThan(limit);
     expect(held).toBeLessThanOrEqual(limit + 16 * KiB + 5); // one packet past the line, no more
     expect(server.debugState().inboundPaused).toBe(true);
 
-    const hashes = await readAll(incoming);
-    await Promise.all(writes);
+    const hashes = await time.drive(readAll(incoming));
+    await time.drive(Promise.all(writes));
     expect(hashes).toEqual(Array.from({ length: STREAMS }, (_, i) => sha256([pattern(PER_STREAM, i + 1)])));
     expect(server.debugState().queuedBytes).toBe(0);
-    await client.close();
-    await firstValueFrom(server.closed$);
+    await time.drive(client.close());
+    await time.drive(firstValueFrom(server.closed$));
   });
 
   it('holds everything credit allows when the limit is above it (the default, 64 MiB)', async () => {
