@@ -88,6 +88,8 @@ export interface Wire<P> {
   readonly features: ProtocolFeatures;
   readonly ids: StreamIdRule;
   readonly reasons: CoreReasons;
+  /** Bytes of header in front of a data payload, for writing it in place (`data(…, inPlace)`); default 0. */
+  readonly headroom?: number;
   /** Dispatches one decoded packet (after the handshake) to the core. */
   receive(packet: P): void;
   /** A frame that could not be decoded; `bytes` are its bytes. */

@@ -116,7 +116,13 @@ export class Outbox {
     while (budget > 0 && pending.length > 0 && this.outbound.writable) {
       const write: PendingWrite = pending[0];
       const { chunk } = write;
-      const want = datagram ? chunk.length : Math.min(this.maxPayload, chunk.length - write.offset);
+      const rest = chunk.length - write.offset;
+      if (!datagram && rest < this.maxPayload && pending.length > 1) {
+        if (!this.sendGathered(record)) break;
+        budget--;
+        continue;
+      }
+      const want = datagram ? chunk.length : Math.min(this.maxPayload, rest);
       const granted = window.take(want);
       if (granted < 0) break;
       const size = datagram ? want : granted;
@@ -131,5 +137,39 @@ export class Outbox {
       }
     }
     if (pending.length === 0 && (record.ending || record.closing !== undefined)) this.onFlushed(record);
+  }
+
+  /**
+   * Small writes that queued up (the window was short, or the transport full) go out
+   * gathered into one frame of up to `maxPayload` bytes: a window counted in frames (Wisp
+   * credit) then carries full frames, so small writes over a long round trip are not capped
+   * at one window of small frames per round trip. Writes are only gathered once they wait —
+   * with room to send, each goes out at once — so this never adds latency. One copy, into a
+   * buffer with headroom for the wire's header, so the wire does not copy again.
+   */
+  private sendGathered(record: StreamRecord): boolean {
+    const pending = record.pending;
+    let want = 0;
+    for (let i = 0; i < pending.length && want < this.maxPayload; i++) want += pending[i].chunk.length - pending[i].offset;
+    want = Math.min(want, this.maxPayload);
+    const granted = record.sendWindow.take(want);
+    if (granted < 0) return false;
+    const headroom = this.wire.headroom ?? 0;
+    const frame = new Uint8Array(headroom + granted);
+    const done: PendingWrite[] = [];
+    let at = headroom;
+    // Empty writes in the way complete with the frame too.
+    while (pending.length > 0 && (at < frame.length || pending[0].offset >= pending[0].chunk.length)) {
+      const write = pending[0];
+      const size = Math.min(write.chunk.length - write.offset, frame.length - at);
+      frame.set(write.chunk.subarray(write.offset, write.offset + size), at);
+      write.offset += size;
+      at += size;
+      if (write.offset >= write.chunk.length) done.push(pending.shift()!);
+    }
+    this.outbound.next(this.wire.data(record.id, frame.subarray(headroom), headroom > 0));
+    // Callbacks once the frame went out: a write is done when all of its bytes are sent.
+    for (const write of done) write.callback?.();
+    return true;
   }
 }

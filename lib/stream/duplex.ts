@@ -37,6 +37,19 @@ export function toDuplex(stream: StreamLike, options: DuplexOptions = {}): NodeD
     write(chunk: Uint8Array, _encoding, callback) {
       stream.send(chunk, callback);
     },
+    // What piled up while a write was on its way goes to the mux as one write (one copy), cut
+    // into full frames: Wisp credit counts frames, not bytes, so small ones would waste it.
+    writev(chunks: { chunk: Uint8Array }[], callback) {
+      let size = 0;
+      for (const { chunk } of chunks) size += chunk.length;
+      const joined = new Uint8Array(size);
+      let at = 0;
+      for (const { chunk } of chunks) {
+        joined.set(chunk, at);
+        at += chunk.length;
+      }
+      stream.send(joined, callback);
+    },
     final(callback) {
       stream.end();
       callback();

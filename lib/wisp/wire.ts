@@ -4,7 +4,7 @@ import type { StreamKind, StreamRecord } from '../core/stream-record.js';
 import type { TransportMessage } from '../transport/transport.js';
 import { CloseReason } from './packet/close-reason.js';
 import { dataPacketInPlace, encodeClose, encodeConnect, encodeContinue, encodeData, encodeDataHeader } from './packet/encode.js';
-import { PacketType, StreamType, type Packet } from './packet/types.js';
+import { HEADER_SIZE, PacketType, StreamType, type Packet } from './packet/types.js';
 import { ExtensionId } from './extensions/ids.js';
 import { ReceiveCredit } from './packet-credit.js';
 import { SendCredit } from './send-credit.js';
@@ -48,6 +48,7 @@ export class WispWire implements Wire<Packet> {
   readonly features: ProtocolFeatures;
   readonly ids = IDS;
   readonly reasons = REASONS;
+  readonly headroom = HEADER_SIZE;
 
   constructor(
     private readonly core: WireInput,

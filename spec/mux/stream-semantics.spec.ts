@@ -72,7 +72,8 @@ describe('closing a stream', () => {
     raw.send(encodeContinue(stream.id, 8));
     expect(await Promise.all(writes)).toEqual([{ ok: true }, { ok: true }]);
     const close = await raw.next(isClose(stream.id));
-    expect(dataOf(raw.packets.slice(0, raw.packets.indexOf(close)), stream.id).map((p) => [...p.payload])).toEqual([[1], [2]]);
+    // Both writes waited, so they went out gathered in one packet — before the CLOSE.
+    expect(dataOf(raw.packets.slice(0, raw.packets.indexOf(close)), stream.id).map((p) => [...p.payload])).toEqual([[1, 2]]);
     expect(await firstValueFrom(stream.closed$)).toBe(CloseReason.Voluntary);
     await client.close();
   });
@@ -135,5 +136,54 @@ describe('data$ ends', () => {
     raw.transport.close(1006, 'gone');
     expect(await end).toMatchObject({ code: 'TransportClosed' });
     await firstValueFrom(client.closed$);
+  });
+});
+
+describe('small writes that wait are gathered into full packets', () => {
+  it('100 writes of 100 bytes queued behind a shut window go out as packets of maxPayload, in order, each write settled', async () => {
+    const { raw, client } = await rawServer({ maxPayload: 4096 }, 0);
+    const stream = await client.open('tcp', 'a.test', 1);
+    const data = Uint8Array.from({ length: 100 * 100 }, (_, i) => (i * 7) & 0xff);
+    const writes = Array.from({ length: 100 }, (_, i) => outcome(stream.write(data.subarray(i * 100, (i + 1) * 100))));
+    writes.push(outcome(stream.write(new Uint8Array(0)))); // an empty write completes with the rest
+    await settle();
+    raw.send(encodeContinue(stream.id, 8));
+    expect(await Promise.all(writes)).toEqual(writes.map(() => ({ ok: true })));
+    const sent = dataOf(raw.packets, stream.id);
+    // 10,000 bytes: three packets (4096 + 4096 + 1808) instead of 100 — and the credit of 8 packets sufficed.
+    expect(sent.map((p) => p.payload.length)).toEqual([4096, 4096, 1808]);
+    expect(Buffer.concat(sent.map((p) => p.payload)).equals(Buffer.from(data))).toBe(true);
+    await client.close();
+  });
+
+  it('a write with room to go out is sent at once, alone (no waiting to gather)', async () => {
+    const { raw, client } = await rawServer({}, 8);
+    const stream = await client.open('tcp', 'a.test', 1);
+    await stream.write(Uint8Array.of(1));
+    await stream.write(Uint8Array.of(2));
+    await until(() => dataOf(raw.packets, stream.id).length === 2, 'both packets');
+    expect(dataOf(raw.packets, stream.id).map((p) => [...p.payload])).toEqual([[1], [2]]);
+    await client.close();
+  });
+});
+
+describe('toDuplex() gathers what piles up', () => {
+  it('hands buffered writes to the mux together (writev), so they leave as full packets', async () => {
+    const { raw, client } = await rawServer({ maxPayload: 4096 }, 1);
+    const stream = await client.open('tcp', 'a.test', 1);
+    const duplex = stream.toDuplex();
+    const data = Uint8Array.from({ length: 50 * 100 }, (_, i) => (i * 13) & 0xff);
+    for (let i = 0; i < 50; i++) duplex.write(data.subarray(i * 100, (i + 1) * 100));
+    const finished = new Promise<void>((resolve, reject) => duplex.write(new Uint8Array(0), (error) => (error ? reject(error) : resolve())));
+    await until(() => dataOf(raw.packets, stream.id).length === 1, 'the first packet');
+    raw.send(encodeContinue(stream.id, 8));
+    await finished;
+    const sizes = dataOf(raw.packets, stream.id).map((p) => p.payload.length);
+    // The first write went out alone, at once; the second waited for credit alone; the 48
+    // that piled up behind it went to the mux as one write: two packets, not 48.
+    expect(sizes).toEqual([100, 100, 4096, 704]);
+    expect(Buffer.concat(dataOf(raw.packets, stream.id).map((p) => p.payload)).equals(Buffer.from(data))).toBe(true);
+    duplex.destroy();
+    await client.close();
   });
 });
