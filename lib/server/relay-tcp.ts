@@ -23,13 +23,21 @@ export interface RelayCounters {
 }
 
 /**
+ * The read buffer of every socket reading at the minimum size. Node keeps a socket's next
+ * read buffer on it between reads, so a buffer per socket is memory per idle stream (4 KiB
+ * each, the largest part of an idle dialled stream); one shared buffer is safe because a read
+ * and its callback run together, and what lands in it is always copied out, never handed on.
+ */
+let shared: Buffer | undefined;
+
+/**
  * Reads a target socket into buffers that keep {@link HEADER_SIZE} spare bytes in front, so
  * the DATA header can be written in place. Pass {@link onread} to `net.connect`.
  *
- * Node keeps the next read buffer on the socket between reads, so its size adapts: a read
- * that fills the buffer doubles the next one (bulk data goes out in large packets without a
- * copy), a read under a quarter of it halves the next one (an idle or chatty socket holds
- * 4 KiB, not 64). Small reads are copied into an exact-size packet and the buffer is kept.
+ * The read size adapts: a read that fills the buffer doubles the next one (bulk data goes out
+ * in large packets without a copy), a read under a quarter of it halves the next one, down to
+ * the minimum, where the socket reads into the shared buffer. Small reads are copied into an
+ * exact-size packet.
  */
 export class HeadroomReader {
   private current: Buffer | undefined;
@@ -41,12 +49,14 @@ export class HeadroomReader {
   /** For `net.connect({ onread })`. */
   readonly onread = {
     buffer: (): Uint8Array => {
+      if (this.size === MIN_READ) return (shared ??= Buffer.allocUnsafeSlow(HEADER_SIZE + MIN_READ)).subarray(HEADER_SIZE);
       this.current ??= Buffer.allocUnsafeSlow(HEADER_SIZE + this.size);
       return this.current.subarray(HEADER_SIZE);
     },
     callback: (bytes: number, buffer: Uint8Array): boolean => {
+      const own = shared === undefined || buffer.buffer !== shared.buffer;
       let chunk: Uint8Array;
-      if (bytes === buffer.length) {
+      if (bytes === buffer.length && own) {
         chunk = buffer; // a full read: hand the whole buffer over, read more next time
         this.current = undefined;
         this.size = Math.min(this.size * 2, MAX_READ);
@@ -54,7 +64,8 @@ export class HeadroomReader {
         const packet = new Uint8Array(HEADER_SIZE + bytes);
         packet.set(buffer.subarray(0, bytes), HEADER_SIZE);
         chunk = packet.subarray(HEADER_SIZE);
-        if (bytes < buffer.length / 4 && this.size > MIN_READ) {
+        if (bytes === buffer.length) this.size = MIN_READ * 2; // the shared buffer filled: read into one of our own
+        else if (bytes < buffer.length / 4 && this.size > MIN_READ) {
           this.size /= 2;
           this.current = undefined;
         }

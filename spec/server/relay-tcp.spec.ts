@@ -105,3 +105,38 @@ describe('relayTcp, when the client closes its stream', () => {
     expect(ended).not.toHaveBeenCalled();
   });
 });
+
+describe('HeadroomReader', () => {
+  /** One read as Node does it: ask for the buffer, fill `bytes` of it, hand it back. */
+  const read = (reader: HeadroomReader, bytes: number, fill: number): Uint8Array => {
+    const buffer = reader.onread.buffer();
+    buffer.fill(fill, 0, bytes);
+    const out: Uint8Array[] = [];
+    reader.attach((chunk) => out.push(chunk) > 0);
+    reader.onread.callback(bytes, buffer);
+    return out[out.length - 1];
+  };
+
+  it('idle and chatty sockets share one read buffer; what they read is copied out, never overwritten', () => {
+    const a = new HeadroomReader();
+    const b = new HeadroomReader();
+    expect(a.onread.buffer().buffer).toBe(b.onread.buffer().buffer); // nothing per socket
+    const fromA = read(a, 10, 0xaa);
+    const fromB = read(b, 20, 0xbb);
+    expect([...fromA]).toEqual(new Array(10).fill(0xaa));
+    expect([...fromB]).toEqual(new Array(20).fill(0xbb));
+    expect(fromA.byteOffset).toBeGreaterThanOrEqual(5); // headroom for the DATA header
+  });
+
+  it('a read that fills the shared buffer is copied out, and the socket moves to a buffer of its own', () => {
+    const a = new HeadroomReader();
+    const b = new HeadroomReader();
+    const shared = a.onread.buffer();
+    const full = read(a, shared.length, 0x11);
+    expect(full.buffer).not.toBe(shared.buffer);
+    expect(a.onread.buffer().buffer).not.toBe(shared.buffer); // bulk: its own, larger buffer
+    expect(a.onread.buffer().length).toBe(2 * shared.length);
+    read(b, 100, 0x22); // b still reads into the shared one: a's chunk is untouched
+    expect(full.every((v) => v === 0x11)).toBe(true);
+  });
+});
