@@ -3,14 +3,16 @@ import { isSplitMessage, type Transport, type TransportMessage } from '../transp
 
 /**
  * A connection's outbound frames: the Subject the actor (and the handshake before it) emits
- * on and the transport drains. `writable` and `drain$` carry the transport's backpressure
- * back: the outbox sends stream data only while `writable`.
+ * on and the transport drains. `writable` and `ondrain` carry the transport's backpressure
+ * back: the outbox sends stream data only while `writable`. (A callback, not a Subject: it
+ * has one listener, the outbox, and every connection would pay for a Subject and its
+ * subscription.)
  */
 export class Outbound extends Subject<TransportMessage> {
   /** False once the transport went over its high-water mark, until it drains. */
   writable = true;
-  /** Emits each time the transport drained below its low-water mark. */
-  readonly drain$ = new Subject<void>();
+  /** Called each time the transport drained below its low-water mark (the outbox's pump). */
+  ondrain: (() => void) | undefined;
   /** The close code and reason to close the transport with once this completes. */
   ending: { readonly code: number; readonly reason: string } | undefined;
 
@@ -24,7 +26,7 @@ export class Outbound extends Subject<TransportMessage> {
 
 /**
  * Lets `transport` drain `outbound`: each frame is sent (split ones as two parts where the
- * transport can), `send` returning false shuts `writable` until `drain$`, and completing the
+ * transport can), `send` returning false shuts `writable` until it drains, and completing the
  * outbound closes the transport. One subscription per connection.
  */
 export function linkTransport(transport: Transport, outbound: Outbound): Subscription {
@@ -49,7 +51,7 @@ export function linkTransport(transport: Transport, outbound: Outbound): Subscri
       next: () => {
         // Asked, not assumed: a control frame sent since the drain may have filled it again.
         outbound.writable = transport.writable;
-        if (outbound.writable) outbound.drain$.next();
+        if (outbound.writable) outbound.ondrain?.();
       },
       error: () => undefined, // a failing transport ends the connection through messages$
     }),

@@ -1,4 +1,3 @@
-import type { Subscription } from 'rxjs';
 import type { Wire } from '../protocol.js';
 import type { Outbound } from './outbound.js';
 import type { OutputBound } from './output-bound.js';
@@ -19,7 +18,6 @@ const BURST = 16;
 export class Outbox {
   private readonly queue: StreamRecord[] = [];
   private head = 0;
-  private readonly drain: Subscription;
 
   constructor(
     private readonly outbound: Outbound,
@@ -28,16 +26,13 @@ export class Outbox {
     private readonly bound: OutputBound,
     private readonly onFlushed: (record: StreamRecord) => void,
   ) {
-    this.drain = outbound.drain$.subscribe({
-      next: () => {
-        bound.drained();
-        this.pump();
-      },
-      error: () => undefined, // never errors: the connection's end goes through messages$
-    });
+    outbound.ondrain = () => {
+      bound.drained();
+      this.pump();
+    };
   }
 
-  /** The transport's buffer is full: stream data waits for drain$. */
+  /** The transport's buffer is full: stream data waits for it to drain. */
   get isBlocked(): boolean {
     return !this.outbound.writable;
   }
@@ -49,7 +44,7 @@ export class Outbox {
 
   /** True while the outbox still listens for the transport draining. */
   get listening(): boolean {
-    return !this.drain.closed;
+    return this.outbound.ondrain !== undefined;
   }
 
   /**
@@ -104,7 +99,7 @@ export class Outbox {
     for (let i = this.head; i < this.queue.length; i++) this.queue[i].scheduled = false;
     this.queue.length = 0;
     this.head = 0;
-    this.drain.unsubscribe();
+    this.outbound.ondrain = undefined;
     this.bound.stop();
   }
 

@@ -104,6 +104,7 @@ export class ClientMux {
       v2
         ? clientHandshakeV2({ timeoutMs, ...scheduler, extensions, requiredExtensions: options.requiredExtensions ?? [], send })
         : clientHandshakeV1({ timeoutMs, ...scheduler }),
+      v2 ? extensions : [],
     );
     return new Promise<ClientMux>((resolve, reject) => {
       const reader = runConnection(

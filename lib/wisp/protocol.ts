@@ -1,7 +1,8 @@
 import { identity, pipe, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import type { WispError } from '../errors.js';
 import type { Protocol, Role, WireInput } from '../protocol.js';
-import type { ExtensionContext } from './extensions/extension.js';
+import type { TransportMessage } from '../transport/transport.js';
+import type { ExtensionContext, ProtocolExtension } from './extensions/extension.js';
 import { extensionPackets } from './extension-packets.js';
 import { decodePackets } from './handshake/decode-packets.js';
 import type { HandshakeResult } from './handshake/result.js';
@@ -17,25 +18,46 @@ export type WispHandshake = (send: (frame: Uint8Array) => void, scheduler?: Sche
 /**
  * Wisp as a {@link Protocol}, for one connection: one packet per transport message (no
  * framing), the packet codec, the v1 or v2 handshake followed by the extension-packet
- * operator, and the {@link WispWire}.
+ * operator (only where an extension can use it), and the {@link WispWire}. A class, not an
+ * object of closures: every connection has one.
  */
-export function wispProtocol(role: Role, handshake: WispHandshake): Protocol<Packet, HandshakeResult> {
-  const extensionTypes = new Set<number>();
-  let input: WireInput | undefined;
-  const context: ExtensionContext = {
-    role,
-    send: (packet) => input?.emit(packet),
-    close: (reason) => input?.shutdown(reason),
-  };
-  return {
-    name: 'wisp',
-    framing: identity,
-    decode: (report: (error: WispError, bytes: Uint8Array) => void) => decodePackets(report, extensionTypes),
-    handshake: (send, scheduler) => pipe(handshake(send, scheduler), extensionPackets(extensionTypes, context)),
-    refuseHandshake: () => ({ frame: encodeClose(0, CloseReason.InvalidInfo), reason: CloseReason.InvalidInfo }),
-    wire(settled, core) {
-      input = core;
-      return new WispWire(core, { role, bufferSize: settled.bufferSize, confirmation: confirmationAgreed(settled), udp: udpAllowed(settled) });
-    },
-  };
+class WispProtocol implements Protocol<Packet, HandshakeResult> {
+  readonly name = 'wisp';
+  readonly framing: OperatorFunction<TransportMessage, TransportMessage> = identity;
+  private readonly extensionTypes = new Set<number>();
+  private input: WireInput | undefined;
+  /** What agreed extensions send and close with, once the wire exists. */
+  private readonly context: ExtensionContext;
+
+  constructor(
+    private readonly role: Role,
+    private readonly makeHandshake: WispHandshake,
+    /** The extension-packet stage is there only where an extension can use it: a stage costs every connection its subscribers. */
+    private readonly extensionStage: boolean,
+  ) {
+    this.context = { role, send: (packet) => this.input?.emit(packet), close: (reason) => this.input?.shutdown(reason) };
+  }
+
+  decode(report: (error: WispError, bytes: Uint8Array) => void): OperatorFunction<TransportMessage, Packet> {
+    return decodePackets(report, this.extensionTypes);
+  }
+
+  handshake(send: (frame: Uint8Array) => void, scheduler?: SchedulerLike): OperatorFunction<Packet, Packet | HandshakeResult> {
+    const handshake = this.makeHandshake(send, scheduler);
+    return this.extensionStage ? pipe(handshake, extensionPackets(this.extensionTypes, this.context)) : handshake;
+  }
+
+  refuseHandshake(): { readonly frame: Uint8Array; readonly reason: number } {
+    return { frame: encodeClose(0, CloseReason.InvalidInfo), reason: CloseReason.InvalidInfo };
+  }
+
+  wire(settled: HandshakeResult, input: WireInput): WispWire {
+    this.input = input;
+    return new WispWire(input, { role: this.role, bufferSize: settled.bufferSize, confirmation: confirmationAgreed(settled), udp: udpAllowed(settled) });
+  }
+}
+
+/** Wisp for one connection in `role`; `extensions`: this side's instances (v2), to know whether any sends packets of its own. */
+export function wispProtocol(role: Role, handshake: WispHandshake, extensions: readonly ProtocolExtension[] = []): Protocol<Packet, HandshakeResult> {
+  return new WispProtocol(role, handshake, extensions.some((e) => e.packetTypes !== undefined || e.onReady !== undefined));
 }

@@ -116,6 +116,7 @@ export class ServerMux {
             send,
           })
         : serverHandshakeV1({ bufferSize, send }),
+      v2 ? extensions : [],
     );
     this.reader = runConnection(
       this.transport,

@@ -35,6 +35,11 @@ const REASONS: CoreReasons = {
   error: CloseReason.NetworkError,
 };
 
+/** What Wisp can do, by role and by whether stream-open confirmation is in force (shared: one per connection would cost each its object). */
+const FEATURES: readonly (readonly ProtocolFeatures[])[] = [false, true, false].map((_, i) =>
+  [false, true].map((openAck) => ({ halfClose: false, localOpens: i === 0, peerOpens: i !== 0, keepalive: false, openAck })),
+);
+
 /** Wisp ids: sequential from 1, reused once free, stream 0 being the connection. */
 const IDS: StreamIdRule = { first: 1, step: 1, max: 0xffffffff };
 
@@ -54,8 +59,7 @@ export class WispWire implements Wire<Packet> {
     private readonly core: WireInput,
     private readonly settings: WispWireSettings,
   ) {
-    const client = settings.role === 'client';
-    this.features = { halfClose: false, localOpens: client, peerOpens: !client, keepalive: false, openAck: settings.confirmation };
+    this.features = FEATURES[settings.role === 'client' ? 0 : 2][settings.confirmation ? 1 : 0];
   }
 
   receive(packet: Packet): void {
