@@ -111,6 +111,8 @@ export interface RawPeer {
   readonly frames: { readonly header: YamuxHeader; readonly body: Uint8Array }[];
   readonly closed: () => boolean;
   send(bytes: Uint8Array): void;
+  /** Closes the peer's end of the connection. */
+  close(): void;
   /** Frames received as `Type FLAGS id length` strings. */
   seen(): string[];
 }
@@ -139,6 +141,7 @@ export function rawPeer(transport: Transport): RawPeer {
     frames,
     closed: () => closed,
     send: (b) => void transport.send(b),
+    close: () => transport.close(),
     seen: () => frames.map((f) => describeFrame(f.header)),
   };
 }
