@@ -120,6 +120,29 @@ describe('wisp-rx client → Go yamux server', () => {
     expect(streamEvents(exit.events)).toEqual([expect.objectContaining({ ok: true, received: size, sha256_received: goPatternSha256(stream.id, size) })]);
   }, 40_000);
 
+  it('Go’s MaxStreamWindowSize of 1 MiB: its SYN grants our sender 1 MiB at once', async () => {
+    const { go, session } = await clientTo(['-max-window', '1048576', '-open', '1', '-role', 'sink', '-end', 'self']);
+    const stream = await within(firstValueFrom(session.streams$), 10_000, 'Go’s stream');
+    expect(stream.credit).toBe(1024 * 1024);
+    const size = 2 * 1024 * 1024;
+    await stream.write(goPattern(stream.id, size));
+    stream.end();
+    const exit = await within(go.exited, 10_000, 'Go exiting');
+    expect(streamEvents(exit.events)).toEqual([expect.objectContaining({ ok: true, received: size, sha256_received: goPatternSha256(stream.id, size) })]);
+  }, 30_000);
+
+  it('our window of 1 MiB: the ACK grants Go the extra, and Go sends up to 1 MiB to a reader that waits', async () => {
+    const { go, session } = await clientTo(['-open', '1', '-role', 'source', '-bytes', '4MiB', '-end', 'self'], { window: 1024 * 1024 });
+    const stream = await within(firstValueFrom(session.streams$), 10_000, 'Go’s stream');
+    stream.pause();
+    const reading = readAll(stream);
+    await until(() => session.debugState().queuedBytes === 1024 * 1024, 10_000, '1 MiB queued');
+    stream.resume();
+    expect(sha(await within(reading, 10_000, 'the rest'))).toBe(goPatternSha256(stream.id, 4 * 1024 * 1024));
+    stream.end();
+    expect((await within(go.exited, 10_000, 'Go exiting')).code).toBe(0);
+  }, 30_000);
+
   it('ping() against Go returns an RTT; GoAway from Go stops our opens, the open stream carries on', async () => {
     const { go, session } = await clientTo(['-role', 'echo', '-goaway-after', '1']);
     expect(await within(session.ping(), 5000, 'ping')).toBeGreaterThanOrEqual(0);
