@@ -197,7 +197,7 @@ describe('Go yamux client → wisp-rx server', () => {
     stream.pause();
     const reading = readAll(stream);
     await until(() => session.debugState().queuedBytes === 256 * 1024, 10_000, 'a full window queued');
-    await new Promise((resolve) => setImmediate(resolve));
+    await session.ping(); // a barrier: Go's reply comes after anything Go wrote before it
     expect(session.debugState().queuedBytes).toBe(256 * 1024);
     stream.resume();
     const chunks = await within(reading, 20_000, 'the rest');

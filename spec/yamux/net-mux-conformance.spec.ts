@@ -52,7 +52,7 @@ const header = (type: number, flags: number, id: number, length: number, version
   new DataView(frame.buffer).setUint32(8, length);
   return frame;
 };
-const fatal = async (h: Harness, code = YamuxReason.ProtocolError): Promise<void> => {
+const fatal = async (h: Harness, code: number = YamuxReason.ProtocolError): Promise<void> => {
   await within(h.end, 5000, 'the session ending');
   await h.saw(`GoAway - 0 ${code}`);
   await until(() => h.peer.closed(), 5000, 'the transport closing');

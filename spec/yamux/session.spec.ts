@@ -146,7 +146,7 @@ describe.each(versions)('yamux version %i, wisp-rx ↔ wisp-rx', (version) => {
     const streams = await Promise.all(Array.from({ length: maxStreams }, () => client.open()));
     const writes = streams.map((s) => s.write(new Uint8Array(4 * window)).catch(() => undefined));
     await until(() => streams.every((s) => s.credit === 0), 5000, 'every stream out of credit');
-    await new Promise((resolve) => setTimeout(resolve, 50)); // let anything still in flight land
+    await client.ping(); // a barrier: the reply comes after everything sent before it was handled
     expect(server.debugState().queuedBytes).toBe(maxStreams * window);
     expect(server.debugState().queuedBytes).toBeLessThanOrEqual(maxStreams * window);
     // A stream beyond the limit is refused with RST (version 1: the open itself fails).
