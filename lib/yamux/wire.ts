@@ -13,6 +13,7 @@
  *   a SYN with our own id parity: accepted (0) / session cut (1);
  * - windows enforced both ways in both versions: an overrun cuts the session with GoAway
  *   (ProtocolError in 0, FlowControlError in 1);
+ * - a received RST drops what the reader has not taken, then errors `data$` (reason Reset);
  * - every Ping without ACK is answered; GoAway(0) stops our opens only (0), any GoAway
  *   tears the session down and is answered with the same code (1).
  * @packageDocumentation
@@ -200,7 +201,11 @@ export class YamuxWire implements Wire<YamuxFrame> {
       if (!record.remoteEnded) this.core.remoteEnd(record);
       else if (this.variant.secondFinFatal) return this.fatal('UnexpectedPacket', `second FIN on stream ${id}`);
     }
-    if (flags & YamuxFlag.Rst) this.core.remoteClose(record, YamuxReason.Reset);
+    if (flags & YamuxFlag.Rst) {
+      // As both peers do: what the reader has not taken yet is dropped, then data$ errors.
+      record.queue.discard(new WispError('StreamClosed', `stream ${id} was reset by the peer`, { reason: YamuxReason.Reset }));
+      this.core.remoteClose(record, YamuxReason.Reset);
+    }
   }
 
   /** A peer's SYN: checked, then the core opens (or refuses) the stream. */

@@ -315,6 +315,25 @@ const ROWS: readonly Row[] = [
     },
   },
   {
+    ref: 'A5',
+    rule: 'a received RST drops the buffered inbound data: the reader gets the reset, not the bytes',
+    async run(h) {
+      h.peer.send(syn(1));
+      await until(() => h.incoming.length === 1);
+      const stream = h.incoming[0];
+      stream.pause();
+      h.peer.send(data(1, 100));
+      h.peer.send(data(1, 0, YamuxFlag.Rst));
+      await h.settle();
+      const chunks: Uint8Array[] = [];
+      const failed = new Promise<unknown>((resolve) => stream.data$.subscribe({ next: (c) => chunks.push(c), error: resolve, complete: () => resolve('completed') }));
+      stream.resume();
+      expect(await within(failed, 5000, 'the reset')).toMatchObject({ code: 'StreamClosed', reason: YamuxReason.Reset });
+      expect(chunks).toEqual([]);
+      expect(h.session.debugState().queuedBytes).toBe(0);
+    },
+  },
+  {
     ref: 'A6',
     rule: 'keepalive: a Ping every interval, nonces from 1; no reply within the timeout ends the session',
     differs: 'net-mux sends GoAway(Timeout 6) then; wisp-rx closes without one (the core’s keepalive ends the transport)',
