@@ -4,7 +4,10 @@
  * SHA-256 checks, window backpressure both ways, ping, keepalive against a silent peer,
  * GoAway both ways.
  */
-import { firstValueFrom } from 'rxjs';
+import { firstValueFrom, tap } from 'rxjs';
+import type { Transport } from '../../lib/transport/transport';
+import { FrameSplitter } from '../../lib/transport/frame-splitter';
+import { decodeHeader, yamuxLayout } from '../../lib/yamux/frame';
 import { connectTcp, duplexTransport } from '../../lib/transport/duplex-transport';
 import type { MuxStream } from '../../lib/stream/mux-stream';
 import { YamuxSession } from '../../lib/yamux/session';
@@ -12,7 +15,7 @@ import type { YamuxConfig } from '../../lib/yamux/config';
 import { buildGoPeers, goPattern, goPatternSha256, startGoClient, startGoServer, streamEvents, type GoPeer } from '../support/go';
 import { failTest } from '../observers';
 import { settled, within } from '../support/within';
-import { echo, readAll, sha, total, until } from './helpers';
+import { describeFrame, echo, readAll, sha, total, until } from './helpers';
 import * as net from 'node:net';
 
 const started: GoPeer[] = [];
@@ -34,11 +37,14 @@ async function clientTo(args: readonly string[], config: YamuxConfig = {}): Prom
 }
 
 /** A wisp-rx server on 127.0.0.1 and a Go client connected to it with `args`. */
-async function serverFor(args: readonly string[], config: YamuxConfig = {}): Promise<{ go: GoPeer; session: YamuxSession }> {
+async function serverFor(args: readonly string[], config: YamuxConfig = {}, onFrame?: (frame: string) => void): Promise<{ go: GoPeer; session: YamuxSession }> {
   const listener = net.createServer();
   servers.push(listener);
   const accepted = new Promise<YamuxSession>((resolve, reject) =>
-    listener.once('connection', (socket) => void YamuxSession.server(duplexTransport(socket), config).then(resolve, reject)),
+    listener.once('connection', (socket) => {
+      const transport = duplexTransport(socket);
+      void YamuxSession.server(onFrame ? watched(transport, onFrame) : transport, config).then(resolve, reject);
+    }),
   );
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   const { port } = listener.address() as net.AddressInfo;
@@ -47,6 +53,26 @@ async function serverFor(args: readonly string[], config: YamuxConfig = {}): Pro
   const session = await within(accepted, 10_000, 'the Go client connecting');
   sessions.push(session);
   return { go, session };
+}
+
+/** The transport with every inbound frame also described to `onFrame` (`Type FLAGS id length`). */
+function watched(transport: Transport, onFrame: (frame: string) => void): Transport {
+  const splitter = new FrameSplitter(yamuxLayout(16 * 1024 * 1024), (head) => onFrame(describeFrame(decodeHeader(head))));
+  const messages$ = transport.messages$.pipe(tap((m) => splitter.push(m as Uint8Array)));
+  return {
+    messages$,
+    closed$: transport.closed$,
+    drain$: transport.drain$,
+    get writable() {
+      return transport.writable;
+    },
+    send: (message) => transport.send(message),
+    pause: () => transport.pause(),
+    resume: () => transport.resume(),
+    close: (code, reason) => transport.close(code, reason),
+    protocol: transport.protocol,
+    framing: 'bytes',
+  };
 }
 
 describe('wisp-rx client → Go yamux server', () => {
@@ -205,6 +231,21 @@ describe('Go yamux client → wisp-rx server', () => {
     stream.end();
     expect((await within(go.exited, 10_000, 'Go exiting')).code).toBe(0);
   }, 40_000);
+
+  it('Go’s keepalive against us: every Ping{SYN} is answered, and Go’s session stays up', async () => {
+    const { go, session } = await serverFor(['-role', 'sink', '-open', '1', '-keepalive-interval', '50ms', '-write-timeout', '500ms'], {}, (frame) => {
+      if (frame.startsWith('Ping SYN')) pings++;
+    });
+    let pings = 0;
+    const stream = await within(firstValueFrom(session.streams$), 10_000, 'the stream');
+    await until(() => pings >= 5, 10_000, 'five keepalive pings from Go');
+    await stream.write(Uint8Array.of(1, 2, 3));
+    stream.end();
+    const exit = await within(go.exited, 10_000, 'Go exiting');
+    expect(exit.events.filter((e) => e.event === 'session-end').map((e) => e.reason)).not.toContain('keepalive-timeout');
+    expect(streamEvents(exit.events)).toEqual([expect.objectContaining({ ok: true, received: 3 })]);
+    expect(exit.code).toBe(0);
+  }, 30_000);
 
   it('our close() sends GoAway and drains: the established stream finishes, then the session ends', async () => {
     const { go, session } = await serverFor(['-role', 'echo-check', '-open', '1', '-bytes', '64KiB', '-accept-delay', '0s']);
