@@ -18,6 +18,7 @@
  *   tears the session down and is answered with the same code (1).
  * @packageDocumentation
  */
+import { asyncScheduler } from 'rxjs';
 import { WispError, type WispErrorCode } from '../errors.js';
 import type { ProtocolFeatures, Role, StreamIdRule, Wire, WireInput } from '../protocol.js';
 import type { StreamKind, StreamRecord } from '../core/stream-record.js';
@@ -38,7 +39,6 @@ import { YAMUX_INITIAL_WINDOW, YAMUX_REASONS, YamuxReason, type ResolvedYamuxCon
 import { YamuxReceiveWindow, YamuxSendWindow } from './windows.js';
 import { PingTracker } from './pings.js';
 import { OpenTracker } from './opens.js';
-import { asyncScheduler } from 'rxjs';
 
 /** One decoded frame: its header and, for Data, its payload (a view, never copied). */
 export interface YamuxFrame {
@@ -102,8 +102,8 @@ export class YamuxWire implements Wire<YamuxFrame> {
     this.core.shutdown(YamuxReason.ProtocolError);
   }
 
-  open(id: number, _kind: StreamKind): Uint8Array {
-    if (_kind !== 'tcp') throw new WispError('InvalidArgument', 'yamux streams are byte streams (tcp)');
+  open(id: number, kind: StreamKind): Uint8Array {
+    if (kind !== 'tcp') throw new WispError('InvalidArgument', 'yamux streams are byte streams (tcp)');
     if (this.peerGoneAway) throw new WispError('MuxClosed', 'the peer sent GoAway: no new streams');
     return this.lifecycle(YamuxFlag.Syn, id, this.extra);
   }
