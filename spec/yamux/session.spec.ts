@@ -162,6 +162,23 @@ describe.each(versions)('yamux version %i, wisp-rx ↔ wisp-rx', (version) => {
     expect((await within(Promise.all(reads), 10_000, 'reads')).map(total)).toEqual(Array(maxStreams).fill(4 * window));
   });
 
+  it('an in-place write puts the header in the spare bytes in front of the payload (no copy)', async () => {
+    const { client, server } = track(await memoryPair({ version }));
+    const incoming: MuxStream[] = [];
+    server.streams$.subscribe({ next: (s) => incoming.push(s), error: failTest });
+    const stream = await client.open();
+    const buffer = new Uint8Array(12 + 1000);
+    const payload = buffer.subarray(12);
+    payload.set(bytes(1000, 5));
+    const sent = new Promise<void>((resolve, reject) => stream.send(payload, (error) => (error ? reject(error) : resolve()), true));
+    await sent;
+    // The header went into the spare bytes: version, Data, no flags, the stream id, length 1000.
+    expect([...buffer.subarray(0, 12)]).toEqual([version, 0, 0, 0, 0, 0, 0, stream.id, 0, 0, 0x03, 0xe8]);
+    stream.end();
+    await until(() => incoming.length === 1);
+    expect(sha(await readAll(incoming[0]))).toBe(sha([bytes(1000, 5)]));
+  });
+
   it('ping() resolves with a round-trip time and rtt$ emits it', async () => {
     const { client, server } = track(await memoryPair({ version }));
     const seen: number[] = [];
