@@ -217,6 +217,26 @@ describe('Go yamux client → wisp-rx server', () => {
     expect(exit.code).toBe(0);
   }, 60_000);
 
+  it('streams opened by our server: a Go client sinks them and checks SHA-256', async () => {
+    const { go, session } = await serverFor(['-expect', '4', '-accept-role', 'sink', '-end', 'self']);
+    const size = 512 * 1024;
+    const streams = await Promise.all(Array.from({ length: 4 }, () => session.open()));
+    expect(streams.map((s) => s.id)).toEqual([2, 4, 6, 8]);
+    await Promise.all(
+      streams.map(async (stream) => {
+        const done = readAll(stream);
+        await stream.write(goPattern(stream.id, size));
+        stream.end();
+        await done;
+      }),
+    );
+    const exit = await within(go.exited, 15_000, 'Go exiting');
+    const events = streamEvents(exit.events);
+    expect(events.map((e) => e.id).sort()).toEqual([2, 4, 6, 8]);
+    expect(events.every((e) => e.ok === true && e.sha256_received === goPatternSha256(e.id as number, size))).toBe(true);
+    expect(exit.code).toBe(0);
+  }, 30_000);
+
   it('our slow reader holds Go’s writer to the window: we never hold more than 256 KiB of it', async () => {
     const { go, session } = await serverFor(['-role', 'source', '-open', '1', '-bytes', '4MiB']);
     const stream = await within(firstValueFrom(session.streams$), 10_000, 'the stream');
