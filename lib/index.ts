@@ -42,6 +42,27 @@ export { frames } from './transport/frames.js';
 export { asBytePipe } from './transport/byte-pipe.js';
 export { webStreamTransport, type ByteStreamPair, type WebStreamTransportOptions } from './transport/web-stream-transport.js';
 
+// yamux family (hashicorp/yamux = version 0, net-mux 1.0 = version 1) on the core
+export {
+  YamuxSession,
+  yamuxProtocol,
+  YamuxReason,
+  YAMUX_INITIAL_WINDOW,
+  resolveYamuxConfig,
+  yamuxVariant,
+  HASHICORP_YAMUX,
+  NET_MUX,
+  YamuxFlag,
+  YamuxType,
+  YamuxGoAway,
+  type YamuxConfig,
+  type ResolvedYamuxConfig,
+  type YamuxProtocol,
+  type YamuxVariant,
+  type YamuxVersion,
+} from './yamux/index.js';
+export type { SessionCloseOptions } from './core/session.js';
+
 // handshake operators
 export type { HandshakeResult } from './wisp/handshake/result.js';
 export { clientHandshakeV1, serverHandshakeV1, type ClientV1Options, type ServerV1Options } from './wisp/handshake/v1.js';
