@@ -79,7 +79,7 @@ export async function startTunnelServer({ listen, to, expose, session, log }: Tu
   await listenOn(server, listen);
   let exposed: net.Server | undefined;
   if (expose) {
-    exposed = net.createServer({ pauseOnConnect: true }, (socket) => {
+    exposed = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => {
       const live = sessions.at(-1);
       if (!live) return socket.resetAndDestroy();
       carry(live, socket, log);
@@ -176,7 +176,7 @@ export async function startTunnelClient(options: TunnelClientOptions): Promise<T
   };
   let local: net.Server | undefined;
   if (listen) {
-    local = net.createServer({ pauseOnConnect: true }, (socket) => {
+    local = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => {
       socket.on('error', () => undefined);
       void sessionFor().then((live) => (live && !socket.destroyed ? carry(live, socket, log) : socket.resetAndDestroy()));
     });
@@ -211,7 +211,7 @@ function connectStreams(live: TunnelSession, to: Address | undefined, label: str
         log.warn(`${label} opened stream ${stream.id}, but there is no --to: closed`);
         return stream.abort();
       }
-      const socket = net.connect(to.port, to.host);
+      const socket = net.connect({ port: to.port, host: to.host, allowHalfOpen: true });
       relay(stream, socket, (error) => {
         if (error) log.warn(`${label} stream ${stream.id} → ${to.host}:${to.port}: ${error.message}`);
         else log.debug(`${label} stream ${stream.id} done`);
