@@ -185,6 +185,35 @@ describe('keepalive in virtual time', () => {
     peer.abort();
   });
 
+  it('silence while our own receive budget pauses reading is not counted (as Go holds its timeout while its bucket is empty)', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const now = { t: 0 };
+    const config = { keepAliveInterval: 1000, keepAliveTimeout: 3000, maxReceiveBuffer: 64 * 1024, maxStreamBuffer: 1024, scheduler };
+    const [c, d] = memoryTransportPair();
+    const client = await SmuxSession.client(c, config);
+    const server = await SmuxSession.server(d, config);
+    const incoming: MuxStream[] = [];
+    server.streams$.subscribe({ next: (s) => incoming.push(s), error: failTest });
+    const stream = client.open();
+    await stream.write(Uint8Array.of(1));
+    await until(() => incoming.length === 1);
+    incoming[0].pause();
+    const writes = Array.from({ length: 16 }, () => stream.write(new Uint8Array(16 * 1024)));
+    await until(() => server.debugState().inboundPaused);
+    for (let i = 0; i < 10; i++) {
+      advance(scheduler, now, 1000);
+      await turn();
+    }
+    expect(server.debugState().ended).toBe(false);
+    const done = readAll(incoming[0]);
+    incoming[0].resume();
+    await Promise.all(writes);
+    stream.end();
+    expect(Buffer.concat(await done).length).toBe(1 + 16 * 16 * 1024);
+    client.abort();
+    server.abort();
+  });
+
   it('keepAliveDisabled: silence is never cut', async () => {
     const scheduler = new VirtualTimeScheduler();
     const now = { t: 0 };
