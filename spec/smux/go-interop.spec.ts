@@ -124,6 +124,27 @@ describe.each([1, 2] as const)('smux v%i: wisp-rx client ↔ Go server', (versio
     expect(streamEvents(exit.events).map((e) => e.sha256_received).sort()).toEqual([...sent].sort());
   }, 60_000);
 
+  if (version === 1) {
+    it('v1 half-close: FIN right after the request, the whole echo still arrives (Go 1.5.16 writes after a FIN in v1)', async () => {
+      const server = await startGoServer('smux', [...v, '-role', 'echo']);
+      started.push(server);
+      const session = await SmuxSession.client(await connectTcp('127.0.0.1', server.port), { version });
+      const payloads = Array.from({ length: 4 }, (_, i) => bytes(2048 * KiB, i));
+      const echoes = await Promise.all(
+        payloads.map(async (payload) => {
+          const stream = session.open();
+          const back = readAll(stream);
+          await stream.write(payload);
+          stream.end();
+          return sha(await back);
+        }),
+      );
+      expect(echoes).toEqual(payloads.map((p) => sha([p])));
+      await session.close();
+      expectClean(await server.exited);
+    });
+  }
+
   it('streams the Go server opens (ids 2, 4, 6): Go sources, wisp-rx reads to FIN', async () => {
     const server = await startGoServer('smux', [...v, '-role', 'source', '-open', '3', '-bytes', '300K']);
     started.push(server);
