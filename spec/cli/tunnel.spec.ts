@@ -117,6 +117,20 @@ describe.each(['1', '2'])('wisp-rx tunnel against Go xtaci/smux, v%s', (version)
   });
 });
 
+describe('wisp-rx tunnel client in reverse mode against a Go server that opens the streams', () => {
+  it.each(['1', '2'])('v%s: Go opens 4 streams (ids 2, 4, 6, 8), the client connects each to a TCP echo, Go checks them', async (version) => {
+    const target = await echoServer();
+    const go = await startGoServer('smux', ['-version', version, '-role', 'echo-check', '-open', '4', '-bytes', '256K', '-end', 'self']);
+    peers.push(go);
+    await tunnel(['client', '--smux-version', version, '--server', go.addr, '--to', `127.0.0.1:${target}`]);
+    const exit = await go.exited;
+    expect({ code: exit.code, events: exit.events, stderr: exit.stderr }).toMatchObject({ code: 0 });
+    const streams = streamEvents(exit.events);
+    expect(streams.map((e) => e.id).sort()).toEqual([2, 4, 6, 8]);
+    for (const e of streams) expect(e).toMatchObject({ ok: true, opened: true, sha256_received: goPatternSha256(e.id as number, 256 * 1024) });
+  });
+});
+
 describe('wisp-rx tunnel options', () => {
   it('--help lists the protocol options and exits 0', async () => {
     const cli = new Cli(['tunnel', '--help']);
