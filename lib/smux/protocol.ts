@@ -11,7 +11,7 @@ import type { Protocol, Role } from '../protocol.js';
 import { frames } from '../transport/frames.js';
 import { isSplitMessage, type SplitMessage, type TransportMessage } from '../transport/transport.js';
 import { resolveSmuxConfig, type ResolvedSmuxConfig, type SmuxConfig } from './config.js';
-import { SMUX_HEADER_SIZE, SMUX_UPD_SIZE, SmuxCmd, cmdName, smuxLayout, type SmuxVersion } from './frame.js';
+import { SMUX_HEADER_SIZE, SMUX_UPD_SIZE, SmuxCmd, checkHeader, decodeHeader, smuxLayout, type SmuxVersion } from './frame.js';
 import { SmuxWire } from './wire.js';
 
 /** What the (empty) smux handshake settles. */
@@ -86,21 +86,15 @@ export function decodeSmux(version: SmuxVersion, report: (error: WispError, byte
     });
 }
 
+/**
+ * The header's verdict: a quick test passes the frames every session sees; anything else
+ * goes to the codec's {@link checkHeader}, the one statement of the rules (and the errors).
+ */
 function judge(head: Uint8Array, length: number, version: SmuxVersion): WispError | undefined {
   if (head.length < SMUX_HEADER_SIZE) return new WispError('PacketTooShort', `an smux header needs 8 bytes, ${head.length} there`);
-  if (head[0] !== version) return new WispError('InvalidVersion', `smux frame of version ${head[0]} in a v${version} session`);
   const cmd = head[1];
-  switch (cmd) {
-    case SmuxCmd.Psh:
-      return undefined;
-    case SmuxCmd.Syn:
-    case SmuxCmd.Fin:
-    case SmuxCmd.Nop:
-      return length === 0 ? undefined : new WispError('InvalidFrame', `smux ${cmdName(cmd)} with a ${length}-byte payload`);
-    case SmuxCmd.Upd:
-      if (version === 1) return new WispError('InvalidFrame', 'smux UPD in a v1 session');
-      return length === SMUX_UPD_SIZE ? undefined : new WispError('InvalidFrame', `smux UPD with length ${length}, not 8`);
-    default:
-      return new WispError('InvalidFrame', `unknown smux command ${cmd}`);
-  }
+  const plain =
+    head[0] === version &&
+    (cmd === SmuxCmd.Psh || (cmd <= SmuxCmd.Nop && length === 0) || (cmd === SmuxCmd.Upd && version === 2 && length === SMUX_UPD_SIZE));
+  return plain ? undefined : checkHeader(decodeHeader(head), version);
 }
