@@ -45,6 +45,8 @@ export class SmuxWire implements Wire<SplitMessage> {
     error: SmuxReason.Error,
   };
   private readonly nop: Uint8Array;
+  /** The last id this side opened. */
+  private lastOpened = 0;
   /** The parity of the ids the peer opens (1: odd, a client's; 0: even, a server's). */
   private readonly peerParity: number;
 
@@ -92,7 +94,14 @@ export class SmuxWire implements Wire<SplitMessage> {
     this.core.shutdown(SmuxReason.Error);
   }
 
+  /**
+   * SYN. Ids are never reused, as in Go: once the core's counter wraps (after 2^31 opens),
+   * every open fails (Go: ErrGoAway), since a Go peer silently ignores a SYN for an id it
+   * still holds.
+   */
   open(id: number, _kind: StreamKind): Uint8Array {
+    if (id <= this.lastOpened) throw new WispError('MaxStreamCountReached', 'smux stream ids are used up (Go: ErrGoAway): open a new session');
+    this.lastOpened = id;
     return encodeFrame(this.version, SmuxCmd.Syn, id);
   }
 

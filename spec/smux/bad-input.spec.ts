@@ -7,7 +7,8 @@ import { firstValueFrom } from 'rxjs';
 import type { WispError } from '../../lib/errors';
 import { SmuxCmd, encodeFrame, encodeUpdFrame, type SmuxVersion } from '../../lib/smux/frame';
 import { SmuxSession } from '../../lib/smux/session';
-import { SmuxReason } from '../../lib/smux/wire';
+import { SmuxReason, SmuxWire } from '../../lib/smux/wire';
+import type { WireInput } from '../../lib/protocol';
 import type { MuxStream } from '../../lib/stream/mux-stream';
 import { memoryTransportPair } from '../../lib/transport/memory';
 import { failTest } from '../observers';
@@ -152,5 +153,13 @@ describe('bad input, v2 windows', () => {
     await until(() => streams[0].closed);
     expect(errors.map((e) => e.code)).toEqual(['InvalidFrame']);
     expect(ended()).toBe(false);
+  });
+});
+
+describe('stream ids', () => {
+  it('are never reused: once the counter would wrap, open() fails with MaxStreamCountReached (Go: ErrGoAway)', () => {
+    const wire = new SmuxWire({} as WireInput, 'client', 1, 65536, false);
+    expect([...wire.open(0xfffffffd, 'tcp')]).toEqual([1, 0, 0, 0, 0xfd, 0xff, 0xff, 0xff]);
+    expect(() => wire.open(3, 'tcp')).toThrow(expect.objectContaining({ code: 'MaxStreamCountReached' }) as Error);
   });
 });
