@@ -88,3 +88,6 @@ export { ReconnectingClientMux, type ReconnectingClientMuxOptions, type Reconnec
 // stream views
 export type { WebStreamPair } from './stream/web-streams.js';
 export type { DuplexOptions, DuplexLike, NodeDuplex, NodeStreamTypes } from './stream/duplex-types.js';
+
+// smux (xtaci/smux v1/v2) over any byte-stream transport
+export * from './smux/index.js';

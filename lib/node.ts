@@ -66,3 +66,6 @@ declare module './stream/duplex-types.js' {
     readonly Duplex: import('node:stream').Duplex;
   }
 }
+
+// wisp-rx tunnel (smux; a registry for more protocols)
+export * from './tunnel/index.js';

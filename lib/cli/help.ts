@@ -59,6 +59,7 @@ Commands:
   serve     Run a Wisp gateway (the default command).
   forward   Forward a local TCP or UDP port through a Wisp server.
   nc        Connect stdin and stdout to one stream through a Wisp server.
+  tunnel    TCP over one smux connection (Go xtaci/smux compatible): tunnel server|client.
   keygen    Make an Ed25519 key pair for key auth (--key, --key-file).
   help      Show this help.
 

@@ -1,6 +1,6 @@
 /**
  * Entry point of the `wisp-rx` command (`bin/wisp-rx.js`): dispatches to `serve` (the
- * default), `forward` or `nc`, and turns failures into one line on stderr and an exit code
+ * default), `forward`, `nc` or `tunnel`, and turns failures into one line on stderr and an exit code
  * (2 for invalid options, 1 otherwise).
  * @module
  */
@@ -17,6 +17,7 @@ import { packageVersion } from './version.js';
 import { serve } from './serve.js';
 import { SERVE_FLAGS } from './serve-options.js';
 import { printableConfig, resolveServeSettings } from './serve-settings.js';
+import { tunnel } from './tunnel.js';
 import { reportUnhandledErrors } from './unhandled.js';
 import { runWorker } from './worker.js';
 import { WORKER_ENV } from './worker-messages.js';
@@ -39,6 +40,7 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<num
   serve: serveCommand,
   forward,
   nc,
+  tunnel,
   keygen,
   help: () => Promise.resolve((process.stdout.write(mainHelp()), 0)),
 };

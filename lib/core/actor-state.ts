@@ -66,6 +66,7 @@ export abstract class ActorState implements QueueHooks<StreamRecord> {
       this.keepalive = new Keepalive(this.scheduler, keepalive.intervalMs, keepalive.timeoutMs, {
         ping: () => this.emit(this.wire.ping()),
         silent: () => this.inboundEnded(new WispError('KeepaliveTimeout', `the peer was silent for ${keepalive.timeoutMs} ms`)),
+        holding: () => this.budget.pausing,
       });
     }
   }

@@ -6,6 +6,11 @@ export interface KeepaliveHooks {
   ping(): void;
   /** Nothing was heard for the timeout: the connection is dead. */
   silent(): void;
+  /**
+   * True while this side itself keeps the peer silent (reading paused for a slow reader):
+   * silence then does not count, as Go's smux holds its timeout while its bucket is empty.
+   */
+  holding?(): boolean;
 }
 
 /**
@@ -40,7 +45,7 @@ export class Keepalive {
 
   /** One interval passed; returns false once the connection was declared dead. */
   private tick(): boolean {
-    if (this.heard) this.silentMs = 0;
+    if (this.heard || this.hooks.holding?.() === true) this.silentMs = 0;
     else this.silentMs += this.intervalMs;
     this.heard = false;
     if (this.silentMs >= this.timeoutMs) {

@@ -1,0 +1,40 @@
+/**
+ * The shapes a tunnel protocol has: its session (anything both sides open streams on), its
+ * options, and its factory. Protocol-neutral.
+ * @packageDocumentation
+ */
+import type { Observable } from 'rxjs';
+import type { Role } from '../protocol.js';
+import type { MuxStream } from '../stream/mux-stream.js';
+import type { Transport } from '../transport/transport.js';
+
+/** What a tunnel needs of a session: both sides open streams. */
+export interface TunnelSession {
+  open(): MuxStream;
+  readonly streams$: Observable<MuxStream>;
+  readonly closed$: Observable<unknown>;
+  close(options?: { readonly drainMs?: number }): Promise<void>;
+  abort(): void;
+}
+
+/** One option of a protocol, given on the command line as `--name VALUE`. */
+export interface TunnelOption {
+  readonly name: string;
+  readonly metavar: string;
+  readonly help: string;
+  readonly default: string;
+}
+
+/** A protocol the tunnel can run over each TCP connection. */
+export interface TunnelProtocol {
+  readonly name: string;
+  /** Its options; their values reach {@link configure}. */
+  readonly options: readonly TunnelOption[];
+  /**
+   * Checks the option values (`value(name)`: the text given, or undefined) and returns the
+   * session factory they configure.
+   * @throws WispError `InvalidArgument` naming the bad option.
+   */
+  configure(value: (name: string) => string | undefined): (role: Role, transport: Transport) => Promise<TunnelSession>;
+}
+
