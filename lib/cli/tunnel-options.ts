@@ -1,6 +1,6 @@
 /**
  * Flags and help of `wisp-rx tunnel`: the common ones, then every registered tunnel
- * protocol's own (smux's now; yamux's once it is registered in lib/tunnel).
+ * protocol's own (smux's, yamux's and net-mux's, from the registry in lib/tunnel).
  * @module
  */
 import { tunnelProtocolNames, tunnelProtocolOptions } from '../tunnel/registry.js';
@@ -26,7 +26,7 @@ export function tunnelFlags(): FlagSpec[] {
 /** `wisp-rx tunnel --help`. */
 export function tunnelHelp(): string {
   return page(
-    'wisp-rx tunnel server|client --protocol smux [options]',
+    'wisp-rx tunnel server|client --protocol smux|yamux|net-mux [options]',
     'A TCP tunnel over one multiplexed connection, wire-compatible with Go xtaci/smux (kcptun and friends). ' +
       '"tunnel server --listen A --to T": every stream a client opens is connected to T. ' +
       '"tunnel client --server A --listen L": every TCP connection to L becomes a stream. ' +
@@ -41,7 +41,7 @@ export function tunnelHelp(): string {
       'wisp-rx tunnel client --smux-version 2 --server gw.example:4000 --to 127.0.0.1:80',
     ],
     [
-      'Both ends must use the same --protocol and --smux-version, and a keepalive timeout no shorter than the other end\'s interval (Go\'s default interval is 10 s).',
+      'Both ends must use the same --protocol and version (--smux-version, --yamux-version), and a keepalive timeout no shorter than the other end\'s interval (Go\'s default interval is 10 s).',
       'Exit codes: 0 stopped by SIGINT/SIGTERM; 1 could not listen, or the client\'s first connection failed; 2 invalid options.',
     ],
   );

@@ -223,15 +223,23 @@ function connectStreams(live: TunnelSession, to: Address | undefined, label: str
 
 /** A local connection becomes a stream opened on `live`. */
 function carry(live: TunnelSession, socket: net.Socket, log: TunnelLog): void {
-  let stream: MuxStream;
-  try {
-    stream = live.open();
-  } catch (error) {
+  const refuse = (error: unknown): void => {
     log.warn(`cannot open a stream: ${error instanceof Error ? error.message : String(error)}`);
-    return void socket.resetAndDestroy();
+    socket.resetAndDestroy();
+  };
+  const start = (stream: MuxStream): void => {
+    if (socket.destroyed) return stream.abort();
+    relay(stream, socket, (error) => (error ? log.debug(`stream ${stream.id}: ${error.message}`) : undefined));
+    socket.resume();
+  };
+  let opened: MuxStream | Promise<MuxStream>;
+  try {
+    opened = live.open();
+  } catch (error) {
+    return refuse(error);
   }
-  relay(stream, socket, (error) => (error ? log.debug(`stream ${stream.id}: ${error.message}`) : undefined));
-  socket.resume();
+  if (opened instanceof Promise) opened.then(start, refuse);
+  else start(opened);
 }
 
 function listenOn(server: net.Server, { host, port }: Address): Promise<void> {

@@ -7,11 +7,12 @@
  */
 import { WispError } from '../errors.js';
 import { smuxTunnelProtocol } from './smux-tunnel.js';
+import { netMuxTunnelProtocol, yamuxTunnelProtocol } from './yamux-tunnel.js';
 import type { TunnelOption, TunnelProtocol } from './types.js';
 
 export type { TunnelOption, TunnelProtocol, TunnelSession } from './types.js';
 
-const protocols = new Map<string, TunnelProtocol>([[smuxTunnelProtocol.name, smuxTunnelProtocol]]);
+const protocols = new Map<string, TunnelProtocol>([smuxTunnelProtocol, yamuxTunnelProtocol, netMuxTunnelProtocol].map((p) => [p.name, p]));
 
 /** Adds (or replaces) a protocol under its name. */
 export function registerTunnelProtocol(protocol: TunnelProtocol): void {

@@ -10,7 +10,8 @@ import type { Transport } from '../transport/transport.js';
 
 /** What a tunnel needs of a session: both sides open streams. */
 export interface TunnelSession {
-  open(): MuxStream;
+  /** A stream at once (smux), or once the peer acknowledged it (net-mux waits for the ACK). */
+  open(): MuxStream | Promise<MuxStream>;
   readonly streams$: Observable<MuxStream>;
   readonly closed$: Observable<unknown>;
   close(options?: { readonly drainMs?: number }): Promise<void>;

@@ -1,7 +1,8 @@
 /**
  * `wisp-rx tunnel`, spawned as users run it: wisp-rx on both ends (forward and reverse
- * modes, smux v1 and v2, reconnect), and Go's xtaci/smux (interop/go smux-peer) on the
- * other end in both directions. Options and exit codes too.
+ * modes, smux v1 and v2, yamux and net-mux, reconnect), and Go's xtaci/smux and
+ * hashicorp/yamux (interop/go peers) on the other end in both directions. Options and exit
+ * codes too.
  */
 import { createHash } from 'node:crypto';
 import * as net from 'node:net';
@@ -111,6 +112,43 @@ describe.each(['1', '2'])('wisp-rx tunnel against Go xtaci/smux, v%s', (version)
     const go = await startGoServer('smux', ['-version', version, '-role', 'echo', '-sessions', '0']);
     peers.push(go);
     const client = await tunnel(['client', '--smux-version', version, '--server', go.addr, '--listen', '127.0.0.1:0']);
+    const sent = Array.from({ length: 8 }, (_, i) => payload(512 * 1024, i));
+    const back = await Promise.all(sent.map((data) => roundTrip(client.port, data, false)));
+    expect(back.map(sha)).toEqual(sent.map(sha));
+  });
+});
+
+describe.each([
+  ['yamux (version 0)', ['--protocol', 'yamux']],
+  ['net-mux (version 1)', ['--protocol', 'net-mux']],
+  ['yamux --yamux-version 1', ['--protocol', 'yamux', '--yamux-version', '1']],
+])('wisp-rx tunnel on both ends, %s', (_, v) => {
+  it('forward mode: 8 connections of 1 MiB each, half-closed, echoed intact', async () => {
+    const target = await echoServer();
+    const server = await tunnel(['server', ...v, '--listen', '127.0.0.1:0', '--to', `127.0.0.1:${target}`]);
+    const client = await tunnel(['client', ...v, '--server', `127.0.0.1:${server.port}`, '--listen', '127.0.0.1:0']);
+    const sent = Array.from({ length: 8 }, (_, i) => payload(1024 * 1024, i));
+    const back = await Promise.all(sent.map((data) => roundTrip(client.port, data, true)));
+    expect(back.map(sha)).toEqual(sent.map(sha));
+  });
+});
+
+describe('wisp-rx tunnel against Go hashicorp/yamux', () => {
+  it('Go client → wisp-rx tunnel server --protocol yamux → TCP echo: 16 streams checked byte for byte', async () => {
+    const target = await echoServer();
+    const server = await tunnel(['server', '--protocol', 'yamux', '--listen', '127.0.0.1:0', '--to', `127.0.0.1:${target}`]);
+    const go = await startGoClient('yamux', `127.0.0.1:${server.port}`, ['-role', 'echo-check', '-open', '16', '-bytes', '512K']);
+    peers.push(go);
+    const exit = await go.exited;
+    expect({ code: exit.code, events: exit.events, stderr: exit.stderr }).toMatchObject({ code: 0 });
+    expect(streamEvents(exit.events)).toHaveLength(16);
+    for (const e of streamEvents(exit.events)) expect(e).toMatchObject({ ok: true, sha256_received: goPatternSha256(e.id as number, 512 * 1024) });
+  });
+
+  it('local TCP → wisp-rx tunnel client --protocol yamux → Go server (echo role): 8 connections echoed', async () => {
+    const go = await startGoServer('yamux', ['-role', 'echo', '-sessions', '0']);
+    peers.push(go);
+    const client = await tunnel(['client', '--protocol', 'yamux', '--server', go.addr, '--listen', '127.0.0.1:0']);
     const sent = Array.from({ length: 8 }, (_, i) => payload(512 * 1024, i));
     const back = await Promise.all(sent.map((data) => roundTrip(client.port, data, false)));
     expect(back.map(sha)).toEqual(sent.map(sha));
