@@ -61,7 +61,7 @@ export {
   type YamuxVariant,
   type YamuxVersion,
 } from './yamux/index.js';
-export type { SessionCloseOptions } from './core/session.js';
+export type { SessionCloseOptions } from './session.js';
 
 // handshake operators
 export type { HandshakeResult } from './wisp/handshake/result.js';

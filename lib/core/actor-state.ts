@@ -1,6 +1,6 @@
 import { Subject, asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import { WispError } from '../errors.js';
-import type { Wire, WireInput } from '../protocol.js';
+import type { Wire, WireInput } from './protocol.js';
 import type { Outbound } from './outbound.js';
 import { Outbox } from './outbox.js';
 import { OutputBound } from './output-bound.js';

@@ -1,5 +1,5 @@
 import { WispError } from '../errors.js';
-import type { WireInput } from '../protocol.js';
+import type { WireInput } from './protocol.js';
 import { ActorState } from './actor-state.js';
 import type { QueueHooks } from './receive-queue.js';
 import type { StreamKind, StreamRecord, WriteCallback } from './stream-record.js';

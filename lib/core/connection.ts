@@ -1,6 +1,6 @@
 import type { Subscription } from 'rxjs';
 import { WispError } from '../errors.js';
-import type { Protocol } from '../protocol.js';
+import type { Protocol } from './protocol.js';
 import type { Transport } from '../transport/transport.js';
 import { MuxActor } from './actor.js';
 import { muxActor } from './mux-operator.js';

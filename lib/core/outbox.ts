@@ -1,4 +1,4 @@
-import type { Wire } from '../protocol.js';
+import type { Wire } from './protocol.js';
 import type { Outbound } from './outbound.js';
 import type { OutputBound } from './output-bound.js';
 import type { PendingWrite, StreamRecord } from './stream-record.js';

@@ -1,6 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
 import type { WispError } from '../errors.js';
-import type { Role } from '../protocol.js';
+import type { Role } from './protocol.js';
 
 /** What the core actor needs to know of a connection, whatever its protocol. */
 export interface ActorSettings {

@@ -1,5 +1,5 @@
 import { WispError } from '../errors.js';
-import type { StreamIdRule } from '../protocol.js';
+import type { StreamIdRule } from './protocol.js';
 
 /**
  * Hands out the ids of streams this side opens: `first`, then every `step`-th one up to

@@ -7,7 +7,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { ActorSettings } from '../core/settings.js';
 import { WispError } from '../errors.js';
-import type { Protocol, Role } from '../protocol.js';
+import type { Protocol, Role } from '../core/protocol.js';
 import { frames } from '../transport/frames.js';
 import { isSplitMessage, type SplitMessage, type TransportMessage } from '../transport/transport.js';
 import { resolveSmuxConfig, type ResolvedSmuxConfig, type SmuxConfig } from './config.js';

@@ -5,11 +5,11 @@
  * @packageDocumentation
  */
 import type { Observable } from 'rxjs';
-import { MuxSession } from '../core/session.js';
+import { MuxSession } from '../session.js';
 import type { MuxDebugState } from '../core/debug-state.js';
 import type { MuxEnd } from '../core/settings.js';
 import type { WispError } from '../errors.js';
-import type { Role } from '../protocol.js';
+import type { Role } from '../core/protocol.js';
 import type { MuxStream } from '../stream/mux-stream.js';
 import type { Transport } from '../transport/transport.js';
 import { resolveSmuxConfig, type ResolvedSmuxConfig, type SmuxConfig } from './config.js';

@@ -3,7 +3,7 @@
  * mod 2^32, as Go's do; UPD carries absolute values, not deltas.
  * @packageDocumentation
  */
-import type { ReceiveWindow, SendWindow } from '../protocol.js';
+import type { ReceiveWindow, SendWindow } from '../core/protocol.js';
 import { SMUX_INITIAL_PEER_WINDOW } from './defaults.js';
 
 /**

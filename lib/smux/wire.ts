@@ -1,12 +1,12 @@
 /**
- * The smux wire half the core drives (lib/protocol.ts `Wire`): SYN opens, PSH carries data,
+ * The smux wire half the core drives (lib/core/protocol.ts `Wire`): SYN opens, PSH carries data,
  * FIN half-closes, NOP keeps alive, v2's UPD moves the per-stream windows. smux has no RST,
  * no error codes and no goodbye frame (shared smux-notes.md §2, §6, §8): a stream closed or
  * reset here sends FIN, and the session ends by closing the byte stream.
  * @packageDocumentation
  */
 import { WispError } from '../errors.js';
-import type { CoreReasons, ProtocolFeatures, Role, StreamIdRule, Wire, WireInput } from '../protocol.js';
+import type { CoreReasons, ProtocolFeatures, Role, StreamIdRule, Wire, WireInput } from '../core/protocol.js';
 import type { StreamKind, StreamRecord } from '../core/stream-record.js';
 import type { SplitMessage, TransportMessage } from '../transport/transport.js';
 import { SMUX_HEADER_SIZE, SmuxCmd, decodeUpdate, encodeFrame, encodeHeader, encodeUpdFrame, type SmuxVersion } from './frame.js';

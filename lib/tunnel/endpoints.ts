@@ -7,7 +7,7 @@
  */
 import * as net from 'node:net';
 import { connectTcp, duplexTransport } from '../transport/duplex-transport.js';
-import type { Role } from '../protocol.js';
+import type { Role } from '../core/protocol.js';
 import type { Transport } from '../transport/transport.js';
 import type { MuxStream } from '../stream/mux-stream.js';
 import { relay } from './relay.js';

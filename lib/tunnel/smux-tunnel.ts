@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { WispError } from '../errors.js';
-import type { Role } from '../protocol.js';
+import type { Role } from '../core/protocol.js';
 import { SmuxSession } from '../smux/session.js';
 import { resolveSmuxConfig } from '../smux/config.js';
 import { SMUX_GO_DEFAULTS } from '../smux/defaults.js';

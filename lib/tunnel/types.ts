@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { Observable } from 'rxjs';
-import type { Role } from '../protocol.js';
+import type { Role } from '../core/protocol.js';
 import type { MuxStream } from '../stream/mux-stream.js';
 import type { Transport } from '../transport/transport.js';
 

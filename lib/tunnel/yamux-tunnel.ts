@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { WispError } from '../errors.js';
-import type { Role } from '../protocol.js';
+import type { Role } from '../core/protocol.js';
 import { YamuxSession } from '../yamux/session.js';
 import { YAMUX_INITIAL_WINDOW, resolveYamuxConfig } from '../yamux/config.js';
 import type { Transport } from '../transport/transport.js';

@@ -1,5 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import type { ReceiveWindow } from '../protocol.js';
+import type { ReceiveWindow } from '../core/protocol.js';
 
 /**
  * Server-side flow control for one TCP stream: Wisp credit, counted in packets. The actor

@@ -1,6 +1,6 @@
 import { identity, pipe, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import type { WispError } from '../errors.js';
-import type { Protocol, Role, WireInput } from '../protocol.js';
+import type { Protocol, Role, WireInput } from '../core/protocol.js';
 import type { TransportMessage } from '../transport/transport.js';
 import type { ExtensionContext, ProtocolExtension } from './extensions/extension.js';
 import { extensionPackets } from './extension-packets.js';

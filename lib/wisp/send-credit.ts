@@ -1,4 +1,4 @@
-import type { SendWindow } from '../protocol.js';
+import type { SendWindow } from '../core/protocol.js';
 
 /**
  * What a Wisp client may send on one TCP stream: credit counted in packets, whatever their

@@ -1,5 +1,5 @@
 import { WispError } from '../errors.js';
-import type { CoreReasons, ProtocolFeatures, Role, StreamIdRule, Wire, WireInput } from '../protocol.js';
+import type { CoreReasons, ProtocolFeatures, Role, StreamIdRule, Wire, WireInput } from '../core/protocol.js';
 import type { StreamKind, StreamRecord } from '../core/stream-record.js';
 import type { TransportMessage } from '../transport/transport.js';
 import { CloseReason } from './packet/close-reason.js';

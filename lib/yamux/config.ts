@@ -5,7 +5,7 @@
  */
 import type { SchedulerLike } from 'rxjs';
 import { WispError } from '../errors.js';
-import type { CoreReasons } from '../protocol.js';
+import type { CoreReasons } from '../core/protocol.js';
 import { YamuxGoAway, type YamuxVersion } from './frame.js';
 
 /** Settings of one yamux or net-mux session; every field has a default. */

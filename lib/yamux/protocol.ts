@@ -6,7 +6,7 @@
  */
 import { Observable, catchError, concat, of, throwError, type OperatorFunction } from 'rxjs';
 import { WispError } from '../errors.js';
-import type { Protocol, Role } from '../protocol.js';
+import type { Protocol, Role } from '../core/protocol.js';
 import { frames } from '../transport/frames.js';
 import { isSplitMessage, type SplitMessage, type TransportMessage } from '../transport/transport.js';
 import { parseHeader, yamuxLayout } from './frame.js';

@@ -6,8 +6,8 @@
  */
 import { map, type Observable } from 'rxjs';
 import { WispError } from '../errors.js';
-import type { Role } from '../protocol.js';
-import { MuxSession, type SessionCloseOptions } from '../core/session.js';
+import type { Role } from '../core/protocol.js';
+import { MuxSession, type SessionCloseOptions } from '../session.js';
 import type { ActorSettings, MuxEnd } from '../core/settings.js';
 import type { MuxDebugState } from '../core/debug-state.js';
 import type { MuxStream } from '../stream/mux-stream.js';

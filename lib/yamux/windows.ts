@@ -4,7 +4,7 @@
  * what it granted and returns the bytes its reader consumed once half a window has been.
  * @packageDocumentation
  */
-import type { ReceiveWindow, SendWindow } from '../protocol.js';
+import type { ReceiveWindow, SendWindow } from '../core/protocol.js';
 
 const U32_MAX = 0xffffffff;
 

@@ -20,7 +20,7 @@
  */
 import { asyncScheduler } from 'rxjs';
 import { WispError, type WispErrorCode } from '../errors.js';
-import type { ProtocolFeatures, Role, StreamIdRule, Wire, WireInput } from '../protocol.js';
+import type { ProtocolFeatures, Role, StreamIdRule, Wire, WireInput } from '../core/protocol.js';
 import type { StreamKind, StreamRecord } from '../core/stream-record.js';
 import type { TransportMessage } from '../transport/transport.js';
 import {

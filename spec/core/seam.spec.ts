@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { VirtualTimeScheduler, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
-import { MuxSession } from '../../lib/core/session';
+import { MuxSession } from '../../lib/session';
 import type { ActorSettings } from '../../lib/core/settings';
 import type { MuxStream } from '../../lib/stream/mux-stream';
 import { memoryTransportPair } from '../../lib/transport/memory';

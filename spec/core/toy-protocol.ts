@@ -1,13 +1,13 @@
 /**
  * A throwaway second protocol, for tests only: it proves the core runs a protocol through
- * the seam (lib/protocol.ts) without any change to lib/core. Frames over a byte stream:
+ * the seam (lib/core/protocol.ts) without any other change to lib/core. Frames over a byte stream:
  * `type u8 · id u32 LE · length u16 LE · body`. Both sides open streams (client odd ids,
  * server even), FIN half-closes, RST carries a reason byte, WINDOW adds byte credit, PING is
  * answered with PONG, GOAWAY stops new streams, BYE ends the connection.
  */
 import { Observable, type OperatorFunction } from 'rxjs';
 import { WispError } from '../../lib/errors';
-import type { Protocol, ReceiveWindow, Role, SendWindow, Wire, WireInput } from '../../lib/protocol';
+import type { Protocol, ReceiveWindow, Role, SendWindow, Wire, WireInput } from '../../lib/core/protocol';
 import type { StreamKind, StreamRecord } from '../../lib/core/stream-record';
 import { FrameSplitter } from '../../lib/transport/frame-splitter';
 import { isSplitMessage, type TransportMessage } from '../../lib/transport/transport';

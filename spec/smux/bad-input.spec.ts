@@ -8,7 +8,7 @@ import type { WispError } from '../../lib/errors';
 import { SmuxCmd, encodeFrame, encodeUpdFrame, type SmuxVersion } from '../../lib/smux/frame';
 import { SmuxSession } from '../../lib/smux/session';
 import { SmuxReason, SmuxWire } from '../../lib/smux/wire';
-import type { WireInput } from '../../lib/protocol';
+import type { WireInput } from '../../lib/core/protocol';
 import type { MuxStream } from '../../lib/stream/mux-stream';
 import { memoryTransportPair } from '../../lib/transport/memory';
 import { failTest } from '../observers';

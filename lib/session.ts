@@ -1,13 +1,13 @@
 import { Observable, ReplaySubject, Subject, firstValueFrom, timer, type Subscription } from 'rxjs';
-import type { WispError } from '../errors.js';
-import type { Protocol } from '../protocol.js';
-import type { Transport } from '../transport/transport.js';
-import { MuxStream } from '../stream/mux-stream.js';
-import type { MuxActor } from './actor.js';
-import { runConnection } from './connection.js';
-import type { MuxDebugState } from './debug-state.js';
-import type { ActorSettings, MuxEnd } from './settings.js';
-import type { StreamKind } from './stream-record.js';
+import type { WispError } from './errors.js';
+import type { Protocol } from './core/protocol.js';
+import type { Transport } from './transport/transport.js';
+import { MuxStream } from './stream/mux-stream.js';
+import type { MuxActor } from './core/actor.js';
+import { runConnection } from './core/connection.js';
+import type { MuxDebugState } from './core/debug-state.js';
+import type { ActorSettings, MuxEnd } from './core/settings.js';
+import type { StreamKind } from './core/stream-record.js';
 
 /** Options of {@link MuxSession.close}. */
 export interface SessionCloseOptions {

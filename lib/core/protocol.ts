@@ -8,11 +8,11 @@
  * @module
  */
 import type { OperatorFunction, SchedulerLike } from 'rxjs';
-import type { WispError } from './errors.js';
-import type { StreamKind, StreamRecord } from './core/stream-record.js';
+import type { WispError } from '../errors.js';
+import type { StreamKind, StreamRecord } from './stream-record.js';
 
-export type { ReceiveWindow, SendWindow } from './core/windows.js';
-import type { TransportMessage } from './transport/transport.js';
+export type { ReceiveWindow, SendWindow } from './windows.js';
+import type { TransportMessage } from '../transport/transport.js';
 
 /** Which end of a connection a piece of code runs on. */
 export type Role = 'client' | 'server';
