@@ -18,6 +18,7 @@ export function tunnelFlags(): FlagSpec[] {
     { name: 'reconnect-wait', type: 'string', metavar: 'MS', help: 'client: while the server is away, how long a new local connection waits for the reconnect.', default: '10000' },
     { name: 'connect-timeout', type: 'string', metavar: 'MS', help: 'client: give up on a TCP connection to the server that takes longer.', default: '10000' },
     { name: 'log-level', type: 'string', metavar: 'LEVEL', help: 'silent, error, warn, info or debug (log lines go to stderr).', default: 'info' },
+    { name: 'stats-interval', type: 'string', metavar: 'SECONDS', help: 'Print a stats line (tunnel connections, streams, bytes each way) this often; 0: off. SIGUSR2 prints one at any time.', default: '0' },
     ...tunnelProtocolOptions().map((o): FlagSpec => ({ name: o.name, type: 'string', metavar: o.metavar, help: o.help, default: o.default, group: 'Protocol options' })),
     { name: 'help', type: 'boolean', help: 'Show this help and exit.' },
   ];

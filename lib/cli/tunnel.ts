@@ -7,6 +7,8 @@ import { isWispError } from '../errors.js';
 import { createLogger } from '../server/logger.js';
 import { startTunnelClient, startTunnelServer, type Address, type TunnelEnd } from '../tunnel/endpoints.js';
 import { tunnelProtocol } from '../tunnel/registry.js';
+import { formatTunnelStats } from '../tunnel/stats.js';
+import { scheduleStats } from './stats.js';
 import { CliError, UsageError } from './cli-error.js';
 import { describeError } from './client-options.js';
 import { parseFlags, type ParsedFlags } from './flags.js';
@@ -26,6 +28,7 @@ export async function tunnel(argv: readonly string[]): Promise<number | undefine
     const text = flags.string(name);
     return text === undefined ? undefined : parseHostPort(text, `--${name}`, minPort);
   };
+  const statsIntervalS = parseInteger(flags.string('stats-interval') ?? '0', '--stats-interval', 0, 86_400);
   const listen = address('listen', 0);
   const to = address('to');
   let end: TunnelEnd;
@@ -56,6 +59,11 @@ export async function tunnel(argv: readonly string[]): Promise<number | undefine
     void end.close().then(() => process.exit(0));
     setTimeout(() => process.exit(0), 3000).unref();
   };
+  const tunnelEnd = end;
+  const stopStats = scheduleStats(statsIntervalS, () => {
+    process.stderr.write(`${new Date().toISOString()} ${formatTunnelStats(tunnelEnd.stats(), process.memoryUsage().heapUsed)}\n`);
+  });
+  process.once('exit', stopStats);
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.stdout.write(`listening on ${ready}\n`);

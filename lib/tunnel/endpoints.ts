@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import { connectTcp, duplexTransport } from '../transport/duplex-transport.js';
 import type { Role } from '../core/protocol.js';
 import type { Transport } from '../transport/transport.js';
+import { TunnelStats, type TunnelStatsSnapshot } from './stats.js';
 import type { MuxStream } from '../stream/mux-stream.js';
 import { relay } from './relay.js';
 import type { TunnelSession } from './types.js';
@@ -37,6 +38,8 @@ export interface TunnelEnd {
   readonly tunnel: Address | undefined;
   /** Stops accepting, closes the sessions (streams get a short drain), resolves when done. */
   close(): Promise<void>;
+  /** The counters for the stats line. */
+  stats(): TunnelStatsSnapshot;
 }
 
 const BACKOFF_FIRST_MS = 100;
@@ -57,6 +60,7 @@ export interface TunnelServerOptions {
 /** Starts a tunnel server; resolves once it (and `expose`) listen. */
 export async function startTunnelServer({ listen, to, expose, session, log }: TunnelServerOptions): Promise<TunnelEnd> {
   const sessions: TunnelSession[] = [];
+  const stats = new TunnelStats();
   let next = 1;
   const server = net.createServer((socket) => {
     const label = `client #${next++} ${socket.remoteAddress}:${socket.remotePort}`;
@@ -64,9 +68,10 @@ export async function startTunnelServer({ listen, to, expose, session, log }: Tu
       (live) => {
         log.info(`${label} connected`);
         sessions.push(live);
-        connectStreams(live, to, label, log);
+        const down = stats.session();
+        connectStreams(live, to, label, log, stats);
         // eslint-disable-next-line rxjs-x/no-ignored-subscription -- closed$ emits once and completes
-        live.closed$.subscribe({ next: () => gone(live), error: () => gone(live) });
+        live.closed$.subscribe({ next: () => (down(), gone(live)), error: () => (down(), gone(live)) });
       },
       (error: unknown) => log.warn(`${label}: ${String(error)}`),
     );
@@ -82,7 +87,7 @@ export async function startTunnelServer({ listen, to, expose, session, log }: Tu
     exposed = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => {
       const live = sessions.at(-1);
       if (!live) return socket.resetAndDestroy();
-      carry(live, socket, log);
+      carry(live, socket, log, stats);
     });
     try {
       await listenOn(exposed, expose);
@@ -94,6 +99,7 @@ export async function startTunnelServer({ listen, to, expose, session, log }: Tu
   return {
     tunnel: bound(server),
     local: exposed && bound(exposed),
+    stats: () => stats.snapshot(),
     async close() {
       server.close();
       exposed?.close();
@@ -124,6 +130,7 @@ export interface TunnelClientOptions {
 export async function startTunnelClient(options: TunnelClientOptions): Promise<TunnelEnd> {
   const { server, listen, to, session, log, waitMs } = options;
   let current: TunnelSession | undefined;
+  const stats = new TunnelStats();
   let stopped = false;
   let retry: ReturnType<typeof setTimeout> | undefined;
   const waiting = new Set<(live: TunnelSession | undefined) => void>();
@@ -132,10 +139,11 @@ export async function startTunnelClient(options: TunnelClientOptions): Promise<T
   const connect = async (): Promise<TunnelSession> => {
     const live = await session('client', await connectTcp(server.host, server.port, { timeoutMs: options.connectTimeoutMs ?? 10_000 }));
     current = live;
+    const down = stats.session();
     for (const wake of [...waiting]) wake(live);
-    connectStreams(live, to, 'server', log);
+    connectStreams(live, to, 'server', log, stats);
     // eslint-disable-next-line rxjs-x/no-ignored-subscription -- closed$ emits once and completes
-    live.closed$.subscribe({ next: () => lost(live), error: () => lost(live) });
+    live.closed$.subscribe({ next: () => (down(), lost(live)), error: () => (down(), lost(live)) });
     return live;
   };
   let delay = BACKOFF_FIRST_MS;
@@ -178,7 +186,7 @@ export async function startTunnelClient(options: TunnelClientOptions): Promise<T
   if (listen) {
     local = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => {
       socket.on('error', () => undefined);
-      void sessionFor().then((live) => (live && !socket.destroyed ? carry(live, socket, log) : socket.resetAndDestroy()));
+      void sessionFor().then((live) => (live && !socket.destroyed ? carry(live, socket, log, stats) : socket.resetAndDestroy()));
     });
     await listenOn(local, listen);
   }
@@ -192,6 +200,7 @@ export async function startTunnelClient(options: TunnelClientOptions): Promise<T
   return {
     tunnel: undefined,
     local: local && bound(local),
+    stats: () => stats.snapshot(),
     async close() {
       stopped = true;
       clearTimeout(retry);
@@ -203,7 +212,7 @@ export async function startTunnelClient(options: TunnelClientOptions): Promise<T
 }
 
 /** Streams the peer opens go to `to` (or are closed when there is no target). */
-function connectStreams(live: TunnelSession, to: Address | undefined, label: string, log: TunnelLog): void {
+function connectStreams(live: TunnelSession, to: Address | undefined, label: string, log: TunnelLog, stats: TunnelStats): void {
   // eslint-disable-next-line rxjs-x/no-ignored-subscription -- streams$ completes when the session ends
   live.streams$.subscribe({
     next: (stream: MuxStream) => {
@@ -212,6 +221,7 @@ function connectStreams(live: TunnelSession, to: Address | undefined, label: str
         return stream.abort();
       }
       const socket = net.connect({ port: to.port, host: to.host, allowHalfOpen: true });
+      stats.socket(socket);
       relay(stream, socket, (error) => {
         if (error) log.warn(`${label} stream ${stream.id} → ${to.host}:${to.port}: ${error.message}`);
         else log.debug(`${label} stream ${stream.id} done`);
@@ -222,13 +232,14 @@ function connectStreams(live: TunnelSession, to: Address | undefined, label: str
 }
 
 /** A local connection becomes a stream opened on `live`. */
-function carry(live: TunnelSession, socket: net.Socket, log: TunnelLog): void {
+function carry(live: TunnelSession, socket: net.Socket, log: TunnelLog, stats: TunnelStats): void {
   const refuse = (error: unknown): void => {
     log.warn(`cannot open a stream: ${error instanceof Error ? error.message : String(error)}`);
     socket.resetAndDestroy();
   };
   const start = (stream: MuxStream): void => {
     if (socket.destroyed) return stream.abort();
+    stats.socket(socket);
     relay(stream, socket, (error) => (error ? log.debug(`stream ${stream.id}: ${error.message}`) : undefined));
     socket.resume();
   };

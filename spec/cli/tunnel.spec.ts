@@ -169,16 +169,31 @@ describe('wisp-rx tunnel client in reverse mode against a Go server that opens t
   });
 });
 
+describe('wisp-rx tunnel stats line', () => {
+  it('SIGUSR2 prints sessions, streams and bytes each way; --stats-interval is validated', async () => {
+    const target = await echoServer();
+    const server = await tunnel(['server', '--listen', '127.0.0.1:0', '--to', `127.0.0.1:${target}`]);
+    const client = await tunnel(['client', '--server', `127.0.0.1:${server.port}`, '--listen', '127.0.0.1:0']);
+    const data = payload(100_000, 3);
+    expect(sha(await roundTrip(client.port, data, true))).toBe(sha(data));
+    client.cli.child.kill('SIGUSR2');
+    const [, sessions, streams, bytesIn, bytesOut] = await client.cli.waitFor(/stats sessions=(\d+) \(total \d+\) streams=\d+ \(total (\d+)\) bytes_in=(\d+) bytes_out=(\d+)/);
+    expect([Number(sessions), Number(streams), Number(bytesIn), Number(bytesOut)]).toEqual([1, 1, 100_000, 100_000]);
+  });
+});
+
 describe('wisp-rx tunnel options', () => {
   it('--help lists the protocol options and exits 0', async () => {
     const cli = new Cli(['tunnel', '--help']);
     expect(await cli.waitForExit()).toEqual({ code: 0, signal: null });
-    for (const flag of ['--protocol', '--smux-version', '--keepalive-interval', '--keepalive-timeout', '--max-frame-size', '--max-receive-buffer', '--max-stream-buffer', '--expose']) {
+    for (const flag of ['--protocol', '--smux-version', '--yamux-version', '--window', '--stats-interval', '--keepalive-interval', '--keepalive-timeout', '--max-frame-size', '--max-receive-buffer', '--max-stream-buffer', '--expose']) {
       expect(cli.stdout).toContain(flag);
     }
   });
 
   it.each([
+    [['tunnel', 'server', '--listen', '127.0.0.1:0', '--to', '127.0.0.1:1', '--stats-interval', 'often'], /--stats-interval/],
+    [['tunnel', 'server', '--listen', '127.0.0.1:0', '--to', '127.0.0.1:1', '--protocol', 'yamux', '--window', '1000'], /window 1000/],
     [['tunnel'], /tunnel server" or "tunnel client/],
     [['tunnel', 'server', '--listen', '127.0.0.1:0'], /--to HOST:PORT or --expose/],
     [['tunnel', 'client', '--listen', '127.0.0.1:0'], /--server HOST:PORT is required/],
