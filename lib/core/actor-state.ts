@@ -65,7 +65,11 @@ export abstract class ActorState implements QueueHooks<StreamRecord> {
     if (keepalive && this.wire.features.keepalive) {
       this.keepalive = new Keepalive(this.scheduler, keepalive.intervalMs, keepalive.timeoutMs, {
         ping: () => this.emit(this.wire.ping()),
-        silent: () => this.inboundEnded(new WispError('KeepaliveTimeout', `the peer was silent for ${keepalive.timeoutMs} ms`)),
+        silent: () => {
+          const farewell = this.wire.keepaliveTimeout?.();
+          if (farewell) this.emit(farewell);
+          this.inboundEnded(new WispError('KeepaliveTimeout', `the peer was silent for ${keepalive.timeoutMs} ms`));
+        },
         holding: () => this.budget.pausing,
       });
     }

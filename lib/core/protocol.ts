@@ -114,6 +114,8 @@ export interface Wire<P> {
   accept(record: StreamRecord): void;
   /** A keepalive frame (protocols with {@link ProtocolFeatures.keepalive}). */
   ping(): Uint8Array;
+  /** The frame telling the peer its silence ended the connection (net-mux: GoAway(Timeout)), if any. */
+  keepaliveTimeout?(): Uint8Array | undefined;
 }
 
 /**

@@ -26,6 +26,7 @@ import type { TransportMessage } from '../transport/transport.js';
 import {
   YAMUX_HEADER_SIZE,
   YamuxFlag,
+  YamuxGoAway,
   YamuxType,
   encodeData,
   encodeGoAway,
@@ -140,6 +141,11 @@ export class YamuxWire implements Wire<YamuxFrame> {
     const code = reason <= this.variant.maxGoAwayCode ? reason : YamuxReason.InternalError;
     this.goAwaySent ??= code;
     return encodeGoAway(this.version, code);
+  }
+
+  /** net-mux ends a silent session with GoAway(Timeout); hashicorp/yamux just closes. */
+  keepaliveTimeout(): Uint8Array | undefined {
+    return this.version === 1 && this.goAwaySent === undefined ? this.goAway(YamuxGoAway.Timeout) : undefined;
   }
 
   /** The session's end: GoAway with the reason, unless one went out already (drain). */

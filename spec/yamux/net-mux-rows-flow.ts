@@ -122,8 +122,7 @@ export const FLOW_ROWS: readonly Row[] = [
   },
   {
     ref: 'A6',
-    rule: 'keepalive: a Ping every interval, nonces from 1; no reply within the timeout ends the session',
-    differs: 'net-mux sends GoAway(Timeout 6) then; wisp-rx closes without one (the core’s keepalive ends the transport)',
+    rule: 'keepalive: a Ping every interval, nonces from 1; no reply within the timeout ends the session with GoAway(Timeout 6)',
     async run() {
       const time = virtualTime();
       const { session, peer } = await sessionWithRawPeer('client', { version: 1, keepalive: { intervalMs: 1000, timeoutMs: 2500 }, scheduler: time.scheduler });
@@ -133,6 +132,7 @@ export const FLOW_ROWS: readonly Row[] = [
       expect(peer.seen()).toEqual(['Ping - 0 1', 'Ping - 0 2']);
       time.advance(1000);
       expect(await within(firstValueFrom(session.closed$), 5000, 'end')).toMatchObject({ error: { code: 'KeepaliveTimeout' } });
+      await until(() => peer.seen().includes('GoAway - 0 6'));
     },
   },
   {
