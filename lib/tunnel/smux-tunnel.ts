@@ -9,13 +9,8 @@ import { SmuxSession } from '../smux/session.js';
 import { resolveSmuxConfig } from '../smux/config.js';
 import { SMUX_GO_DEFAULTS } from '../smux/defaults.js';
 import type { Transport } from '../transport/transport.js';
-import type { TunnelProtocol, TunnelSession } from './types.js';
+import { integerOption as integer, type TunnelProtocol, type TunnelSession } from './types.js';
 
-const integer = (text: string | undefined, name: string): number | undefined => {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(Number(text))) throw new WispError('InvalidArgument', `--${name}: expected a non-negative integer, got ${JSON.stringify(text)}`);
-  return Number(text);
-};
 
 /** smux for `wisp-rx tunnel --protocol smux`. */
 export const smuxTunnelProtocol: TunnelProtocol = {

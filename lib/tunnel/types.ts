@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import type { Observable } from 'rxjs';
+import { WispError } from '../errors.js';
 import type { Role } from '../core/protocol.js';
 import type { MuxStream } from '../stream/mux-stream.js';
 import type { Transport } from '../transport/transport.js';
@@ -39,3 +40,10 @@ export interface TunnelProtocol {
   configure(value: (name: string) => string | undefined): (role: Role, transport: Transport) => Promise<TunnelSession>;
 }
 
+
+/** An option's value as a non-negative integer (undefined when not given). @throws {WispError} `InvalidArgument` naming the option. */
+export function integerOption(text: string | undefined, name: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(Number(text))) throw new WispError('InvalidArgument', `--${name}: expected a non-negative integer, got ${JSON.stringify(text)}`);
+  return Number(text);
+}

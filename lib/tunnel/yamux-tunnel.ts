@@ -9,13 +9,8 @@ import type { Role } from '../core/protocol.js';
 import { YamuxSession } from '../yamux/session.js';
 import { YAMUX_INITIAL_WINDOW, resolveYamuxConfig } from '../yamux/config.js';
 import type { Transport } from '../transport/transport.js';
-import type { TunnelOption, TunnelProtocol, TunnelSession } from './types.js';
+import { integerOption as integer, type TunnelOption, type TunnelProtocol, type TunnelSession } from './types.js';
 
-const integer = (text: string | undefined, name: string): number | undefined => {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(Number(text))) throw new WispError('InvalidArgument', `--${name}: expected a non-negative integer, got ${JSON.stringify(text)}`);
-  return Number(text);
-};
 
 const COMMON: readonly TunnelOption[] = [
   { name: 'keepalive-interval', metavar: 'MS', help: 'Ping this often; 0 turns keepalive off (sending and checking).', default: '10000' },
