@@ -99,12 +99,12 @@ export class ClientMux {
     const transport = typeof target === 'string' ? await open(target, v2, options.connector ?? defaultConnector()) : target;
     const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     const scheduler = options.scheduler ? { scheduler: options.scheduler } : {};
-    const extensions = instantiate(options.extensions ?? [udp(), motd(), streamConfirmation()], 'client');
+    const extensions = v2 ? instantiate(options.extensions ?? [udp(), motd(), streamConfirmation()], 'client') : [];
     const protocol = wispProtocol('client', (send) =>
       v2
         ? clientHandshakeV2({ timeoutMs, ...scheduler, extensions, requiredExtensions: options.requiredExtensions ?? [], send })
         : clientHandshakeV1({ timeoutMs, ...scheduler }),
-      v2 ? extensions : [],
+      extensions,
     );
     return new Promise<ClientMux>((resolve, reject) => {
       const reader = runConnection(

@@ -104,7 +104,7 @@ export class ServerMux {
     const bufferSize = this.options.bufferSize ?? DEFAULT_BUFFER_SIZE;
     const v2 = this.options.v2 !== false && this.transport.protocol.split(/,\s*/).includes(WISP_V2_PROTOCOL);
     const scheduler = this.options.scheduler ? { scheduler: this.options.scheduler } : {};
-    const extensions = instantiate(this.options.extensions ?? [udp(), streamConfirmation()], 'server');
+    const extensions = v2 ? instantiate(this.options.extensions ?? [udp(), streamConfirmation()], 'server') : [];
     const protocol = wispProtocol('server', (send) =>
       v2
         ? serverHandshakeV2({
@@ -116,7 +116,7 @@ export class ServerMux {
             send,
           })
         : serverHandshakeV1({ bufferSize, send }),
-      v2 ? extensions : [],
+      extensions,
     );
     this.reader = runConnection(
       this.transport,
