@@ -34,7 +34,8 @@ export {
   type WebSocketStreamTransportOptions,
   type ConnectWebSocketStreamOptions,
 } from './transport/websocket-stream.js';
-export type { ProtocolExtension, ExtensionBuilder, ExtensionContext, Role } from './wisp/extensions/extension.js';
+export type { ProtocolExtension, ExtensionBuilder, ExtensionContext } from './wisp/extensions/extension.js';
+export type { Role } from './core/protocol.js';
 export { setDefaultConnector } from './transport/default-connector.js';
 export { FrameSplitter, lengthPrefixLayout, type FrameLayout, type FrameHandler } from './transport/frame-splitter.js';
 // byte-stream transports (smux, yamux and any protocol framed over bytes)
@@ -45,7 +46,6 @@ export { webStreamTransport, type ByteStreamPair, type WebStreamTransportOptions
 // yamux family (hashicorp/yamux = version 0, net-mux 1.0 = version 1) on the core
 export {
   YamuxSession,
-  yamuxProtocol,
   YamuxReason,
   YAMUX_INITIAL_WINDOW,
   resolveYamuxConfig,
@@ -57,7 +57,6 @@ export {
   YamuxGoAway,
   type YamuxConfig,
   type ResolvedYamuxConfig,
-  type YamuxProtocol,
   type YamuxVariant,
   type YamuxVersion,
 } from './yamux/index.js';
@@ -90,4 +89,14 @@ export type { WebStreamPair } from './stream/web-streams.js';
 export type { DuplexOptions, DuplexLike, NodeDuplex, NodeStreamTypes } from './stream/duplex-types.js';
 
 // smux (xtaci/smux v1/v2) over any byte-stream transport
-export * from './smux/index.js';
+export {
+  SmuxSession,
+  SmuxReason,
+  SMUX_GO_DEFAULTS,
+  resolveSmuxConfig,
+  verifySmuxConfig,
+  type SmuxCloseOptions,
+  type SmuxConfig,
+  type ResolvedSmuxConfig,
+  type SmuxVersion,
+} from './smux/index.js';

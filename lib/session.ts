@@ -9,7 +9,7 @@ import type { MuxDebugState } from './core/debug-state.js';
 import type { ActorSettings, MuxEnd } from './core/settings.js';
 import type { StreamKind } from './core/stream-record.js';
 
-/** Options of {@link MuxSession.close}. */
+/** Options of a session's graceful `close()` (smux, yamux). */
 export interface SessionCloseOptions {
   /** Close reason, in the protocol's numbers (default: its normal close). */
   readonly reason?: number;

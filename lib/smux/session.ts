@@ -1,6 +1,6 @@
 /**
  * `SmuxSession`: one smux connection (xtaci/smux v1 or v2) over any byte-stream
- * {@link Transport}, on the protocol-neutral core's {@link MuxSession}. Both sides open
+ * {@link Transport}, on the protocol-neutral core's `MuxSession`. Both sides open
  * streams; the streams are the same {@link MuxStream} as Wisp's.
  * @packageDocumentation
  */

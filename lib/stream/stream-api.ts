@@ -50,7 +50,7 @@ export interface StreamWriter {
   close(reason?: number): void;
   /** Closes now with `reason`: pending writes are rejected, unread data dropped. */
   abort(reason?: number): void;
-  /** Emits the close reason once, then completes. */
+  // The same closed$ as StreamReader's (documented there: one comment for StreamLike's docs).
   readonly closed$: Observable<number>;
   /** True once closed by either side or by the connection ending. */
   readonly closed: boolean;

@@ -1,7 +1,7 @@
+import type { Role } from '../../core/protocol.js';
 import type { ExtensionPacket } from '../packet/types.js';
 
-/** Which end of a Wisp connection a piece of code runs on. */
-export type Role = 'client' | 'server';
+export type { Role } from '../../core/protocol.js';
 
 /** What an extension may do during the connection (after the handshake). */
 export interface ExtensionContext {
