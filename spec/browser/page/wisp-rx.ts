@@ -94,12 +94,12 @@ async function udpEcho(url: string, port: number, sizes: number[], choice: Trans
   const mux = await connect(url, choice);
   const stream = await mux.open('udp', '127.0.0.1', port);
   const results: { size: number; same: boolean }[] = [];
+  // One reader for every round: a stream whose last reader leaves is torn down.
+  const datagrams = stream[Symbol.asyncIterator]();
   for (const size of sizes) {
     // One datagram out, one back: loopback UDP does not lose them, and the deadline bounds it.
     const sent = randomBytes(size);
-    const reply = new Promise<Uint8Array>((resolve, reject) => {
-      const s = stream.data$.subscribe({ next: (d) => (s.unsubscribe(), resolve(d.slice())), error: reject });
-    });
+    const reply = datagrams.next().then((r: IteratorResult<Uint8Array, unknown>) => (r.value as Uint8Array).slice());
     await stream.write(sent);
     const got = await within(reply, 5_000, `UDP datagram of ${size}`);
     results.push({ size: got.byteLength, same: (await sha256Hex(got)) === (await sha256Hex(sent)) });
