@@ -3,7 +3,7 @@ import { ServerMux } from '../../lib/wisp/server-mux';
 import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { dropMemoryTransport, memoryTransportPair } from '../../lib/transport/memory';
 import type { MuxStream } from '../../lib/stream/mux-stream';
-import { collect, echo, settle, track, v1Pair, within } from './helpers';
+import { collect, echo, settle, track, v1Pair, virtualDelivery, within } from './helpers';
 import { failTest } from '../observers';
 import { objectContaining } from '../matchers';
 
@@ -63,38 +63,41 @@ describe('closing a stream', () => {
     await client.close();
   });
 
-  it('close() rejects writes still waiting for credit with StreamClosed', async () => {
+  it('abort() rejects writes still waiting for credit with StreamClosed (close() would wait for them)', async () => {
     // Nobody reads on the server, so no CONTINUE ever comes: 2 packets go out, the rest wait.
-    const { client, server } = await v1Pair({ server: { bufferSize: 2 }, client: { maxPayload: 10 } });
+    const time = virtualDelivery();
+    const { client, server } = await time.drive(v1Pair({ server: { bufferSize: 2 }, client: { maxPayload: 10 }, transport: { scheduler: time.scheduler } }));
     const incoming = firstValueFrom(server.streams$);
     const stream = await client.open('tcp', 'a.test', 80);
     const first = track(stream.write(new Uint8Array(20)));
     const second = track(stream.write(new Uint8Array(30)));
-    await incoming;
-    await settle();
+    await time.drive(incoming);
+    await time.quiesce(); // nothing left in flight: no CONTINUE is coming
     expect(first.settled()).toBe(true);
     expect(second.settled()).toBe(false);
     expect(stream.credit).toBe(0);
-    stream.close(CloseReason.Voluntary);
+    stream.abort(CloseReason.Voluntary);
     await expect(second.promise).rejects.toMatchObject({ code: 'StreamClosed', reason: CloseReason.Voluntary });
     await expect(first.promise).resolves.toBeUndefined();
-    await client.close();
+    await time.drive(client.close());
   });
 });
 
 describe('the connection ending', () => {
   it('a dropped transport errors every stream with TransportClosed and NetworkError, on both sides', async () => {
-    const { client, server, clientTransport } = await v1Pair({ server: { bufferSize: 2 }, client: { maxPayload: 10 } });
+    const time = virtualDelivery();
+    const { client, server, clientTransport } = await time.drive(v1Pair({ server: { bufferSize: 2 }, client: { maxPayload: 10 }, transport: { scheduler: time.scheduler } }));
     const remotes: MuxStream[] = [];
     server.streams$.subscribe({ next: ({ stream }) => remotes.push(stream), error: failTest });
     const streams = [await client.open('tcp', 'a.test', 1), await client.open('tcp', 'b.test', 2), await client.open('udp', 'c.test', 3)];
     const pending = track(streams[0].write(new Uint8Array(50))); // 2 of 5 packets have credit
-    await settle();
+    await time.quiesce(); // all delivered that can be: the rest waits for credit
     expect(remotes).toHaveLength(3);
     expect(pending.settled()).toBe(false);
     const reads = [...streams, ...remotes].map((s) => collect(s).done);
 
     dropMemoryTransport(clientTransport);
+    await time.quiesce();
 
     for (const { error } of await Promise.all(reads)) expect(error).toMatchObject({ code: 'TransportClosed' });
     for (const s of [...streams, ...remotes]) expect(await closedWith(s)).toBe(CloseReason.NetworkError);
