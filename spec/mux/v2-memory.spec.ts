@@ -1,4 +1,4 @@
-import { firstValueFrom } from 'rxjs';
+import { firstValueFrom, type SchedulerLike } from 'rxjs';
 import { ClientMux, type ClientMuxOptions } from '../../lib/wisp/client-mux';
 import { ServerMux, type ServerMuxOptions } from '../../lib/wisp/server-mux';
 import type { MuxStream } from '../../lib/stream/mux-stream';
@@ -15,12 +15,12 @@ import {
   udp,
   type KeyPair,
 } from '../../lib/wisp/extensions/index';
-import { collect, concat, echo, pattern, settle, total, track, until } from './helpers';
+import { collect, concat, echo, pattern, total, track, until, virtualDelivery } from './helpers';
 import { failTest } from '../observers';
 import { objectContaining } from '../matchers';
 
-function v2(server: ServerMuxOptions = {}, client: ClientMuxOptions = {}) {
-  const [c, s] = memoryTransportPair({ protocol: 'wisp-v2' });
+function v2(server: ServerMuxOptions = {}, client: ClientMuxOptions = {}, scheduler?: SchedulerLike) {
+  const [c, s] = memoryTransportPair({ protocol: 'wisp-v2', ...(scheduler ? { scheduler } : {}) });
   const serverMux = ServerMux.accept(s, server);
   return { server: serverMux, connecting: ClientMux.connect(c, client), clientTransport: c, serverTransport: s };
 }
@@ -136,22 +136,24 @@ describe('v2 required extensions over memory', () => {
 
 describe('v2 stream-open confirmation over memory', () => {
   it('open(..., { awaitConfirmation }) resolves only once the server confirms', async () => {
-    const setup = v2({ bufferSize: 4 }, { maxPayload: 10 });
-    const client = await setup.connecting;
+    const time = virtualDelivery();
+    const setup = v2({ bufferSize: 4 }, { maxPayload: 10 }, time.scheduler);
+    const client = await time.drive(setup.connecting);
     expect(client.extensionIds).toContain(ExtensionId.StreamConfirmation);
     const incoming = firstValueFrom(setup.server.streams$);
     const opening = track(client.open('tcp', 'slow.test', 80, { awaitConfirmation: true }));
-    const { stream: remote } = await incoming;
-    await settle();
+    const { stream: remote } = await time.drive(incoming);
+    await time.quiesce(); // nothing in flight: no confirmation is on its way
     expect(opening.settled()).toBe(false);
 
     remote.confirm();
-    const stream = await opening.promise;
+    const stream = await time.drive(opening.promise);
     // Credit still flows normally after the confirmation: 20 packets through a buffer of 4.
     const received = collect(remote);
-    await stream.write(pattern(200));
-    await until(() => total(received.chunks) === 200, 'all data at the server');
-    await client.close();
+    await time.drive(stream.write(pattern(200)));
+    await time.quiesce();
+    expect(total(received.chunks)).toBe(200);
+    await time.drive(client.close());
   });
 
   it('open(..., { awaitConfirmation }) rejects with StreamClosed and the reason when the server refuses', async () => {
