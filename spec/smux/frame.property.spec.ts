@@ -18,33 +18,8 @@ import {
 } from '../../lib/smux/frame';
 import { WispError } from '../../lib/errors';
 import { FrameSplitter } from '../../lib/transport/frame-splitter';
+import { concatBytes, cutAt, fuzzParams } from '../support/fuzz';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
-const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
-const params = (): fc.Parameters<unknown> => (SEED === undefined ? { numRuns: RUNS } : { numRuns: RUNS, seed: SEED });
-
-/** The parts one after another. */
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
-/** Cuts `bytes` into chunks at the given offsets (taken mod length + 1, any order, repeats allowed; empty chunks kept). */
-function cutAt(bytes: Uint8Array, offsets: readonly number[]): Uint8Array[] {
-  const points = [...new Set(offsets.map((o) => o % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
-  let from = 0;
-  for (const point of [...points, bytes.length]) {
-    chunks.push(bytes.subarray(from, point));
-    from = point;
-  }
-  return chunks;
-}
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const version = fc.constantFrom<SmuxVersion>(1, 2);
@@ -60,7 +35,7 @@ describe('smux codec properties', () => {
         expect(checkHeader(header, v)).toBeUndefined();
         expect(frame.subarray(SMUX_HEADER_SIZE)).toEqual(payload ?? new Uint8Array(0));
       }),
-      params(),
+      fuzzParams(),
     );
   });
 
@@ -71,7 +46,7 @@ describe('smux codec properties', () => {
         encodeHeader(buf, at, v, cmd as SmuxCmd, length, streamId);
         expect(decodeHeader(buf, at)).toEqual({ version: v, cmd, length, streamId });
       }),
-      params(),
+      fuzzParams(),
     );
   });
 
@@ -82,7 +57,7 @@ describe('smux codec properties', () => {
         expect(parseHeader(frame, 0, 2)).toEqual({ version: 2, cmd: SmuxCmd.Upd, length: 8, streamId });
         expect(decodeUpdate(frame, SMUX_HEADER_SIZE)).toEqual({ consumed: consumed % 2 ** 32, window });
       }),
-      params(),
+      fuzzParams(),
     );
   });
 
@@ -99,7 +74,7 @@ describe('smux codec properties', () => {
           expect(again).toEqual(bytes.subarray(at, at + SMUX_HEADER_SIZE));
         }
       }),
-      params(),
+      fuzzParams(),
     );
   });
 
@@ -118,11 +93,11 @@ describe('smux codec properties', () => {
         });
         const seen: { header: number[]; body: number[] }[] = [];
         const splitter = new FrameSplitter(smuxLayout(), (header, body) => seen.push({ header: [...header], body: [...body] }));
-        for (const chunk of cutAt(concat(encoded), offsets)) splitter.push(chunk);
+        for (const chunk of cutAt(concatBytes(encoded), offsets)) splitter.push(chunk);
         expect(seen).toEqual(encoded.map((f) => ({ header: [...f.subarray(0, 8)], body: [...f.subarray(8)] })));
         expect(splitter.pending).toBe(0);
       }),
-      params(),
+      fuzzParams(),
     );
   });
 });

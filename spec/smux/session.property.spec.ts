@@ -5,6 +5,7 @@
  * and that the session ends (never a crash or a hang). FUZZ_RUNS / FUZZ_SEED as in
  * frame.property.spec.ts (default 200 here: each run is a session).
  */
+import { fuzzParams } from '../support/fuzz';
 import fc from 'fast-check';
 import { firstValueFrom, timeout } from 'rxjs';
 import { SmuxCmd, encodeFrame, encodeUpdFrame, type SmuxVersion } from '../../lib/smux/frame';
@@ -12,8 +13,6 @@ import { SmuxSession } from '../../lib/smux/session';
 import { memoryTransportPair } from '../../lib/transport/memory';
 import { rawPeer, until } from './helpers';
 
-const RUNS = Math.max(1, Math.floor(Number(process.env.FUZZ_RUNS ?? 2000) / 10));
-const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 
 type Op = { readonly kind: 'syn' | 'psh' | 'fin' | 'nop' | 'upd' | 'bad'; readonly sid: number; readonly size: number };
 
@@ -109,7 +108,7 @@ describe('an smux server session fed random frames in random chunks', () => {
         expect(errors).toEqual(expected.errors);
         expect(new Map([...got].sort(([x], [y]) => x - y))).toEqual(new Map([...expected.data].sort(([x], [y]) => x - y)));
       }),
-      SEED === undefined ? { numRuns: RUNS } : { numRuns: RUNS, seed: SEED },
+      fuzzParams(2000, 10),
     );
   }, 120_000);
 });

@@ -2,36 +2,17 @@
  * FrameSplitter: any cut of a byte stream decodes to the same frames as the whole stream.
  * `npm test` runs the properties at FUZZ_RUNS=2000; `npm run fuzz` raises that.
  */
+import { concatBytes, cutAt, fuzzParams } from '../support/fuzz';
 import fc from 'fast-check';
 import { FrameSplitter, lengthPrefixLayout, type FrameLayout } from '../../lib/transport/frame-splitter';
 import { thrownBy } from '../matchers';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 
 function prefixed(packet: Uint8Array): Uint8Array {
   const frame = new Uint8Array(4 + packet.length);
   new DataView(frame.buffer).setUint32(0, packet.length, true);
   frame.set(packet, 4);
   return frame;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) out.set(part, (at += part.length) - part.length);
-  return out;
-}
-
-/** Cuts `bytes` at the given (sorted, deduplicated) offsets. */
-function cut(bytes: Uint8Array, offsets: readonly number[]): Uint8Array[] {
-  const points = [...new Set(offsets.map((o) => o % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
-  let from = 0;
-  for (const point of [...points, bytes.length]) {
-    chunks.push(bytes.subarray(from, point));
-    from = point;
-  }
-  return chunks;
 }
 
 function split(layout: FrameLayout, chunks: readonly Uint8Array[]): { headers: number[][]; bodies: number[][]; pending: number } {
@@ -49,12 +30,12 @@ describe('FrameSplitter', () => {
   it('property: any cut of a stream of length-prefixed packets yields exactly those packets', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 20 }), fc.array(fc.nat(), { maxLength: 40 }), (packets, offsets) => {
-        const stream = concat(packets.map(prefixed));
-        const { bodies, pending } = split(lengthPrefixLayout(1024), cut(stream, offsets));
+        const stream = concatBytes(packets.map(prefixed));
+        const { bodies, pending } = split(lengthPrefixLayout(1024), cutAt(stream, offsets));
         expect(bodies).toEqual(packets.map((p) => [...p]));
         expect(pending).toBe(0);
       }),
-      { numRuns: RUNS },
+      fuzzParams(),
     );
   });
 
@@ -66,21 +47,21 @@ describe('FrameSplitter', () => {
       header[1] = id & 0xff;
       header[2] = body.length & 0xff;
       header[3] = body.length >> 8;
-      return concat([header, body]);
+      return concatBytes([header, body]);
     };
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 600 }), { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 30 }), (bodies, offsets) => {
-        const stream = concat(bodies.map((b, i) => frame(i, b)));
-        const result = split(layout, cut(stream, offsets));
+        const stream = concatBytes(bodies.map((b, i) => frame(i, b)));
+        const result = split(layout, cutAt(stream, offsets));
         expect(result.bodies).toEqual(bodies.map((b) => [...b]));
         expect(result.headers.map((h) => h[1])).toEqual(bodies.map((_, i) => i & 0xff));
       }),
-      { numRuns: RUNS },
+      fuzzParams(),
     );
   });
 
   it('hands over frames inside one chunk as views of it, without copying', () => {
-    const stream = concat([prefixed(new Uint8Array([1, 2, 3])), prefixed(new Uint8Array([4]))]);
+    const stream = concatBytes([prefixed(new Uint8Array([1, 2, 3])), prefixed(new Uint8Array([4]))]);
     const bodies: Uint8Array[] = [];
     new FrameSplitter(lengthPrefixLayout(16), (_h, body) => bodies.push(body)).push(stream);
     expect(bodies.map((b) => b.buffer === stream.buffer)).toEqual([true, true]);

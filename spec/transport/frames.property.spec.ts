@@ -4,15 +4,14 @@
  * byte for byte, in order. `npm test` runs FUZZ_RUNS=300 cases per property; `npm run fuzz`
  * raises that (spec/fuzz-setup.js). Reproduce a failure with FUZZ_SEED=<seed printed by fast-check>.
  */
+import { concatBytes, fuzzParams } from '../support/fuzz';
 import fc from 'fast-check';
 import { from, toArray } from 'rxjs';
 import { lengthPrefixLayout, type FrameLayout } from '../../lib/transport/frame-splitter';
 import { frames } from '../../lib/transport/frames';
 import type { SplitMessage, TransportMessage } from '../../lib/transport/transport';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
-const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
-const options = { numRuns: RUNS, ...(SEED !== undefined && { seed: SEED }) };
+const options = fuzzParams(300);
 
 /** `type u8 · length u16 LE · body`. */
 const typed: FrameLayout = { headerSize: 3, bodyLength: (b, at) => b[at + 1] | (b[at + 2] << 8), maxBody: 65535 };
@@ -40,16 +39,6 @@ const cutting = fc.record({
   sizes: fc.oneof(fc.constant([1]), fc.array(fc.nat({ max: 700 }), { minLength: 1, maxLength: 30 })),
   pairs: fc.boolean(),
 });
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
 
 function cut(stream: Uint8Array, { sizes, pairs }: { sizes: readonly number[]; pairs: boolean }): TransportMessage[] {
   const chunks: Uint8Array[] = [];
@@ -97,7 +86,7 @@ describe('frames (property)', () => {
   it('any cut of a stream of typed frames (u8 type, u16 LE length) yields exactly those frames', () => {
     fc.assert(
       fc.property(fc.array(typedFrame, { maxLength: 20 }), cutting, (list, how) => {
-        const stream = concat(list.flatMap((f) => [f.head, f.body]));
+        const stream = concatBytes(list.flatMap((f) => [f.head, f.body]));
         expectFrames(run(typed, cut(stream, how)), list);
       }),
       options,
@@ -107,7 +96,7 @@ describe('frames (property)', () => {
   it('any cut of a stream of length-prefixed frames (lengthPrefixLayout) yields exactly those frames', () => {
     fc.assert(
       fc.property(fc.array(prefixedFrame, { maxLength: 20 }), cutting, (list, how) => {
-        const stream = concat(list.flatMap((f) => [f.head, f.body]));
+        const stream = concatBytes(list.flatMap((f) => [f.head, f.body]));
         expectFrames(run(lengthPrefixLayout(1024), cut(stream, how)), list);
       }),
       options,

@@ -18,33 +18,8 @@ import {
 } from '../../lib/yamux/frame';
 import { WispError } from '../../lib/errors';
 import { FrameSplitter } from '../../lib/transport/frame-splitter';
+import { concatBytes, cutAt, fuzzParams } from '../support/fuzz';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
-const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
-const params = (): fc.Parameters<unknown> => (SEED === undefined ? { numRuns: RUNS } : { numRuns: RUNS, seed: SEED });
-
-/** The parts one after another. */
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
-/** Cuts `bytes` into chunks at the given offsets (taken mod length + 1, any order, repeats allowed; empty chunks kept). */
-function cutAt(bytes: Uint8Array, offsets: readonly number[]): Uint8Array[] {
-  const points = [...new Set(offsets.map((o) => o % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
-  let from = 0;
-  for (const point of [...points, bytes.length]) {
-    chunks.push(bytes.subarray(from, point));
-    from = point;
-  }
-  return chunks;
-}
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const version = fc.constantFrom<YamuxVersion>(0, 1);
@@ -61,7 +36,7 @@ describe('yamux codec properties', () => {
         expect(checkHeader(header, v)).toBeUndefined();
         expect(frame.subarray(YAMUX_HEADER_SIZE)).toEqual(payload);
       }),
-      params(),
+      fuzzParams(),
     );
   });
 
@@ -72,7 +47,7 @@ describe('yamux codec properties', () => {
         expect(frame.length).toBe(YAMUX_HEADER_SIZE);
         expect(parseHeader(frame, 0, v)).toEqual({ version: v, type, flags, streamId, length: value });
       }),
-      params(),
+      fuzzParams(),
     );
   });
 
@@ -90,7 +65,7 @@ describe('yamux codec properties', () => {
           if (v === 1) expect(result.flags & ~YAMUX_KNOWN_FLAGS).toBe(0);
         }
       }),
-      params(),
+      fuzzParams(),
     );
   });
 
@@ -109,11 +84,11 @@ describe('yamux codec properties', () => {
         });
         const seen: { header: number[]; body: number[] }[] = [];
         const splitter = new FrameSplitter(yamuxLayout(1024), (header, body) => seen.push({ header: [...header], body: [...body] }));
-        for (const chunk of cutAt(concat(encoded), offsets)) splitter.push(chunk);
+        for (const chunk of cutAt(concatBytes(encoded), offsets)) splitter.push(chunk);
         expect(seen).toEqual(encoded.map((f) => ({ header: [...f.subarray(0, 12)], body: [...f.subarray(12)] })));
         expect(splitter.pending).toBe(0);
       }),
-      params(),
+      fuzzParams(),
     );
   });
 });
