@@ -2,6 +2,7 @@
  * The core through the seam: a test-only protocol (toy-protocol.ts) with both sides opening,
  * half-close, byte windows, keepalive and GoAway runs on lib/core unchanged.
  */
+import { rechunked } from '../support/rechunked';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { VirtualTimeScheduler, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
@@ -9,7 +10,6 @@ import { MuxSession } from '../../lib/session';
 import type { ActorSettings } from '../../lib/core/settings';
 import type { MuxStream } from '../../lib/stream/mux-stream';
 import { memoryTransportPair } from '../../lib/transport/memory';
-import type { Transport } from '../../lib/transport/transport';
 import { failTest } from '../observers';
 import { Toy, ToyReason, encodeToy, toyProtocol } from './toy-protocol';
 
@@ -22,25 +22,6 @@ const settings = (role: 'client' | 'server', extra: Partial<ActorSettings> = {})
   maxStreams: 64,
   ...extra,
 });
-
-/** Cuts every message in two at a random point: the protocol's framing must put frames back together. */
-function rechunked(transport: Transport): Transport {
-  return {
-    ...transport,
-    messages$: transport.messages$,
-    send(message) {
-      if (message.length < 2) return transport.send(message);
-      const cut = 1 + Math.floor(Math.random() * (message.length - 1));
-      transport.send(message.subarray(0, cut));
-      return transport.send(message.subarray(cut));
-    },
-    sendSplit: undefined,
-    pause: () => transport.pause(),
-    resume: () => transport.resume(),
-    close: (code, reason) => transport.close(code, reason),
-    protocol: transport.protocol,
-  };
-}
 
 async function toyPair(window?: number, extra: Partial<ActorSettings> = {}) {
   const [a, b] = memoryTransportPair();

@@ -1,4 +1,5 @@
 /** Shared pieces of the smux session specs: session pairs over memory and loopback TCP, a raw peer, waiting. */
+import { rechunked } from '../support/rechunked';
 import { createHash } from 'node:crypto';
 import * as net from 'node:net';
 import { lastValueFrom, toArray } from 'rxjs';
@@ -16,28 +17,6 @@ export interface SessionPair {
   readonly server: SmuxSession;
   /** Releases what the pair holds beyond the sessions (a TCP listener). */
   dispose(): Promise<void>;
-}
-
-/** Cuts every message in two at a random point: the framing must put frames back together. */
-export function rechunked(transport: Transport): Transport {
-  return {
-    ...transport,
-    messages$: transport.messages$,
-    get writable() {
-      return transport.writable; // a getter on the transport's prototype: the spread does not copy it
-    },
-    send(message) {
-      if (message.length < 2) return transport.send(message);
-      const cut = 1 + Math.floor(Math.random() * (message.length - 1));
-      transport.send(message.subarray(0, cut));
-      return transport.send(message.subarray(cut));
-    },
-    sendSplit: undefined,
-    pause: () => transport.pause(),
-    resume: () => transport.resume(),
-    close: (code, reason) => transport.close(code, reason),
-    protocol: transport.protocol,
-  };
 }
 
 export async function memoryPair(config: SmuxConfig = {}, serverConfig: SmuxConfig = config): Promise<SessionPair> {

@@ -1,4 +1,5 @@
 /** Shared pieces of the yamux session specs: session pairs over memory and TCP, a raw peer, waiting with deadlines. */
+import { rechunked } from '../support/rechunked';
 import { createHash } from 'node:crypto';
 import * as net from 'node:net';
 import { VirtualTimeScheduler, lastValueFrom, toArray } from 'rxjs';
@@ -28,29 +29,6 @@ export async function until(condition: () => boolean, ms = 5000, what = 'conditi
     if (Date.now() > deadline) throw new Error(`${what} not met within ${ms} ms`);
     await new Promise((resolve) => setImmediate(resolve));
   }
-}
-
-/** Cuts every message in two at a random point: the framing must put frames back together. */
-export function rechunked(transport: Transport): Transport {
-  return {
-    messages$: transport.messages$,
-    closed$: transport.closed$,
-    drain$: transport.drain$,
-    get writable() {
-      return transport.writable;
-    },
-    send(message) {
-      if (message.length < 2) return transport.send(message);
-      const cut = 1 + Math.floor(Math.random() * (message.length - 1));
-      transport.send(message.subarray(0, cut));
-      return transport.send(message.subarray(cut));
-    },
-    pause: () => transport.pause(),
-    resume: () => transport.resume(),
-    close: (code, reason) => transport.close(code, reason),
-    protocol: transport.protocol,
-    framing: 'bytes',
-  };
 }
 
 export interface Pair {
