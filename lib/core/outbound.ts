@@ -1,4 +1,5 @@
 import { Subject, type Subscription } from 'rxjs';
+import { joinBytes } from '../join-bytes.js';
 import { isSplitMessage, type Transport, type TransportMessage } from '../transport/transport.js';
 
 /**
@@ -35,12 +36,7 @@ export function linkTransport(transport: Transport, outbound: Outbound): Subscri
       let accepted: boolean;
       if (!isSplitMessage(message)) accepted = transport.send(message);
       else if (transport.sendSplit) accepted = transport.sendSplit(message.head, message.body);
-      else {
-        const joined = new Uint8Array(message.head.length + message.body.length);
-        joined.set(message.head);
-        joined.set(message.body, message.head.length);
-        accepted = transport.send(joined);
-      }
+      else accepted = transport.send(joinBytes(message.head, message.body));
       if (!accepted) outbound.writable = false;
     },
     error: () => transport.close(1011, 'internal error'),

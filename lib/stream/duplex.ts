@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { WispError } from '../errors.js';
+import { joinBytes } from '../join-bytes.js';
 import type { StreamLike } from './stream-api.js';
 import type { DuplexOptions, NodeDuplex } from './duplex-types.js';
 
@@ -40,15 +41,7 @@ export function toDuplex(stream: StreamLike, options: DuplexOptions = {}): NodeD
     // What piled up while a write was on its way goes to the mux as one write (one copy), cut
     // into full frames: Wisp credit counts frames, not bytes, so small ones would waste it.
     writev(chunks: { chunk: Uint8Array }[], callback) {
-      let size = 0;
-      for (const { chunk } of chunks) size += chunk.length;
-      const joined = new Uint8Array(size);
-      let at = 0;
-      for (const { chunk } of chunks) {
-        joined.set(chunk, at);
-        at += chunk.length;
-      }
-      stream.send(joined, callback);
+      stream.send(joinBytes(...chunks.map((c) => c.chunk)), callback);
     },
     final(callback) {
       stream.end();

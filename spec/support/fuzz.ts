@@ -1,6 +1,7 @@
 /**
  * What property specs share: fast-check parameters from FUZZ_RUNS / FUZZ_SEED (`npm run fuzz`
- * raises the runs, spec/fuzz-setup.js), and the byte helpers for "any cut of a byte stream".
+ * raises the runs, spec/fuzz-setup.js), and `cutAt` for "any cut of a byte stream" (joined
+ * again with lib/join-bytes.ts).
  */
 import type * as fc from 'fast-check';
 
@@ -9,17 +10,6 @@ export function fuzzParams(defaultRuns = 2000, divisor = 1): fc.Parameters<unkno
   const runs = Math.max(1, Math.floor(Number(process.env.FUZZ_RUNS ?? defaultRuns) / divisor));
   const seed = process.env.FUZZ_SEED;
   return seed === undefined ? { numRuns: runs } : { numRuns: runs, seed: Number(seed) };
-}
-
-/** The parts one after another, in one buffer. */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 /** Cuts `bytes` at the given offsets (taken mod length + 1, any order, repeats allowed; empty chunks kept). */

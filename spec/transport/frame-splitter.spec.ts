@@ -2,7 +2,8 @@
  * FrameSplitter: any cut of a byte stream decodes to the same frames as the whole stream.
  * `npm test` runs the properties at FUZZ_RUNS=2000; `npm run fuzz` raises that.
  */
-import { concatBytes, cutAt, fuzzParams } from '../support/fuzz';
+import { joinBytes } from '../../lib/join-bytes';
+import { cutAt, fuzzParams } from '../support/fuzz';
 import fc from 'fast-check';
 import { FrameSplitter, lengthPrefixLayout, type FrameLayout } from '../../lib/transport/frame-splitter';
 import { thrownBy } from '../matchers';
@@ -30,7 +31,7 @@ describe('FrameSplitter', () => {
   it('property: any cut of a stream of length-prefixed packets yields exactly those packets', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 20 }), fc.array(fc.nat(), { maxLength: 40 }), (packets, offsets) => {
-        const stream = concatBytes(packets.map(prefixed));
+        const stream = joinBytes(...packets.map(prefixed));
         const { bodies, pending } = split(lengthPrefixLayout(1024), cutAt(stream, offsets));
         expect(bodies).toEqual(packets.map((p) => [...p]));
         expect(pending).toBe(0);
@@ -47,11 +48,11 @@ describe('FrameSplitter', () => {
       header[1] = id & 0xff;
       header[2] = body.length & 0xff;
       header[3] = body.length >> 8;
-      return concatBytes([header, body]);
+      return joinBytes(header, body);
     };
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 600 }), { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 30 }), (bodies, offsets) => {
-        const stream = concatBytes(bodies.map((b, i) => frame(i, b)));
+        const stream = joinBytes(...bodies.map((b, i) => frame(i, b)));
         const result = split(layout, cutAt(stream, offsets));
         expect(result.bodies).toEqual(bodies.map((b) => [...b]));
         expect(result.headers.map((h) => h[1])).toEqual(bodies.map((_, i) => i & 0xff));
@@ -61,7 +62,7 @@ describe('FrameSplitter', () => {
   });
 
   it('hands over frames inside one chunk as views of it, without copying', () => {
-    const stream = concatBytes([prefixed(new Uint8Array([1, 2, 3])), prefixed(new Uint8Array([4]))]);
+    const stream = joinBytes(prefixed(new Uint8Array([1, 2, 3])), prefixed(new Uint8Array([4])));
     const bodies: Uint8Array[] = [];
     new FrameSplitter(lengthPrefixLayout(16), (_h, body) => bodies.push(body)).push(stream);
     expect(bodies.map((b) => b.buffer === stream.buffer)).toEqual([true, true]);

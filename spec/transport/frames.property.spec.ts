@@ -4,7 +4,8 @@
  * byte for byte, in order. `npm test` runs FUZZ_RUNS=300 cases per property; `npm run fuzz`
  * raises that (spec/fuzz-setup.js). Reproduce a failure with FUZZ_SEED=<seed printed by fast-check>.
  */
-import { concatBytes, fuzzParams } from '../support/fuzz';
+import { joinBytes } from '../../lib/join-bytes';
+import { fuzzParams } from '../support/fuzz';
 import fc from 'fast-check';
 import { from, toArray } from 'rxjs';
 import { lengthPrefixLayout, type FrameLayout } from '../../lib/transport/frame-splitter';
@@ -86,7 +87,7 @@ describe('frames (property)', () => {
   it('any cut of a stream of typed frames (u8 type, u16 LE length) yields exactly those frames', () => {
     fc.assert(
       fc.property(fc.array(typedFrame, { maxLength: 20 }), cutting, (list, how) => {
-        const stream = concatBytes(list.flatMap((f) => [f.head, f.body]));
+        const stream = joinBytes(...list.flatMap((f) => [f.head, f.body]));
         expectFrames(run(typed, cut(stream, how)), list);
       }),
       options,
@@ -96,7 +97,7 @@ describe('frames (property)', () => {
   it('any cut of a stream of length-prefixed frames (lengthPrefixLayout) yields exactly those frames', () => {
     fc.assert(
       fc.property(fc.array(prefixedFrame, { maxLength: 20 }), cutting, (list, how) => {
-        const stream = concatBytes(list.flatMap((f) => [f.head, f.body]));
+        const stream = joinBytes(...list.flatMap((f) => [f.head, f.body]));
         expectFrames(run(lengthPrefixLayout(1024), cut(stream, how)), list);
       }),
       options,
