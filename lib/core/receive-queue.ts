@@ -89,11 +89,6 @@ export class ReceiveQueue<Owner> extends Observable<Uint8Array> {
     return this.paused;
   }
 
-  /** True once the end (or an error) is decided, even if not yet delivered. */
-  get ending(): boolean {
-    return this.endState !== undefined;
-  }
-
   /** Subscribers attached (diagnostics: see `MuxActor.debugState`). */
   get listenerCount(): number {
     return this.listeners.length;
