@@ -146,12 +146,18 @@ describe('v2 server handshake (marbles)', () => {
     const seen: unknown[] = [];
     const { Subject } = await import('rxjs');
     const inputSubject = new Subject<Packet>();
-    inputSubject.pipe(serverHandshakeV2({ bufferSize: 32, timeoutMs: 1000, extensions: [auth], send: (b) => sent.push(decodePacket(b)) })).subscribe({ next: (v) => seen.push(v), error: failTest });
+    let twoSeen!: () => void;
+    const delivered = new Promise<void>((r) => (twoSeen = r));
+    const next = (v: unknown): void => {
+      if (seen.push(v) === 2) twoSeen();
+    };
+    inputSubject.pipe(serverHandshakeV2({ bufferSize: 32, timeoutMs: 1000, extensions: [auth], send: (b) => sent.push(decodePacket(b)) })).subscribe({ next, error: failTest });
     inputSubject.next(info(2, [0x02]));
     inputSubject.next(connect);
     expect(seen).toEqual([]);
+    expect(sent.map((p) => p.type)).toEqual([PacketType.Info]);
     approve(undefined);
-    await Promise.resolve();
+    await delivered;
     expect(seen).toEqual([result({ extensions: [auth] }), connect]);
     expect(sent.map((p) => p.type)).toEqual([PacketType.Info, PacketType.Continue]);
   });

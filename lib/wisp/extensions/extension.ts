@@ -18,7 +18,9 @@ export interface ExtensionContext {
  * parsed metadata).
  *
  * v2 handshake order: server INFO → client INFO → server accepts or refuses. An extension
- * is in force only when both INFOs list its id.
+ * is in force only when both INFOs list its id. In the handshake each one is a stage of its
+ * own: `answerWith` (client, {@link encodeMetadata}) and `authenticateWith` (server,
+ * {@link authenticate}) in `lib/wisp/handshake`.
  */
 export interface ProtocolExtension {
   /** Extension id byte (0x01 UDP, 0x02 password, ...). */

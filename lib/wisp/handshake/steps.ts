@@ -1,4 +1,3 @@
-import { asyncScheduler, type Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import { WispError, type WispErrorCode } from '../../errors.js';
 import { CloseReason, closeReasonName } from '../packet/close-reason.js';
 import type { Packet } from '../packet/types.js';
@@ -12,52 +11,23 @@ export const MAX_EARLY_PACKETS = 256;
  * settles when it is a Promise.
  */
 export function settle<T>(value: T | PromiseLike<T>, next: (v: T) => void, fail: (e: unknown) => void): void {
-  if (value !== null && typeof value === 'object' && typeof (value as PromiseLike<T>).then === 'function') {
-    (value as PromiseLike<T>).then(next, fail);
-    return;
-  }
-  next(value as T);
+  if (isThenable(value)) value.then(next, fail);
+  else next(value);
 }
 
-/** {@link settle} over a list, in order; one async element makes the rest wait for it. */
-export function settleAll<T>(values: readonly (T | PromiseLike<T>)[], next: (v: T[]) => void, fail: (e: unknown) => void): void {
-  const out: T[] = [];
-  const step = (i: number): void => {
-    if (i === values.length) return next(out);
-    settle(
-      values[i],
-      (v) => {
-        out.push(v);
-        step(i + 1);
-      },
-      fail,
-    );
-  };
-  step(0);
+/** A value that is a Promise (or any thenable). */
+export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<T>).then === 'function';
 }
 
-/** One restartable handshake-step timer. */
-export class StepTimer {
-  private timer: Subscription | undefined;
+/** Maps a value that may be a Promise, staying synchronous when it is not. */
+export function then<T, R>(value: T | PromiseLike<T>, map: (v: T) => R, onRejected?: (error: unknown) => R): R | PromiseLike<R> {
+  return isThenable(value) ? value.then(map, onRejected) : map(value);
+}
 
-  constructor(
-    private readonly timeoutMs: number,
-    private readonly onTimeout: (error: WispError) => void,
-    private readonly scheduler: SchedulerLike = asyncScheduler,
-  ) {}
-
-  /** (Re)starts the timer for a step described by `waitingFor`. */
-  arm(waitingFor: string): void {
-    this.timer?.unsubscribe();
-    this.timer = this.scheduler.schedule(() => {
-      this.onTimeout(new WispError('HandshakeTimeout', `handshake step timed out after ${this.timeoutMs} ms: ${waitingFor}`));
-    }, this.timeoutMs);
-  }
-
-  stop(): void {
-    this.timer?.unsubscribe();
-    this.timer = undefined;
-  }
+/** The values of a list that may hold Promises: the list itself when none is one. */
+export function all<T>(values: readonly (T | PromiseLike<T>)[]): T[] | PromiseLike<T[]> {
+  return values.some(isThenable) ? Promise.all(values) : (values as T[]);
 }
 
 const reasonCodes = new Map<number, WispErrorCode>([
@@ -90,32 +60,4 @@ export function withReason(error: WispError, reason: number): WispError {
 /** Describes a packet for error messages. */
 export function describe(packet: Packet): string {
   return `packet type 0x${packet.type.toString(16)} on stream ${packet.streamId}`;
-}
-
-/**
- * Subscribes a handshake's packet handler to the inbound packets. Until the handshake is done,
- * a handler that throws, an upstream error and an early end all fail it; afterwards errors and
- * completion pass straight through.
- */
-export function subscribeHandshake<T>(
-  source$: Observable<Packet>,
-  subscriber: Subscriber<T>,
-  done: () => boolean,
-  onPacket: (packet: Packet) => void,
-  fail: (error: unknown) => void,
-): Subscription {
-  return source$.subscribe({
-    next(packet) {
-      try {
-        onPacket(packet);
-      } catch (error) {
-        fail(error);
-      }
-    },
-    error: (error: unknown) => (done() ? subscriber.error(error) : fail(error)),
-    complete() {
-      if (done()) subscriber.complete();
-      else fail(new WispError('HandshakeFailed', 'the connection ended during the handshake'));
-    },
-  });
 }

@@ -1,0 +1,13 @@
+import type { OperatorFunction } from 'rxjs';
+import { encodeContinue } from '../packet/encode.js';
+import type { HandshakeContext } from './context.js';
+import type { HandshakeValue } from './negotiation.js';
+import { negotiationStage } from './stage.js';
+
+/** Server, last stage: the client passed every step; CONTINUE(0, bufferSize) grants it the connection. */
+export function grant(context: HandshakeContext, bufferSize: number): OperatorFunction<HandshakeValue, HandshakeValue> {
+  return negotiationStage(context, (negotiation) => {
+    context.send(encodeContinue(0, bufferSize));
+    return { kind: 'handshake', version: { major: 2, minor: negotiation.minor }, bufferSize, downgraded: false, extensions: negotiation.agreed };
+  });
+}
