@@ -27,7 +27,8 @@ export const settle = (): Promise<void> => new Promise((resolve) => setImmediate
  * Delivery in virtual time, for tests that must show that nothing more happens: a memory pair
  * made with `{ scheduler }` delivers through it, and `quiesce()` runs deliveries (and the
  * microtasks they cause) until no delivery is left — so "nothing more happened" is a fact
- * about an empty queue, not a guess after some turns of the event loop.
+ * about an empty queue, not a guess after some turns of the event loop. Timers given the same
+ * scheduler run only when `advance(ms)` moves the clock past them.
  */
 export interface VirtualDelivery {
   readonly scheduler: VirtualTimeScheduler;
@@ -37,22 +38,30 @@ export interface VirtualDelivery {
   drive<T>(promise: Promise<T>): Promise<T>;
   /** Delivers until `condition` holds, for work that never goes quiet (an endless producer). */
   until(condition: () => boolean, what: string): Promise<void>;
+  /** Moves the clock `ms` on: every timer due by then runs, with the deliveries it causes. */
+  advance(ms: number): Promise<void>;
 }
 
 export function virtualDelivery(): VirtualDelivery {
   const scheduler = new VirtualTimeScheduler();
-  scheduler.maxFrames = 0; // deliveries only: nothing timed ever runs
+  scheduler.maxFrames = 0; // deliveries only: nothing timed runs before advance()
+  const due = (): boolean => scheduler.actions.length > 0 && scheduler.actions[0].delay <= scheduler.maxFrames;
   const quiesce = async (): Promise<void> => {
     for (let rounds = 0; rounds < 100_000; rounds++) {
       scheduler.flush();
       await new Promise((resolve) => setImmediate(resolve)); // every microtask the deliveries caused
-      if (scheduler.actions.length === 0) return;
+      if (!due()) return;
     }
     throw new Error('deliveries never stopped');
   };
   return {
     scheduler,
     quiesce,
+    async advance(ms: number): Promise<void> {
+      scheduler.maxFrames += ms;
+      await quiesce();
+      scheduler.frame = scheduler.maxFrames; // timers set from here on count from the new now
+    },
     async drive<T>(promise: Promise<T>): Promise<T> {
       let settled = false;
       promise.then(
