@@ -5,12 +5,13 @@
 import { rechunked } from '../support/rechunked';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { VirtualTimeScheduler, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
+import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { MuxSession } from '../../lib/session';
 import type { ActorSettings } from '../../lib/core/settings';
 import type { MuxStream } from '../../lib/stream/mux-stream';
 import { memoryTransportPair } from '../../lib/transport/memory';
 import { failTest } from '../observers';
+import { virtualDelivery } from '../mux/helpers';
 import { Toy, ToyReason, encodeToy, toyProtocol } from './toy-protocol';
 
 const settings = (role: 'client' | 'server', extra: Partial<ActorSettings> = {}): ActorSettings => ({
@@ -190,38 +191,28 @@ describe('a second protocol on the core (test-only toy protocol)', () => {
 
 describe('keepalive in virtual time', () => {
   it('a silent peer is cut after the timeout; one that answers pings is not', async () => {
-    const scheduler = new VirtualTimeScheduler();
-    let now = 0;
-    const advance = (ms: number): void => {
-      now += ms;
-      scheduler.maxFrames = now;
-      scheduler.flush();
-    };
+    // Timers and memory-pair deliveries share one virtual clock: after each advance every ping
+    // and pong has crossed (no delivery is left), however many turns that took.
+    const time = virtualDelivery();
+    const scheduler = time.scheduler;
     const keepalive = { intervalMs: 1000, timeoutMs: 3000 };
     // Silent: nobody on the other end of the memory pair reads or answers.
-    const [a] = memoryTransportPair();
-    const silent = await MuxSession.start(a, toyProtocol('client'), settings('client', { keepalive, scheduler }));
+    const [a] = memoryTransportPair({ scheduler });
+    const silent = await time.drive(MuxSession.start(a, toyProtocol('client'), settings('client', { keepalive, scheduler })));
     // Alive: a toy server that answers pings.
-    const [c, d] = memoryTransportPair();
-    const alive = await MuxSession.start(c, toyProtocol('client'), settings('client', { keepalive, scheduler }));
-    const peer = await MuxSession.start(d, toyProtocol('server'), settings('server'));
+    const [c, d] = memoryTransportPair({ scheduler });
+    const alive = await time.drive(MuxSession.start(c, toyProtocol('client'), settings('client', { keepalive, scheduler })));
+    const peer = await time.drive(MuxSession.start(d, toyProtocol('server'), settings('server')));
     let silentEnd: unknown;
     silent.closed$.subscribe({ next: (end) => (silentEnd = end), error: failTest });
-    for (let t = 0; t < 2; t++) {
-      advance(1000);
-      await new Promise((resolve) => setImmediate(resolve)); // let the pong cross the memory pair
-    }
+    for (let t = 0; t < 2; t++) await time.advance(1000);
     expect(silentEnd).toBeUndefined();
-    advance(1000);
-    await new Promise((resolve) => setImmediate(resolve));
+    await time.advance(1000);
     expect(silentEnd).toMatchObject({ error: { code: 'KeepaliveTimeout' } });
-    for (let t = 0; t < 10; t++) {
-      advance(1000);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    for (let t = 0; t < 10; t++) await time.advance(1000);
     expect(alive.debugState().ended).toBe(false);
     alive.abort();
-    await peer.close({ drainMs: 0 });
+    await time.drive(peer.close({ drainMs: 0 }));
   });
 });
 

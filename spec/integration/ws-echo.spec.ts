@@ -11,7 +11,7 @@ import { firstValueFrom, type Observer } from 'rxjs';
 import { createGateway, type Gateway } from '../../lib/server/gateway';
 import { createLogger } from '../../lib/server/logger';
 import type { GatewayOptions } from '../../lib/server/gateway-options';
-import type { ConnectRequest } from '../../lib/wisp/server-mux';
+import type { ConnectRequest, ServerMux } from '../../lib/wisp/server-mux';
 import type { MuxStream } from '../../lib/stream/mux-stream';
 import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { encodeConnect, encodeData } from '../../lib/wisp/packet/encode';
@@ -412,30 +412,28 @@ describe('the gateway', () => {
       }),
     );
 
-    // Stalled: the client paused its transport, and the target is waiting for its socket to drain.
-    await eventually(
-      () => (sample(), waitingForDrain && mux.debugState().pausingStreams === 1),
-      'the flood to stall behind the paused reader',
-      20_000,
-    );
-    // Stays stalled: no progress over many event-loop turns (kernel buffers have settled).
-    let steady = 0;
-    let last = written;
-    await eventually(
-      () => {
-        sample();
-        steady = written === last && waitingForDrain ? steady + 1 : 0;
-        last = written;
-        return steady >= 200;
-      },
-      'the flood to stop making progress',
-      20_000,
-    );
+    // Stalled at every hop, each stop a state that only the next hop can undo: the client's ws
+    // socket stopped reading; so the gateway's transport is full (blocked) with the relay's one
+    // send in flight, and a relay with a send in flight reads nothing from the target
+    // (relayTcp); so the target waits for its socket to drain. From here only the kernel's
+    // loopback buffers can still take bytes: no turn counting needed to know the flood stopped.
+    const gatewayMux = (): ServerMux => [...(gw as unknown as { muxes: Map<ServerMux, unknown> }).muxes.keys()][0];
+    const chainStopped = (): boolean => {
+      const state = gatewayMux()?.debugState();
+      return (
+        waitingForDrain &&
+        mux.debugState().pausingStreams === 1 &&
+        socket().isPaused &&
+        state?.blocked === true &&
+        state.streams.length === 1 &&
+        state.streams[0].pendingWrites === 1
+      );
+    };
+    await eventually(() => (sample(), chainStopped()), 'the flood to stall behind the paused reader at every hop', 20_000);
     const stalled = memoryMiB();
     const writtenAtStall = written;
     expect(received).toBe(0);
-    expect(mux.debugState().pausingStreams).toBe(1);
-    expect(socket().isPaused).toBe(true); // the client's ws socket itself stopped reading
+    expect(chainStopped()).toBe(true); // still, after the measurement's garbage collections
     console.log(
       `slow reader: target stalled after ${(writtenAtStall / MiB).toFixed(1)} of ${OFFERED / MiB} MiB offered; ` +
         `memory ${formatMemory(before)} → ${formatMemory(stalled)} (after gc), peak growth while paused ${(peak / MiB).toFixed(1)} MiB (no gc)`,
@@ -443,6 +441,7 @@ describe('the gateway', () => {
     expect(writtenAtStall).toBeLessThan(64 * MiB);
     expect(stalled.total - before.total).toBeLessThan(64);
     expect(peak).toBeLessThan(64 * MiB);
+    expect(written).toBeLessThan(64 * MiB); // what the kernel buffers took since is bounded too
 
     stream.resume();
     await within(done, 60_000, 'the whole flood');

@@ -5,7 +5,9 @@
  * without bound, and the well-behaved streams next to the abusive ones keep working.
  *
  * Bounds are read with the diagnostics snapshot `debugState()` after every packet the
- * receiving side processes (via a tapped transport), not sampled now and then.
+ * receiving side processes (via a tapped transport), not sampled now and then. Memory pairs
+ * deliver in virtual time (`virtualDelivery()`), so "nothing more happened" is read off an
+ * empty delivery queue, not guessed after some event-loop turns.
  */
 import { firstValueFrom } from 'rxjs';
 import { ClientMux } from '../../lib/wisp/client-mux';
@@ -30,13 +32,13 @@ import {
   isData,
   pattern,
   rawClientOf,
-  settle,
   sha256,
   tap,
   total,
   track,
-  until,
+  virtualDelivery,
   within,
+  type VirtualDelivery,
 } from './helpers';
 import { failTest } from '../observers';
 import { objectContaining } from '../matchers';
@@ -51,11 +53,11 @@ const mostQueued = (server: ServerMux): number =>
   Math.max(0, ...server.debugState().streams.filter((s) => s.kind === 'tcp').map((s) => s.queued));
 
 /** Sends DATA on `id` honestly: `count` one-byte packets, waiting for a CONTINUE whenever credit runs out. */
-async function sendHonestly(raw: RawPeer, id: number, count: number, credit: number, first = 0): Promise<void> {
+async function sendHonestly(time: VirtualDelivery, raw: RawPeer, id: number, count: number, credit: number, first = 0): Promise<void> {
   let seen = raw.packets.length;
   for (let i = 0; i < count; i++) {
     while (credit === 0) {
-      const grant = await raw.next((p) => p.type === PacketType.Continue && p.streamId === id, seen);
+      const grant = await time.drive(raw.next((p) => p.type === PacketType.Continue && p.streamId === id, seen));
       seen = raw.packets.indexOf(grant) + 1;
       credit = (grant as { bufferRemaining: number }).bufferRemaining;
     }
@@ -74,13 +76,20 @@ describe.each(PROTOCOLS)('(a) a client that ignores credit (%s)', (_, protocol) 
     let server: ServerMux | undefined;
     let most = 0;
     let checks = 0;
-    const setup = await rawClientOf(protocol, { bufferSize }, {
-      afterReceive(p) {
-        if (p.type !== PacketType.Data || !server) return;
-        checks++;
-        most = Math.max(most, mostQueued(server));
+    const time = virtualDelivery();
+    const setup = await rawClientOf(
+      protocol,
+      { bufferSize },
+      {
+        afterReceive(p) {
+          if (p.type !== PacketType.Data || !server) return;
+          checks++;
+          most = Math.max(most, mostQueued(server));
+        },
       },
-    });
+      undefined,
+      time,
+    );
     server = setup.server;
     const { raw } = setup;
     const errors = errorsOf(server);
@@ -100,22 +109,22 @@ describe.each(PROTOCOLS)('(a) a client that ignores credit (%s)', (_, protocol) 
     });
     raw.send(encodeConnect(1, StreamType.Tcp, 80, 'greedy'), encodeConnect(3, StreamType.Tcp, 80, 'honest'));
     for (let i = 0; i < 5 * bufferSize; i++) raw.send(encodeData(1, Uint8Array.of(i))); // one burst, no credit checks
-    expect(await raw.next(isClose(1))).toMatchObject({ reason: CloseReason.Throttled });
-    await settle();
+    expect(await time.drive(raw.next(isClose(1)))).toMatchObject({ reason: CloseReason.Throttled });
+    await time.quiesce(); // every packet of the burst processed, nothing left in flight
     expect(checks).toBe(5 * bufferSize);
     expect(most).toBe(bufferSize); // reached, never exceeded
     expect(errors).toEqual([expect.objectContaining({ code: 'Throttled', reason: CloseReason.Throttled })]);
 
     // Flooding the dead stream is ignored; the honest stream keeps working through several credit cycles.
     for (let i = 0; i < 20; i++) raw.send(encodeData(1, Uint8Array.of(i)));
-    await sendHonestly(raw, 3, 4 * bufferSize, bufferSize);
-    await until(() => bytesOn(raw, 3).length === 4 * bufferSize, 'the honest stream echoed');
+    await sendHonestly(time, raw, 3, 4 * bufferSize, bufferSize);
+    await time.quiesce();
     expect(bytesOn(raw, 3)).toEqual([...Array(4 * bufferSize).keys()]);
     expect(raw.packets.filter(isClose(1))).toHaveLength(1);
     expect(raw.packets.filter(isClose(3))).toHaveLength(0);
     expect(most).toBe(bufferSize);
     expect(server.debugState().streams.map((s) => s.id)).toEqual([3]);
-    await server.close();
+    await time.drive(server.close());
   });
 });
 
@@ -127,7 +136,8 @@ describe('(a) credit and stream-open confirmation (v2)', () => {
     const bufferSize = 4;
     let server: ServerMux | undefined;
     let most = 0;
-    const setup = await rawClientOf('wisp-v2', { bufferSize }, { afterReceive: () => server && (most = Math.max(most, mostQueued(server))) });
+    const time = virtualDelivery();
+    const setup = await rawClientOf('wisp-v2', { bufferSize }, { afterReceive: () => server && (most = Math.max(most, mostQueued(server))) }, undefined, time);
     server = setup.server;
     const { raw } = setup;
     let stream: MuxStream | undefined;
@@ -140,18 +150,20 @@ describe('(a) credit and stream-open confirmation (v2)', () => {
       error: failTest,
     });
     raw.send(encodeConnect(1, StreamType.Tcp, 80, 'late-confirm'), encodeData(1, Uint8Array.of(0))); // k = 1 early packet
-    await until(() => most === 1, 'the early packet queued');
+    await time.quiesce();
+    expect(most).toBe(1); // the early packet queued
     stream!.confirm();
-    expect(await raw.next((p) => p.type === PacketType.Continue && p.streamId === 1)).toMatchObject({ bufferRemaining: bufferSize - 1 });
+    expect(await time.drive(raw.next((p) => p.type === PacketType.Continue && p.streamId === 1))).toMatchObject({ bufferRemaining: bufferSize - 1 });
     const slack = bufferSize - 1;
     for (let i = 0; i < bufferSize - 1 + slack; i++) raw.send(encodeData(1, Uint8Array.of(i)));
-    await settle();
+    await time.quiesce(); // all of them processed: no CLOSE is on its way
     expect(stream!.closed).toBe(false);
+    expect(raw.packets.filter(isClose(1))).toEqual([]);
     expect(most).toBe(2 * bufferSize - 1); // 7 packets held with bufferSize 4
     raw.send(encodeData(1, Uint8Array.of(99)));
-    expect(await raw.next(isClose(1))).toMatchObject({ reason: CloseReason.Throttled });
+    expect(await time.drive(raw.next(isClose(1)))).toMatchObject({ reason: CloseReason.Throttled });
     expect(most).toBe(2 * bufferSize - 1);
-    await server.close();
+    await time.drive(server.close());
   });
 
   it('a confirmation before any DATA keeps the exact bound of bufferSize', async () => {
@@ -182,33 +194,34 @@ describe.each(PROTOCOLS)('(b) a client that opens streams until maxStreams (%s)'
     const maxStreams = 8;
     let server: ServerMux | undefined;
     let most = 0;
-    const setup = await rawClientOf(protocol, { maxStreams }, { afterReceive: () => server && (most = Math.max(most, server.debugState().streams.length)) });
+    const time = virtualDelivery();
+    const setup = await rawClientOf(protocol, { maxStreams }, { afterReceive: () => server && (most = Math.max(most, server.debugState().streams.length)) }, undefined, time);
     server = setup.server;
     const { raw } = setup;
     const errors = errorsOf(server);
     echo(server);
     const ids = Array.from({ length: maxStreams + 50 }, (_, i) => i + 1);
     raw.send(...ids.map((id) => encodeConnect(id, StreamType.Tcp, 80, `s${id}.test`))); // one burst
-    for (const id of ids.slice(maxStreams)) expect(await raw.next(isClose(id))).toMatchObject({ reason: CloseReason.Throttled });
+    for (const id of ids.slice(maxStreams)) expect(await time.drive(raw.next(isClose(id)))).toMatchObject({ reason: CloseReason.Throttled });
     expect(server.streamCount).toBe(maxStreams);
     expect(most).toBe(maxStreams);
 
     // Every accepted stream still echoes; DATA on refused ids goes nowhere.
     raw.send(...ids.map((id) => encodeData(id, Uint8Array.of(id))));
-    for (const id of ids.slice(0, maxStreams)) expect(await raw.next(isData(id))).toMatchObject({ payload: Uint8Array.of(id) });
-    await settle();
+    for (const id of ids.slice(0, maxStreams)) expect(await time.drive(raw.next(isData(id)))).toMatchObject({ payload: Uint8Array.of(id) });
+    await time.quiesce(); // the DATA on refused ids was processed too: no echo is on its way
     expect(raw.packets.filter((p) => p.type === PacketType.Data && p.streamId > maxStreams)).toEqual([]);
     expect(raw.packets.filter((p) => p.type === PacketType.Close && p.streamId <= maxStreams)).toEqual([]);
 
     // Closing one frees its slot for exactly one new stream.
     raw.send(encodeClose(3, CloseReason.Voluntary), encodeConnect(1000, StreamType.Tcp, 80, 'new.test'), encodeConnect(1001, StreamType.Tcp, 80, 'over.test'));
-    expect(await raw.next(isClose(1001))).toMatchObject({ reason: CloseReason.Throttled });
+    expect(await time.drive(raw.next(isClose(1001)))).toMatchObject({ reason: CloseReason.Throttled });
     raw.send(encodeData(1000, Uint8Array.of(42)));
-    expect(await raw.next(isData(1000))).toMatchObject({ payload: Uint8Array.of(42) });
+    expect(await time.drive(raw.next(isData(1000)))).toMatchObject({ payload: Uint8Array.of(42) });
     expect(raw.packets.filter(isClose(1000))).toEqual([]);
     expect(most).toBe(maxStreams);
     expect(errors).toEqual([]);
-    await server.close();
+    await time.drive(server.close());
   });
 });
 
@@ -217,7 +230,8 @@ describe.each(PROTOCOLS)('(c) a slow reader on the client while the server flood
     const highWaterMark = 256 * 1024;
     const maxPayload = 16 * 1024;
     const maxQueuedPackets = 32;
-    const [c, s] = memoryTransportPair({ protocol, highWaterMark });
+    const time = virtualDelivery();
+    const [c, s] = memoryTransportPair({ protocol, highWaterMark, scheduler: time.scheduler });
     let sentBytes = 0;
     let deliveredBytes = 0;
     let client: ClientMux | undefined;
@@ -232,7 +246,7 @@ describe.each(PROTOCOLS)('(c) a slow reader on the client while the server flood
       },
     });
     const server = ServerMux.accept(serverSide.transport, { maxPayload });
-    client = await ClientMux.connect(clientSide.transport, { v2: protocol !== '', maxQueuedPackets });
+    client = await time.drive(ClientMux.connect(clientSide.transport, { v2: protocol !== '', maxQueuedPackets }));
 
     // The flooding server: writes 8 MiB in 16 KiB writes, each as soon as the last one was taken.
     const chunks = Array.from({ length: 512 }, (_, i) => pattern(maxPayload, i + 1));
@@ -257,10 +271,10 @@ describe.each(PROTOCOLS)('(c) a slow reader on the client while the server flood
     const stream = await client.open('tcp', 'flood.test', 9);
     stream.pause(); // the slow reader: reads nothing for now
     const reader = collect(stream);
-    await until(() => server.debugState().blocked && client.debugState().pausingStreams === 1, 'the server blocked behind the paused client');
+    await time.quiesce(); // everything that can move has moved: the flood waits for the reader
+    expect(server.debugState().blocked).toBe(true);
+    expect(client.debugState().pausingStreams).toBe(1);
     const writtenAtStall = written;
-    for (let i = 0; i < 5; i++) await settle(); // nothing moves by itself any more
-    expect(written).toBe(writtenAtStall);
     expect(pendingWrite!.settled()).toBe(false);
     const stalled = memoryMiB();
 
@@ -284,15 +298,15 @@ describe.each(PROTOCOLS)('(c) a slow reader on the client while the server flood
     expect(stalled.total - before.total).toBeLessThan(6);
 
     stream.resume(); // the reader catches up: everything drains, in order
-    await until(() => total(reader.chunks) === chunks.length * maxPayload, 'all 8 MiB at the client', 20_000);
-    await pendingWrite!.promise;
+    await time.quiesce(); // the reader caught up: nothing waits any more
+    expect(total(reader.chunks)).toBe(chunks.length * maxPayload);
     expect(written).toBe(chunks.length);
     expect(sha256(reader.chunks)).toBe(sha256(chunks));
     expect(mostQueued).toBeLessThanOrEqual(maxQueuedPackets + 1);
     expect(mostInFlight).toBeLessThanOrEqual(highWaterMark + 2 * (maxPayload + 5));
     expect(client.debugState()).toMatchObject({ pausingStreams: 0, blocked: false });
     expect(concat(reader.chunks.slice(0, 1)).equals(Buffer.from(chunks[0]))).toBe(true);
-    await client.close();
+    await time.drive(client.close());
   });
 });
 
@@ -340,40 +354,43 @@ describe('(d) a client that never finishes the handshake', () => {
 
 describe('(e) a peer that floods packets before the v2 handshake completes', () => {
   /** A server whose password check waits until released, so early packets pile up meanwhile. */
-  async function authenticating() {
+  async function authenticating(time: VirtualDelivery) {
     let release: (ok: boolean) => void = () => undefined;
     const validate = () => new Promise<boolean>((resolve) => (release = resolve));
-    const setup = await rawClientOf('wisp-v2', { bufferSize: 512, extensions: [password({ validate })] }, {}, null);
+    const setup = await rawClientOf('wisp-v2', { bufferSize: 512, extensions: [password({ validate })] }, {}, null, time);
     const creds = password({ username: 'u', password: 'p' }).create('client');
     setup.raw.send(encodeInfo(0, 2, 0, [{ id: 0x02, metadata: await creds.encodeMetadata(Uint8Array.of(1)) }]));
     return { ...setup, release: (ok: boolean) => release(ok) };
   }
 
   it('257 early packets: the server refuses with CLOSE(0, 0x49) and HandshakeFailed', async () => {
-    const setup = await authenticating();
+    const time = virtualDelivery();
+    const setup = await authenticating(time);
     setup.raw.send(encodeConnect(1, StreamType.Tcp, 80, 'early.test'));
     for (let i = 0; i < 256; i++) setup.raw.send(encodeData(1, Uint8Array.of(i & 0xff))); // 257 in all
-    expect(await setup.raw.next(isClose(0))).toMatchObject({ reason: CloseReason.Throttled });
-    await expect(setup.server.ready).rejects.toMatchObject({ code: 'HandshakeFailed', reason: CloseReason.Throttled });
-    await firstValueFrom(setup.clientTransport.closed$);
+    expect(await time.drive(setup.raw.next(isClose(0)))).toMatchObject({ reason: CloseReason.Throttled });
+    await expect(time.drive(setup.server.ready)).rejects.toMatchObject({ code: 'HandshakeFailed', reason: CloseReason.Throttled });
+    await time.drive(firstValueFrom(setup.clientTransport.closed$));
     setup.release(true); // late: changes nothing
-    await settle();
+    await time.quiesce();
     expect(setup.raw.packets.filter((p) => p.type === PacketType.Continue)).toEqual([]);
     expect(setup.server.debugState()).toMatchObject({ handshake: 'failed', readingTransport: false });
   });
 
   it('exactly 256 early packets are held and delivered in order once the handshake completes', async () => {
-    const setup = await authenticating();
+    const time = virtualDelivery();
+    const setup = await authenticating(time);
     const received: Uint8Array[] = [];
     setup.server.streams$.subscribe({ next: ({ stream }) => stream.data$.subscribe({ next: (chunk) => received.push(chunk), error: failTest }), error: failTest });
     setup.raw.send(encodeConnect(1, StreamType.Tcp, 80, 'early.test'));
     for (let i = 0; i < 255; i++) setup.raw.send(encodeData(1, Uint8Array.of(i)));
-    await settle();
+    await time.quiesce(); // all 256 held, none delivered before the handshake
+    expect(received).toEqual([]);
     setup.release(true);
-    await within(setup.server.ready, 1000, 'ready');
-    await until(() => received.length === 255, 'the early DATA delivered');
+    await time.drive(setup.server.ready);
+    await time.quiesce();
     expect(received.map((c) => c[0])).toEqual([...Array(255).keys()]);
-    await setup.server.close();
+    await time.drive(setup.server.close());
   });
 
   it('a client answering the server INFO asynchronously fails with HandshakeFailed when the server floods meanwhile', async () => {
@@ -382,14 +399,15 @@ describe('(e) a peer that floods packets before the v2 handshake completes', () 
       id: 0x7e,
       create: () => ({ id: 0x7e, name: 'slow', encodeMetadata: () => new Promise<Uint8Array>((r) => (answer = r)), decodeMetadata: () => undefined }),
     };
-    const [c, s] = memoryTransportPair({ protocol: 'wisp-v2' });
+    const time = virtualDelivery();
+    const [c, s] = memoryTransportPair({ protocol: 'wisp-v2', scheduler: time.scheduler });
     const raw = new RawPeer(s);
     raw.send(encodeInfo(0, 2, 0, [{ id: 0x7e, metadata: new Uint8Array(0) }]));
     for (let i = 0; i < 300; i++) raw.send(encodeContinue(1, i));
-    await expect(within(ClientMux.connect(c, { extensions: [slow] }), 1000, 'connect')).rejects.toMatchObject({ code: 'HandshakeFailed' });
+    await expect(time.drive(ClientMux.connect(c, { extensions: [slow] }))).rejects.toMatchObject({ code: 'HandshakeFailed' });
     answer(new Uint8Array(0)); // late: changes nothing
-    await firstValueFrom(s.closed$);
-    await settle();
+    await time.drive(firstValueFrom(s.closed$));
+    await time.quiesce();
     expect(raw.packets.filter((p) => p.type === PacketType.Info)).toEqual([]);
   });
 });

@@ -45,7 +45,7 @@ import { messageBytes, type Transport, type TransportMessage } from '../../lib/t
 import { udp } from '../../lib/wisp/extensions/udp';
 import { streamConfirmation } from '../../lib/wisp/extensions/stream-confirmation';
 import { motd } from '../../lib/wisp/extensions/motd';
-import { CLIENT_INFO_EXTENSIONS, pattern, settle, within } from './helpers';
+import { CLIENT_INFO_EXTENSIONS, pattern, settle, track, virtualDelivery, within, type VirtualDelivery } from './helpers';
 import { failTest } from '../observers';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
@@ -57,6 +57,18 @@ const CASES = Math.max(1, RUNS);
 const CASE_TIMEOUT_MS = 5000;
 /** Bound on anything a case waits for (all of it runs on microtasks: it should take < 10 ms). */
 const PROMPTLY = 2000;
+
+/**
+ * The fuzzed connection delivers in virtual time: between steps, and before the checks at
+ * quiescence, `quiesce()` runs deliveries until none is left, so "nothing more will happen"
+ * is a fact about an empty queue, not a guess after one turn. This delivers until `promise`
+ * settles (the real-time timers, such as a close deadline, run in between), within PROMPTLY.
+ */
+async function deliverUntil<T>(time: VirtualDelivery, promise: Promise<T>, what: string): Promise<T> {
+  const tracked = track(promise);
+  await within(time.until(tracked.settled, what), PROMPTLY, what);
+  return promise;
+}
 
 const params = (): fc.Parameters<unknown> => ({
   numRuns: CASES,
@@ -480,7 +492,8 @@ const serverCaseArb = (v2: boolean): fc.Arbitrary<ServerCase> =>
 
 async function serverCase(v2: boolean, k: ServerCase, honest: Honest, coverage: Coverage): Promise<void> {
   const protocol = v2 ? 'wisp-v2' : '';
-  const [c, s] = memoryTransportPair({ protocol });
+  const time = virtualDelivery();
+  const [c, s] = memoryTransportPair({ protocol, scheduler: time.scheduler });
   const violations: string[] = [];
   let server: ServerMux | undefined;
   const hosts = new Map<number, string>(); // the current stream on each id
@@ -513,7 +526,7 @@ async function serverCase(v2: boolean, k: ServerCase, honest: Honest, coverage: 
     if (k.handshake === 'honest') c.send(encodeInfo(0, 2, 0, CLIENT_INFO_EXTENSIONS));
     if (k.handshake === 'no-extensions') c.send(encodeInfo(0, 2, 0, []));
     if (k.handshake === 'bad-version') c.send(encodeInfo(0, 1, 0, []));
-    await settle(); // the handshake settles before the rest, so errors$ sees all of it
+    await time.quiesce(); // the handshake settles before the rest, so errors$ sees all of it
   }
   if (server.debugState().handshake === 'done') subscribeErrors();
   else void server.ready.then(subscribeErrors, () => undefined); // 'none': a fuzzed INFO may still complete it
@@ -527,11 +540,10 @@ async function serverCase(v2: boolean, k: ServerCase, honest: Honest, coverage: 
       }
     }
     traffic.write(i * 31 + step.length);
-    await settle();
+    await time.quiesce();
   }
-  await settle();
 
-  expectNoStuckWrites(server.debugState(), 'the server');
+  expectNoStuckWrites(server.debugState(), 'the server'); // at quiescence: no delivery left
   hit(coverage, 'slack used', slack ? 1 : 0);
 
   // Paused consumers resume: what they get at once is what the server was holding.
@@ -542,10 +554,10 @@ async function serverCase(v2: boolean, k: ServerCase, honest: Honest, coverage: 
     const burst = state.delivered - before;
     if (burst > bound(stream.id)) violations.push(`a resumed consumer got ${burst} packets at once (bound ${bound(stream.id)})`);
   }
-  await within(server.close(), PROMPTLY, 'server.close()');
-  await within(Promise.all(served.handlers), PROMPTLY, 'the handlers to end');
+  await deliverUntil(time, server.close(), 'server.close()');
+  await deliverUntil(time, Promise.all(served.handlers), 'the handlers to end');
   await traffic.check();
-  await settle();
+  await time.quiesce();
 
   // --- checks ------------------------------------------------------------------------------
   expectNothingEscaped();
@@ -737,7 +749,8 @@ class CreditModel {
 
 async function clientCase(v2: boolean, k: ClientCase, coverage: Coverage): Promise<void> {
   const protocol = v2 ? 'wisp-v2' : '';
-  const [c, s] = memoryTransportPair({ protocol });
+  const time = virtualDelivery();
+  const [c, s] = memoryTransportPair({ protocol, scheduler: time.scheduler });
   const violations: string[] = [];
   let client: ClientMux | undefined;
   let paused = false;
@@ -766,16 +779,16 @@ async function clientCase(v2: boolean, k: ClientCase, coverage: Coverage): Promi
     extensions: [udp(), motd(), streamConfirmation()],
   });
   if (v2 && k.handshake === 'honest') {
-    for (let i = 0; i < 20 && fromClient.length === 0; i++) await settle(); // the client's INFO
+    await time.quiesce(); // the client's INFO is out
     s.send(encodeContinue(0, k.bufferSize));
   }
   let connectError: unknown;
-  client = await within(connecting, PROMPTLY, 'connect').catch((e: unknown) => ((connectError = e), undefined));
+  client = await deliverUntil(time, connecting, 'connect').catch((e: unknown) => ((connectError = e), undefined));
   if (!client) {
     hit(coverage, 'handshake refused');
     if (k.handshake === 'honest') throw new Error(`an honest handshake failed: ${String(connectError)}`);
     if (!(connectError instanceof WispError) || !END_CODES.has(connectError.code)) throw new Error(`connect failed with ${String(connectError)}`);
-    await settle();
+    await time.quiesce();
     expectNothingEscaped();
     return;
   }
@@ -827,16 +840,15 @@ async function clientCase(v2: boolean, k: ClientCase, coverage: Coverage): Promi
       }
     }
     for (const m of step.server) for (const b of m.bytes) s.send(b);
-    await settle();
+    await time.quiesce();
   }
-  await settle();
-  expectNoStuckWrites(client.debugState(), 'the client');
+  expectNoStuckWrites(client.debugState(), 'the client'); // at quiescence: no delivery left
   hit(coverage, 'waiting for credit', client.debugState().streams.filter((st) => st.pendingWrites > 0 && st.credit === 0).length);
   for (const st of streams) st.resume();
-  await settle();
-  await within(client.close(), PROMPTLY, 'client.close()');
-  await within(Promise.all(writes), PROMPTLY, 'every write and open to settle');
-  await settle();
+  await time.quiesce();
+  await deliverUntil(time, client.close(), 'client.close()');
+  await deliverUntil(time, Promise.all(writes), 'every write and open to settle');
+  await time.quiesce();
 
   // --- checks ------------------------------------------------------------------------------
   expectNothingEscaped();

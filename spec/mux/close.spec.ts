@@ -3,7 +3,7 @@ import { ServerMux } from '../../lib/wisp/server-mux';
 import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { dropMemoryTransport, memoryTransportPair } from '../../lib/transport/memory';
 import type { MuxStream } from '../../lib/stream/mux-stream';
-import { collect, echo, settle, track, v1Pair, virtualDelivery, within } from './helpers';
+import { collect, echo, track, v1Pair, virtualDelivery, within } from './helpers';
 import { failTest } from '../observers';
 import { objectContaining } from '../matchers';
 
@@ -109,26 +109,27 @@ describe('the connection ending', () => {
   });
 
   it('await client.close() closes every stream on both sides, the server connection and the transport', async () => {
-    const { client, server, clientTransport, serverTransport } = await v1Pair();
+    const time = virtualDelivery();
+    const { client, server, clientTransport, serverTransport } = await time.drive(v1Pair({ transport: { scheduler: time.scheduler } }));
     echo(server);
     const remotes: MuxStream[] = [];
     server.streams$.subscribe({ next: ({ stream }) => remotes.push(stream), error: failTest });
     const streams = [await client.open('tcp', 'a.test', 1), await client.open('tcp', 'b.test', 2)];
-    await settle();
+    await time.quiesce();
     expect(remotes).toHaveLength(2);
     const reads = remotes.map((s) => collect(s).done);
 
-    await client.close();
+    await time.drive(client.close());
 
     expect(client.streamCount).toBe(0);
     for (const s of streams) expect(s.closeReason).toBe(CloseReason.Voluntary);
-    expect(await firstValueFrom(server.closed$)).toEqual({ reason: CloseReason.Voluntary });
-    for (const s of remotes) expect(await closedWith(s)).toBe(CloseReason.Voluntary);
-    for (const { error } of await Promise.all(reads)) expect(error).toBeUndefined();
+    expect(await time.drive(firstValueFrom(server.closed$))).toEqual({ reason: CloseReason.Voluntary });
+    for (const s of remotes) expect(await time.drive(closedWith(s))).toBe(CloseReason.Voluntary);
+    for (const { error } of await time.drive(Promise.all(reads))) expect(error).toBeUndefined();
     expect(server.streamCount).toBe(0);
-    expect(await firstValueFrom(clientTransport.closed$)).toMatchObject({ clean: true });
-    expect(await firstValueFrom(serverTransport.closed$)).toMatchObject({ clean: true });
-    expect(await firstValueFrom(client.closed$)).toEqual({ reason: CloseReason.Voluntary });
+    expect(await time.drive(firstValueFrom(clientTransport.closed$))).toMatchObject({ clean: true });
+    expect(await time.drive(firstValueFrom(serverTransport.closed$))).toMatchObject({ clean: true });
+    expect(await time.drive(firstValueFrom(client.closed$))).toEqual({ reason: CloseReason.Voluntary });
   });
 
   it('ServerMux.close(reason) ends the client streams with that reason', async () => {

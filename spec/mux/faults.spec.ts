@@ -3,7 +3,9 @@
  * on v1 and v2. Every stream must end promptly with the connection's error, every pending
  * write must settle, nothing may be left behind in either connection's actor (checked with
  * the diagnostics snapshot `debugState()`), and no timer or socket may stay open (the suite
- * is expected to stay clean under `jest --detectOpenHandles`).
+ * is expected to stay clean under `jest --detectOpenHandles`). The memory pairs deliver in
+ * virtual time, so "nothing is left" and "nothing was delivered" are read once no delivery
+ * is left, not after some event-loop turns.
  */
 import { firstValueFrom } from 'rxjs';
 import { ClientMux } from '../../lib/wisp/client-mux';
@@ -11,7 +13,7 @@ import { ServerMux, type ConnectRequest } from '../../lib/wisp/server-mux';
 import type { MuxStream } from '../../lib/stream/mux-stream';
 import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { dropMemoryTransport, memoryTransportPair } from '../../lib/transport/memory';
-import { collect, concat, outcome, pattern, settle, total, track, until, within, type Outcome } from './helpers';
+import { collect, concat, outcome, pattern, total, track, virtualDelivery, within, type Outcome, type VirtualDelivery } from './helpers';
 import { objectContaining } from '../matchers';
 
 /** Generous bound on "promptly" (everything here runs on microtasks and should take < 50 ms). */
@@ -55,8 +57,8 @@ async function serve(connect: ConnectRequest, stream: MuxStream): Promise<void> 
 }
 
 /** A client ↔ server pair over memory whose server runs {@link serve}, recording what happens. */
-async function connection(protocol: '' | 'wisp-v2') {
-  const [clientTransport, serverTransport] = memoryTransportPair({ protocol, highWaterMark: 64 * 1024 });
+async function connection(protocol: '' | 'wisp-v2', time: VirtualDelivery) {
+  const [clientTransport, serverTransport] = memoryTransportPair({ protocol, highWaterMark: 64 * 1024, scheduler: time.scheduler });
   const server = ServerMux.accept(serverTransport, { bufferSize: 8, maxPayload: 1024 });
   const remotes: MuxStream[] = [];
   const handlers: Promise<Outcome>[] = [];
@@ -69,8 +71,8 @@ async function connection(protocol: '' | 'wisp-v2') {
     complete: () => (streamsEnded = true),
     error: () => (streamsEnded = true),
   });
-  const client = await ClientMux.connect(clientTransport, { v2: protocol !== '', maxPayload: 1024 });
-  await server.ready;
+  const client = await time.drive(ClientMux.connect(clientTransport, { v2: protocol !== '', maxPayload: 1024 }));
+  await time.drive(server.ready);
   return { client, server, clientTransport, serverTransport, remotes, handlers, streamsEnded: () => streamsEnded };
 }
 
@@ -101,7 +103,8 @@ describe.each([
   it.each(['client', 'server'] as const)(
     'dropped on the %s side: every stream ends, every pending write settles, nothing is left behind',
     async (side) => {
-      const c = await connection(protocol);
+      const time = virtualDelivery();
+      const c = await connection(protocol, time);
       const { client, server } = c;
 
       // Upstream and downstream transfers, a write stuck on credit, and datagrams.
@@ -130,13 +133,14 @@ describe.each([
       writes.push(stuck);
       datagrams.send(Uint8Array.of(1, 2, 3));
 
-      await until(() => total(reads[0].chunks) > 20_000 && total(reads[1].chunks) > 20_000, 'transfers in both directions');
+      await time.until(() => total(reads[0].chunks) > 20_000 && total(reads[1].chunks) > 20_000, 'transfers in both directions');
       expect(c.remotes).toHaveLength(4);
       expect(stuck.settled()).toBe(false);
       const pendingAtDrop = writes.filter((w) => !w.settled());
       expect(pendingAtDrop.length).toBeGreaterThanOrEqual(1);
 
       dropMemoryTransport(side === 'client' ? c.clientTransport : c.serverTransport);
+      await time.quiesce(); // what the drop set off has run: the endless loops stopped at their next write
 
       // Every stream, on both sides, ends with the connection's error and NetworkError.
       for (const { error } of await within(Promise.all(reads.map((r) => r.done)), PROMPTLY, 'client reads ending')) isTransportClosed(error);
@@ -162,49 +166,52 @@ describe.each([
       const echoed = concat(reads[0].chunks);
       expect(echoed.equals(concat(sent).subarray(0, echoed.length))).toBe(true);
 
-      await settle();
+      await time.quiesce();
       expectNothingLeft(client, server);
       expect(c.streamsEnded()).toBe(true);
     },
   );
 
   it('a paused reader: closed$ at once; data$ delivers what was queued, then the error, when it resumes', async () => {
-    const c = await connection(protocol);
+    const time = virtualDelivery();
+    const c = await connection(protocol, time);
     const three = await c.client.open('tcp', 'three', 3);
     three.pause();
     const read = collect(three);
-    await until(() => c.client.debugState().streams.some((s) => s.id === three.id && s.queued === 3), 'three chunks queued');
+    await time.quiesce();
+    expect(c.client.debugState().streams.find((s) => s.id === three.id)).toMatchObject({ queued: 3 });
 
     dropMemoryTransport(c.serverTransport);
-    expect(await within(firstValueFrom(three.closed$), PROMPTLY, 'closed$')).toBe(CloseReason.NetworkError);
-    await settle();
+    expect(await time.drive(firstValueFrom(three.closed$))).toBe(CloseReason.NetworkError);
+    await time.quiesce();
     expect(read.chunks).toHaveLength(0); // still paused: nothing delivered, nothing lost
 
     three.resume();
-    const { chunks, error } = await within(read.done, PROMPTLY, 'data$ ending');
+    const { chunks, error } = await time.drive(read.done);
     expect(chunks.map((chunk) => chunk.length)).toEqual([100, 100, 100]);
     isTransportClosed(error);
-    await settle();
+    await time.quiesce();
     expectNothingLeft(c.client, c.server);
   });
 
   it('a dropped transport while a slow reader keeps the client transport paused, and the server blocked, releases everything', async () => {
-    const c = await connection(protocol);
+    const time = virtualDelivery();
+    const c = await connection(protocol, time);
     const flood = await c.client.open('tcp', 'flood', 9);
     flood.pause();
     const other = await c.client.open('tcp', 'echo', 7);
     const read = collect(other);
-    await until(() => c.client.debugState().pausingStreams === 1, 'the slow reader to pause the transport');
-    await until(() => c.server.debugState().blocked && c.server.debugState().sendQueue > 0, 'the flooding server to block');
+    await time.until(() => c.client.debugState().pausingStreams === 1, 'the slow reader to pause the transport');
+    await time.until(() => c.server.debugState().blocked && c.server.debugState().sendQueue > 0, 'the flooding server to block');
     const stuck = track(other.write(pattern(10)));
-    await settle();
+    await time.quiesce();
 
     dropMemoryTransport(c.clientTransport);
-    expect((await within(read.done, PROMPTLY, 'the other stream ending')).error).toMatchObject({ code: 'TransportClosed' });
-    await within(outcome(stuck.promise), PROMPTLY, 'the write');
+    expect((await time.drive(read.done)).error).toMatchObject({ code: 'TransportClosed' });
+    await time.drive(outcome(stuck.promise));
     flood.resume();
-    isTransportClosed((await within(collect(flood).done, PROMPTLY, 'the paused stream ending')).error);
-    await settle();
+    isTransportClosed((await time.drive(collect(flood).done)).error);
+    await time.quiesce();
     expectNothingLeft(c.client, c.server);
   });
 });

@@ -4,7 +4,7 @@ import { ServerMux } from '../../lib/wisp/server-mux';
 import type { MuxStream } from '../../lib/stream/mux-stream';
 import { memoryTransportPair } from '../../lib/transport/memory';
 import { PacketType } from '../../lib/wisp/packet/types';
-import { collect, concat, continuesOf, dataOf, pattern, queued, settle, tap, total, track, until, virtualDelivery, within } from './helpers';
+import { collect, concat, continuesOf, dataOf, pattern, queued, tap, total, track, until, virtualDelivery } from './helpers';
 import { failTest } from '../observers';
 
 /** A pair (v1 unless `protocol` is `wisp-v2`) whose transports are both tapped. */
@@ -159,7 +159,8 @@ describe('a stream waiting for credit', () => {
     // Regression: a write that left a stream at zero credit put it in the send queue, and a
     // non-empty queue sent every later write (any stream) to wait for a pump that only a
     // CONTINUE or a transport drain would trigger: one stalled stream froze the connection.
-    const { client, server, clientSide } = await tappedPair(2, 100);
+    const time = virtualDelivery();
+    const { client, server, clientSide } = await time.drive(tappedPair(2, 100, { scheduler: time.scheduler }));
     const remotes = new Map<string, MuxStream>();
     server.streams$.subscribe({
       next: ({ connect, stream }) => {
@@ -174,20 +175,21 @@ describe('a stream waiting for credit', () => {
     const other = await client.open('tcp', 'other', 2);
     const datagrams = await client.open('udp', 'datagrams', 3);
     const waiting = track(stalled.write(pattern(1000))); // 2 packets sent, 8 wait for credit
-    await settle();
+    await time.quiesce(); // no CONTINUE is on its way: the stalled stream stays at zero credit
     expect(stalled.credit).toBe(0);
 
-    await within(other.write(Uint8Array.of(1)), 1000, 'a write on another TCP stream');
-    await within(datagrams.write(Uint8Array.of(2)), 1000, 'a datagram on a UDP stream');
+    await time.drive(other.write(Uint8Array.of(1)));
+    await time.drive(datagrams.write(Uint8Array.of(2)));
     expect(dataOf(clientSide.sent, other.id)).toHaveLength(1);
     expect(dataOf(clientSide.sent, datagrams.id)).toHaveLength(1);
     const more = track(stalled.write(Uint8Array.of(3))); // queued behind the first, still no credit
-    await within(other.write(Uint8Array.of(4)), 1000, 'a write after more was queued on the stalled stream');
+    await time.drive(other.write(Uint8Array.of(4)));
+    await time.quiesce();
     expect(dataOf(clientSide.sent, stalled.id)).toHaveLength(2);
     expect(waiting.settled()).toBe(false);
 
     remotes.get('stalled')!.resume(); // credit comes back: the stalled stream finishes too
-    await within(Promise.all([waiting.promise, more.promise]), 1000, 'the stalled writes once credit returns');
-    await client.close();
+    await time.drive(Promise.all([waiting.promise, more.promise]));
+    await time.drive(client.close());
   });
 });

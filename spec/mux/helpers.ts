@@ -27,23 +27,41 @@ export const settle = (): Promise<void> => new Promise((resolve) => setImmediate
  * Delivery in virtual time, for tests that must show that nothing more happens: a memory pair
  * made with `{ scheduler }` delivers through it, and `quiesce()` runs deliveries (and the
  * microtasks they cause) until no delivery is left — so "nothing more happened" is a fact
- * about an empty queue, not a guess after some turns of the event loop.
+ * about an empty queue, not a guess after some turns of the event loop. Timers given the same
+ * scheduler run only when `advance(ms)` moves the clock past them.
  */
-export function virtualDelivery(): { scheduler: VirtualTimeScheduler; quiesce(): Promise<void>; drive<T>(promise: Promise<T>): Promise<T> } {
+export interface VirtualDelivery {
+  readonly scheduler: VirtualTimeScheduler;
+  /** Runs deliveries until none is left. */
+  quiesce(): Promise<void>;
+  /** Delivers until `promise` settles; fails if everything went quiet first (it never would). */
+  drive<T>(promise: Promise<T>): Promise<T>;
+  /** Delivers until `condition` holds, for work that never goes quiet (an endless producer). */
+  until(condition: () => boolean, what: string): Promise<void>;
+  /** Moves the clock `ms` on: every timer due by then runs, with the deliveries it causes. */
+  advance(ms: number): Promise<void>;
+}
+
+export function virtualDelivery(): VirtualDelivery {
   const scheduler = new VirtualTimeScheduler();
-  scheduler.maxFrames = 0; // deliveries only: nothing timed ever runs
+  scheduler.maxFrames = 0; // deliveries only: nothing timed runs before advance()
+  const due = (): boolean => scheduler.actions.length > 0 && scheduler.actions[0].delay <= scheduler.maxFrames;
   const quiesce = async (): Promise<void> => {
     for (let rounds = 0; rounds < 100_000; rounds++) {
       scheduler.flush();
       await new Promise((resolve) => setImmediate(resolve)); // every microtask the deliveries caused
-      if (scheduler.actions.length === 0) return;
+      if (!due()) return;
     }
     throw new Error('deliveries never stopped');
   };
   return {
     scheduler,
     quiesce,
-    /** Delivers until `promise` settles; fails if everything went quiet first (it never would). */
+    async advance(ms: number): Promise<void> {
+      scheduler.maxFrames += ms;
+      await quiesce();
+      scheduler.frame = scheduler.maxFrames; // timers set from here on count from the new now
+    },
     async drive<T>(promise: Promise<T>): Promise<T> {
       let settled = false;
       promise.then(
@@ -54,6 +72,14 @@ export function virtualDelivery(): { scheduler: VirtualTimeScheduler; quiesce():
       if (!settled) await new Promise((resolve) => setImmediate(resolve));
       if (!settled) throw new Error('nothing left to deliver, and the promise is still pending');
       return promise;
+    },
+    async until(condition: () => boolean, what: string): Promise<void> {
+      for (let rounds = 0; rounds < 100_000; rounds++) {
+        if (condition()) return;
+        scheduler.flush();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      throw new Error(`gave up delivering until ${what}`);
     },
   };
 }
@@ -219,21 +245,22 @@ export const isData = (id: number) => (p: Packet) => p.type === PacketType.Data 
  * A hand-driven v1 client against a real ServerMux (the server's transport is tapped).
  * Resolves once the server's CONTINUE(0) has been read.
  */
-export async function rawClient(options: ServerMuxOptions = {}, hooks: Parameters<typeof tap>[1] = {}) {
-  const [c, s] = memoryTransportPair();
+export async function rawClient(options: ServerMuxOptions = {}, hooks: Parameters<typeof tap>[1] = {}, time?: VirtualDelivery) {
+  const [c, s] = memoryTransportPair({ scheduler: time?.scheduler });
   const raw = new RawPeer(c);
   const serverSide = tap(s, hooks);
   const server = ServerMux.accept(serverSide.transport, options);
-  const hello = await raw.next((p) => p.type === PacketType.Continue && p.streamId === 0);
+  const hello = await (time ? time.drive(raw.next((p) => p.type === PacketType.Continue && p.streamId === 0)) : raw.next((p) => p.type === PacketType.Continue && p.streamId === 0));
   return { raw, server, serverSide, bufferSize: (hello as Extract<Packet, { type: 0x03 }>).bufferRemaining };
 }
 
 /** A real ClientMux (v1) against a hand-driven server that has sent CONTINUE(0, bufferSize). */
-export async function rawServer(options: ClientMuxOptions = {}, bufferSize = 4) {
-  const [c, s] = memoryTransportPair();
+export async function rawServer(options: ClientMuxOptions = {}, bufferSize = 4, time?: VirtualDelivery) {
+  const [c, s] = memoryTransportPair({ scheduler: time?.scheduler });
   const raw = new RawPeer(s);
   raw.send(encodeContinue(0, bufferSize));
-  const client = await ClientMux.connect(c, { v2: false, ...options });
+  const connecting = ClientMux.connect(c, { v2: false, ...options });
+  const client = await (time ? time.drive(connecting) : connecting);
   return { raw, client };
 }
 
@@ -338,17 +365,19 @@ export async function rawClientOf(
   options: ServerMuxOptions = {},
   hooks: Parameters<typeof tap>[1] = {},
   info: Uint8Array | null = encodeInfo(0, 2, 0, CLIENT_INFO_EXTENSIONS),
+  time?: VirtualDelivery,
 ) {
-  const [c, s] = memoryTransportPair({ protocol });
+  const [c, s] = memoryTransportPair({ protocol, scheduler: time?.scheduler });
+  const wait = <T>(promise: Promise<T>): Promise<T> => (time ? time.drive(promise) : promise);
   const raw = new RawPeer(c);
   const serverSide = tap(s, hooks);
   const server = ServerMux.accept(serverSide.transport, options);
   if (protocol === 'wisp-v2') {
-    await raw.next((p) => p.type === PacketType.Info && p.streamId === 0);
+    await wait(raw.next((p) => p.type === PacketType.Info && p.streamId === 0));
     if (info === null) return { raw, server, serverSide, bufferSize: undefined, clientTransport: c, serverTransport: s };
     raw.send(info);
   }
-  const hello = await raw.next((p) => p.type === PacketType.Continue && p.streamId === 0);
+  const hello = await wait(raw.next((p) => p.type === PacketType.Continue && p.streamId === 0));
   return { raw, server, serverSide, bufferSize: (hello as Extract<Packet, { type: 0x03 }>).bufferRemaining, clientTransport: c, serverTransport: s };
 }
 

@@ -1,7 +1,7 @@
 import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { encodeConnect, encodeContinue, encodeData, encodeInfo } from '../../lib/wisp/packet/encode';
 import { StreamType } from '../../lib/wisp/packet/types';
-import { collect, echo, errorsOf, isClose, isData, rawClient, rawServer, settle, until } from './helpers';
+import { collect, echo, errorsOf, isClose, isData, rawClient, rawServer, until, virtualDelivery } from './helpers';
 import { failTest } from '../observers';
 
 const codes = (errors: { code: string }[]) => errors.map((e) => e.code);
@@ -71,19 +71,20 @@ describe('malformed packets', () => {
   });
 
   it('a CONNECT the server cannot read is refused with CLOSE(id, InvalidInfo); later CONNECTs work', async () => {
-    const { raw, server } = await rawClient();
+    const time = virtualDelivery();
+    const { raw, server } = await rawClient({}, {}, time);
     const errors = errorsOf(server);
     const opened: string[] = [];
     server.streams$.subscribe({ next: ({ connect }) => opened.push(connect.host), error: failTest });
     echo(server);
     raw.send(badConnect(5));
-    expect(await raw.next(isClose(5))).toMatchObject({ reason: CloseReason.InvalidInfo });
+    expect(await time.drive(raw.next(isClose(5)))).toMatchObject({ reason: CloseReason.InvalidInfo });
     expect(codes(errors)).toEqual(['InvalidUtf8']);
     raw.send(encodeConnect(6, StreamType.Tcp, 80, 'ok.test'), encodeData(6, Uint8Array.of(1)));
-    expect(await raw.next(isData(6))).toMatchObject({ payload: Uint8Array.of(1) });
-    await settle();
+    expect(await time.drive(raw.next(isData(6)))).toMatchObject({ payload: Uint8Array.of(1) });
+    await time.quiesce(); // no stream for the bad CONNECT is still on its way
     expect(opened).toEqual(['ok.test']);
     expect(server.streamCount).toBe(1);
-    await server.close();
+    await time.drive(server.close());
   });
 });

@@ -4,22 +4,23 @@ import { ServerMux } from '../../lib/wisp/server-mux';
 import type { MuxStream } from '../../lib/stream/mux-stream';
 import { memoryTransportPair } from '../../lib/transport/memory';
 import { PacketType } from '../../lib/wisp/packet/types';
-import { collect, concat, pattern, queued, settle, tap, total, until, v1Pair } from './helpers';
+import { collect, concat, pattern, queued, tap, total, until, v1Pair, virtualDelivery } from './helpers';
 import { failTest } from '../observers';
 
 describe('a slow consumer on the client', () => {
   it('pauses the transport after maxQueuedPackets and resumes it once drained, losing nothing', async () => {
-    const { client, server, clientTransport } = await v1Pair({ client: { maxQueuedPackets: 4 }, server: { maxPayload: 100 } });
+    const time = virtualDelivery();
+    const { client, server, clientTransport } = await time.drive(v1Pair({ client: { maxQueuedPackets: 4 }, server: { maxPayload: 100 }, transport: { scheduler: time.scheduler } }));
     const pause = jest.spyOn(clientTransport, 'pause');
     const resume = jest.spyOn(clientTransport, 'resume');
     const incoming = firstValueFrom(server.streams$);
     const stream = await client.open('tcp', 'a.test', 80);
     stream.pause();
     const reader = collect(stream);
-    const { stream: remote } = await incoming;
+    const { stream: remote } = await time.drive(incoming);
     const data = pattern(4000); // 40 packets
-    await remote.write(data); // server → client has no credit: the transport takes it all
-    await settle();
+    await time.drive(remote.write(data)); // server → client has no credit: the transport takes it all
+    await time.quiesce(); // all that can be delivered has been: the rest waits behind the paused transport
 
     expect(pause).toHaveBeenCalledTimes(1);
     expect(resume).not.toHaveBeenCalled();
@@ -28,11 +29,12 @@ describe('a slow consumer on the client', () => {
 
     stream.resume();
     expect(resume).toHaveBeenCalledTimes(1); // drained at once
-    await until(() => total(reader.chunks) === data.length, 'all data at the client');
+    await time.quiesce();
+    expect(total(reader.chunks)).toBe(data.length);
     expect(pause).toHaveBeenCalledTimes(1);
     expect(reader.chunks).toHaveLength(40);
     expect(concat(reader.chunks).equals(Buffer.from(data))).toBe(true);
-    await client.close();
+    await time.drive(client.close());
   });
 
   it('bounds the inbox while a consumer keeps stalling, and delivers every byte in order', async () => {
@@ -73,7 +75,8 @@ describe('a slow consumer on the client', () => {
   });
 
   it('closing a paused stream that stopped the transport lets the other streams flow again', async () => {
-    const { client, server, clientTransport } = await v1Pair({ client: { maxQueuedPackets: 2 } });
+    const time = virtualDelivery();
+    const { client, server, clientTransport } = await time.drive(v1Pair({ client: { maxQueuedPackets: 2 }, transport: { scheduler: time.scheduler } }));
     const resume = jest.spyOn(clientTransport, 'resume');
     const remotes: MuxStream[] = [];
     server.streams$.subscribe({ next: ({ stream }) => remotes.push(stream), error: failTest });
@@ -81,16 +84,17 @@ describe('a slow consumer on the client', () => {
     const other = await client.open('tcp', 'b.test', 2);
     stuck.pause();
     const reader = collect(other);
-    await until(() => remotes.length === 2, 'both streams at the server');
+    await time.quiesce();
+    expect(remotes).toHaveLength(2);
     for (let i = 0; i < 5; i++) remotes[0].send(Uint8Array.of(i));
-    await remotes[1].write(Uint8Array.of(42)); // queued behind the paused transport
-    await settle();
+    await time.drive(remotes[1].write(Uint8Array.of(42))); // queued behind the paused transport
+    await time.quiesce(); // nothing left to deliver: the 42 waits behind the paused transport
     expect(reader.chunks).toHaveLength(0);
 
     stuck.close();
     expect(resume).toHaveBeenCalledTimes(1);
-    await until(() => reader.chunks.length === 1, 'the other stream to receive');
-    expect([...reader.chunks[0]]).toEqual([42]);
-    await client.close();
+    await time.quiesce();
+    expect(reader.chunks.map((c) => [...c])).toEqual([[42]]);
+    await time.drive(client.close());
   });
 });

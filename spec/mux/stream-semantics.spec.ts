@@ -3,7 +3,7 @@ import { VirtualTimeScheduler, firstValueFrom, take, toArray, lastValueFrom } fr
 import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { encodeClose, encodeContinue, encodeData } from '../../lib/wisp/packet/encode';
 import type { MuxStream } from '../../lib/stream/mux-stream';
-import { dataOf, isClose, outcome, rawServer, settle, until } from './helpers';
+import { dataOf, isClose, outcome, rawServer, until, virtualDelivery } from './helpers';
 
 const DATA = (id: number, byte: number): Uint8Array => encodeData(id, Uint8Array.of(byte));
 
@@ -56,50 +56,51 @@ describe('the last reader leaving', () => {
 describe('closing a stream', () => {
   /** A stream with no credit (the server granted 0), and two writes waiting for it. */
   async function starved(options: Parameters<typeof rawServer>[0] = {}) {
-    const { raw, client } = await rawServer(options, 0);
+    const time = virtualDelivery();
+    const { raw, client } = await rawServer(options, 0, time);
     const stream = await client.open('tcp', 'a.test', 1);
     const writes = [outcome(stream.write(Uint8Array.of(1))), outcome(stream.write(Uint8Array.of(2)))];
-    await settle();
+    await time.quiesce(); // nothing in flight: no DATA left without credit
     expect(dataOf(raw.packets, stream.id)).toEqual([]);
-    return { raw, client, stream, writes };
+    return { raw, client, stream, writes, time };
   }
 
   it('close() is graceful: pending writes go out first, then the CLOSE', async () => {
-    const { raw, client, stream, writes } = await starved();
+    const { raw, client, stream, writes, time } = await starved();
     stream.close(CloseReason.Voluntary);
     expect(stream.closed).toBe(false);
     await expect(stream.write(Uint8Array.of(3))).rejects.toMatchObject({ code: 'StreamAlreadyClosed' });
     raw.send(encodeContinue(stream.id, 8));
-    expect(await Promise.all(writes)).toEqual([{ ok: true }, { ok: true }]);
-    const close = await raw.next(isClose(stream.id));
+    expect(await time.drive(Promise.all(writes))).toEqual([{ ok: true }, { ok: true }]);
+    const close = await time.drive(raw.next(isClose(stream.id)));
     // Both writes waited, so they went out gathered in one packet — before the CLOSE.
     expect(dataOf(raw.packets.slice(0, raw.packets.indexOf(close)), stream.id).map((p) => [...p.payload])).toEqual([[1, 2]]);
-    expect(await firstValueFrom(stream.closed$)).toBe(CloseReason.Voluntary);
-    await client.close();
+    expect(await time.drive(firstValueFrom(stream.closed$))).toBe(CloseReason.Voluntary);
+    await time.drive(client.close());
   });
 
   it('end() on Wisp (no half-close) is the same graceful close', async () => {
-    const { raw, client, stream, writes } = await starved();
+    const { raw, client, stream, writes, time } = await starved();
     stream.end();
     raw.send(encodeContinue(stream.id, 8));
-    expect(await Promise.all(writes)).toEqual([{ ok: true }, { ok: true }]);
-    expect(await raw.next(isClose(stream.id))).toMatchObject({ reason: CloseReason.Voluntary });
-    await client.close();
+    expect(await time.drive(Promise.all(writes))).toEqual([{ ok: true }, { ok: true }]);
+    expect(await time.drive(raw.next(isClose(stream.id)))).toMatchObject({ reason: CloseReason.Voluntary });
+    await time.drive(client.close());
   });
 
   it('abort(reason) drops pending writes and closes at once', async () => {
-    const { raw, client, stream, writes } = await starved();
+    const { raw, client, stream, writes, time } = await starved();
     stream.abort(CloseReason.NetworkError);
     expect(stream.closed).toBe(true);
-    expect(await raw.next(isClose(stream.id))).toMatchObject({ reason: CloseReason.NetworkError });
-    for (const result of await Promise.all(writes)) expect(result).toMatchObject({ ok: false, error: { code: 'StreamClosed' } });
+    expect(await time.drive(raw.next(isClose(stream.id)))).toMatchObject({ reason: CloseReason.NetworkError });
+    for (const result of await time.drive(Promise.all(writes))) expect(result).toMatchObject({ ok: false, error: { code: 'StreamClosed' } });
     expect(dataOf(raw.packets, stream.id)).toEqual([]);
-    await client.close();
+    await time.drive(client.close());
   });
 
   it('a graceful close aborts at its deadline (virtual time) when the window never opens', async () => {
     const scheduler = new VirtualTimeScheduler();
-    const { raw, client, stream, writes } = await starved({ scheduler, closeDeadlineMs: 2000 });
+    const { raw, client, stream, writes, time } = await starved({ scheduler, closeDeadlineMs: 2000 });
     stream.close(CloseReason.Voluntary);
     scheduler.maxFrames = 1999;
     scheduler.flush();
@@ -107,10 +108,10 @@ describe('closing a stream', () => {
     scheduler.maxFrames = 2000;
     scheduler.flush();
     expect(stream.closed).toBe(true);
-    for (const result of await Promise.all(writes)) expect(result).toMatchObject({ ok: false, error: { code: 'StreamClosed' } });
-    expect(await raw.next(isClose(stream.id))).toMatchObject({ reason: CloseReason.Voluntary });
+    for (const result of await time.drive(Promise.all(writes))) expect(result).toMatchObject({ ok: false, error: { code: 'StreamClosed' } });
+    expect(await time.drive(raw.next(isClose(stream.id)))).toMatchObject({ reason: CloseReason.Voluntary });
     expect(dataOf(raw.packets, stream.id)).toEqual([]);
-    await client.close();
+    await time.drive(client.close());
   });
 });
 
@@ -141,19 +142,21 @@ describe('data$ ends', () => {
 
 describe('small writes that wait are gathered into full packets', () => {
   it('100 writes of 100 bytes queued behind a shut window go out as packets of maxPayload, in order, each write settled', async () => {
-    const { raw, client } = await rawServer({ maxPayload: 4096 }, 0);
+    const time = virtualDelivery();
+    const { raw, client } = await rawServer({ maxPayload: 4096 }, 0, time);
     const stream = await client.open('tcp', 'a.test', 1);
     const data = Uint8Array.from({ length: 100 * 100 }, (_, i) => (i * 7) & 0xff);
     const writes = Array.from({ length: 100 }, (_, i) => outcome(stream.write(data.subarray(i * 100, (i + 1) * 100))));
     writes.push(outcome(stream.write(new Uint8Array(0)))); // an empty write completes with the rest
-    await settle();
+    await time.quiesce(); // every write is waiting for the window, none went out
+    expect(dataOf(raw.packets, stream.id)).toEqual([]);
     raw.send(encodeContinue(stream.id, 8));
-    expect(await Promise.all(writes)).toEqual(writes.map(() => ({ ok: true })));
+    expect(await time.drive(Promise.all(writes))).toEqual(writes.map(() => ({ ok: true })));
     const sent = dataOf(raw.packets, stream.id);
     // 10,000 bytes: three packets (4096 + 4096 + 1808) instead of 100 — and the credit of 8 packets sufficed.
     expect(sent.map((p) => p.payload.length)).toEqual([4096, 4096, 1808]);
     expect(Buffer.concat(sent.map((p) => p.payload)).equals(Buffer.from(data))).toBe(true);
-    await client.close();
+    await time.drive(client.close());
   });
 
   it('a write with room to go out is sent at once, alone (no waiting to gather)', async () => {

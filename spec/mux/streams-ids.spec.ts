@@ -3,7 +3,7 @@ import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { encodeClose, encodeConnect, encodeData } from '../../lib/wisp/packet/encode';
 import { PacketType, StreamType } from '../../lib/wisp/packet/types';
 import type { MuxStream } from '../../lib/stream/mux-stream';
-import { collect, echo, errorsOf, isClose, isData, rawClient, rawServer, settle, until, v1Pair } from './helpers';
+import { collect, echo, errorsOf, isClose, isData, rawClient, rawServer, until, v1Pair, virtualDelivery } from './helpers';
 import { failTest } from '../observers';
 
 /** Writes `bytes` and resolves with what comes back (for echo servers). */
@@ -17,7 +17,8 @@ async function roundTrip(stream: MuxStream, bytes: number[]): Promise<number[]> 
 
 describe('stream ids', () => {
   it('start at 1, count up, and are never 0 or a live id, even after wrapping around', async () => {
-    const { client, server } = await v1Pair();
+    const time = virtualDelivery();
+    const { client, server } = await time.drive(v1Pair({ transport: { scheduler: time.scheduler } }));
     const seen: number[] = [];
     server.streams$.subscribe({ next: ({ stream }) => seen.push(stream.id), error: failTest });
     const a = await client.open('tcp', 'a.test', 1);
@@ -34,10 +35,10 @@ describe('stream ids', () => {
     expect(top.id).toBe(0xffffffff);
     expect(wrapped.id).toBe(2); // skips 0 and the live id 1; 2 was closed
     expect((await client.open('tcp', 'g.test', 7)).id).toBe(5); // 3 and 4 are live
-    await settle();
+    await time.quiesce(); // every CONNECT delivered: these are all the server will see
     expect(seen).toEqual([1, 2, 3, 4, 0xffffffff, 2, 5]);
     expect([a, c, top, wrapped].filter((s) => s.closed)).toEqual([]);
-    await client.close();
+    await time.drive(client.close());
   });
 
   it('maxStreams refuses extra CONNECTs with Throttled without affecting the open streams', async () => {

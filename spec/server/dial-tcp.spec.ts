@@ -93,7 +93,12 @@ describe('dialTcp timeout and cancellation', () => {
     const { socket, connect } = fakeConnect();
     const attempt = dialTcp(loopback(9), { connectTimeoutMs: 50, connect });
     let settled = false;
-    attempt.catch(() => {}).finally(() => { settled = true; });
+    // Settled is set by the attempt's own reaction, queued before the await below resumes: a
+    // catch().finally() chain needs more microtasks and would let an early timeout pass.
+    attempt.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     jest.advanceTimersByTime(49);
     await Promise.resolve();
     expect(settled).toBe(false);

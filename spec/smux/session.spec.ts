@@ -4,13 +4,14 @@
  * Bad input from a raw peer is in bad-input.spec.ts.
  */
 import { Readable } from 'node:stream';
-import { VirtualTimeScheduler, firstValueFrom } from 'rxjs';
+import { firstValueFrom } from 'rxjs';
 import { SmuxSession } from '../../lib/smux/session';
 import { SmuxReason } from '../../lib/smux/wire';
 import type { MuxStream } from '../../lib/stream/mux-stream';
 import { memoryTransportPair } from '../../lib/transport/memory';
 import { failTest } from '../observers';
 import { answerAfterEnd, bytes, echo, memoryPair, readAll, sha, tcpPair, until, type SessionPair } from './helpers';
+import { virtualDelivery } from '../mux/helpers';
 
 const pairs = [
   ['memory', memoryPair],
@@ -146,39 +147,24 @@ describe('backpressure', () => {
   }, 20_000);
 });
 
+// Timers and memory-pair deliveries share one virtual clock (virtualDelivery().advance): after
+// each step every NOP has crossed, so "not cut" is read with no delivery left, not after a turn.
 describe('keepalive in virtual time', () => {
-  const advance = (scheduler: VirtualTimeScheduler, now: { t: number }, ms: number): void => {
-    now.t += ms;
-    scheduler.maxFrames = now.t;
-    scheduler.flush();
-  };
-  const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
   it('a silent peer is cut with KeepaliveTimeout; a quiet one sending NOPs is not', async () => {
-    const scheduler = new VirtualTimeScheduler();
-    const now = { t: 0 };
-    const config = { keepAliveInterval: 1000, keepAliveTimeout: 3000, scheduler };
-    const [a] = memoryTransportPair(); // nobody reads or writes the other end
-    const silent = await SmuxSession.client(a, config);
-    const [c, d] = memoryTransportPair();
-    const alive = await SmuxSession.client(c, config);
-    const peer = await SmuxSession.server(d, config);
+    const time = virtualDelivery();
+    const config = { keepAliveInterval: 1000, keepAliveTimeout: 3000, scheduler: time.scheduler };
+    const [a] = memoryTransportPair({ scheduler: time.scheduler }); // nobody reads or writes the other end
+    const silent = await time.drive(SmuxSession.client(a, config));
+    const [c, d] = memoryTransportPair({ scheduler: time.scheduler });
+    const alive = await time.drive(SmuxSession.client(c, config));
+    const peer = await time.drive(SmuxSession.server(d, config));
     let silentEnd: unknown;
     silent.closed$.subscribe({ next: (end) => (silentEnd = end), error: failTest });
-    for (let i = 0; i < 2; i++) {
-      advance(scheduler, now, 1000);
-      await turn();
-    }
+    for (let i = 0; i < 2; i++) await time.advance(1000);
     expect(silentEnd).toBeUndefined();
-    for (let i = 0; i < 2; i++) {
-      advance(scheduler, now, 1000);
-      await turn();
-    }
+    for (let i = 0; i < 2; i++) await time.advance(1000);
     expect(silentEnd).toMatchObject({ error: { code: 'KeepaliveTimeout' } });
-    for (let i = 0; i < 20; i++) {
-      advance(scheduler, now, 1000);
-      await turn();
-    }
+    for (let i = 0; i < 20; i++) await time.advance(1000);
     expect(alive.debugState().ended).toBe(false);
     expect(peer.debugState().ended).toBe(false);
     alive.abort();
@@ -186,41 +172,37 @@ describe('keepalive in virtual time', () => {
   });
 
   it('silence while our own receive budget pauses reading is not counted (as Go holds its timeout while its bucket is empty)', async () => {
-    const scheduler = new VirtualTimeScheduler();
-    const now = { t: 0 };
-    const config = { keepAliveInterval: 1000, keepAliveTimeout: 3000, maxReceiveBuffer: 64 * 1024, maxStreamBuffer: 1024, scheduler };
-    const [c, d] = memoryTransportPair();
-    const client = await SmuxSession.client(c, config);
-    const server = await SmuxSession.server(d, config);
+    const time = virtualDelivery();
+    const config = { keepAliveInterval: 1000, keepAliveTimeout: 3000, maxReceiveBuffer: 64 * 1024, maxStreamBuffer: 1024, scheduler: time.scheduler };
+    const [c, d] = memoryTransportPair({ scheduler: time.scheduler });
+    const client = await time.drive(SmuxSession.client(c, config));
+    const server = await time.drive(SmuxSession.server(d, config));
     const incoming: MuxStream[] = [];
     server.streams$.subscribe({ next: (s) => incoming.push(s), error: failTest });
     const stream = client.open();
-    await stream.write(Uint8Array.of(1));
-    await until(() => incoming.length === 1);
+    await time.drive(stream.write(Uint8Array.of(1)));
+    await time.quiesce();
+    expect(incoming).toHaveLength(1);
     incoming[0].pause();
     const writes = Array.from({ length: 16 }, () => stream.write(new Uint8Array(16 * 1024)));
-    await until(() => server.debugState().inboundPaused);
-    for (let i = 0; i < 10; i++) {
-      advance(scheduler, now, 1000);
-      await turn();
-    }
+    await time.quiesce(); // all that can move has: the rest waits for the paused reader
+    expect(server.debugState().inboundPaused).toBe(true);
+    for (let i = 0; i < 10; i++) await time.advance(1000);
     expect(server.debugState().ended).toBe(false);
     const done = readAll(incoming[0]);
     incoming[0].resume();
-    await Promise.all(writes);
+    await time.drive(Promise.all(writes));
     stream.end();
-    expect(Buffer.concat(await done).length).toBe(1 + 16 * 16 * 1024);
+    expect(Buffer.concat(await time.drive(done)).length).toBe(1 + 16 * 16 * 1024);
     client.abort();
     server.abort();
   });
 
   it('keepAliveDisabled: silence is never cut', async () => {
-    const scheduler = new VirtualTimeScheduler();
-    const now = { t: 0 };
-    const [a] = memoryTransportPair();
-    const session = await SmuxSession.client(a, { keepAliveDisabled: true, scheduler });
-    advance(scheduler, now, 600_000);
-    await turn();
+    const time = virtualDelivery();
+    const [a] = memoryTransportPair({ scheduler: time.scheduler });
+    const session = await time.drive(SmuxSession.client(a, { keepAliveDisabled: true, scheduler: time.scheduler }));
+    await time.advance(600_000);
     expect(session.debugState().ended).toBe(false);
     session.abort();
   });

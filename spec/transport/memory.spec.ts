@@ -2,8 +2,8 @@ import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { messageBytes } from '../../lib/transport/transport';
 import { dropMemoryTransport, memoryTransportPair } from '../../lib/transport/memory';
 import { WispError } from '../../lib/errors';
-import { turn } from './loopback';
 import { failTest } from '../observers';
+import { virtualDelivery } from '../mux/helpers';
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 
@@ -16,16 +16,17 @@ describe('memory transport', () => {
   });
 
   it('holds delivery while paused and releases it on resume', async () => {
-    const [a, b] = memoryTransportPair();
+    const time = virtualDelivery();
+    const [a, b] = memoryTransportPair({ scheduler: time.scheduler });
     const seen: number[] = [];
     b.messages$.subscribe({ next: (m) => seen.push(messageBytes(m)[0]), error: failTest });
     b.pause();
     a.send(bytes(1));
     a.send(bytes(2));
-    await turn();
+    await time.quiesce(); // no delivery left: what is not seen now is held, not late
     expect(seen).toEqual([]);
     b.resume();
-    await turn();
+    await time.quiesce();
     expect(seen).toEqual([1, 2]);
   });
 

@@ -10,11 +10,17 @@ import { webStreamTransport } from '../../lib/transport/web-stream-transport';
 import { thrownBy } from '../matchers';
 import { settled, within } from '../support/within';
 import { patternBytes, turn } from './loopback';
+import { virtualDelivery, type VirtualDelivery } from '../mux/helpers';
 
-/** A readable fed by hand (`push`, `end`, `fail`) or by `produce` on every pull; counts pulls. */
+/**
+ * A readable fed by hand (`push`, `end`, `fail`) or by `produce` on every pull; counts pulls.
+ * While `deferTo` holds a virtual delivery, pulls are answered through its scheduler, so its
+ * `quiesce()` ends only once the transport has no read outstanding.
+ */
 class Source {
   pulls = 0;
   cancelled: unknown[] = [];
+  deferTo: VirtualDelivery | undefined;
   readonly readable: ReadableStream<Uint8Array>;
   private controller!: ReadableStreamDefaultController<Uint8Array>;
 
@@ -25,9 +31,14 @@ class Source {
       {
         start: (controller) => void (this.controller = controller),
         pull: (controller) => {
-          this.pulls++;
-          if (produce && this.pulls > limit) controller.close();
-          else if (produce) controller.enqueue(produce(this.pulls));
+          const answer = (): void => {
+            this.pulls++;
+            if (produce && this.pulls > limit) controller.close();
+            else if (produce) controller.enqueue(produce(this.pulls));
+          };
+          if (!this.deferTo) return answer();
+          const { scheduler } = this.deferTo;
+          return new Promise<void>((resolve) => scheduler.schedule(() => (answer(), resolve())));
         },
         cancel: (reason) => void this.cancelled.push(reason),
       },
@@ -151,6 +162,7 @@ describe('webStreamTransport', () => {
     // (a clean close) instead of being cut off by the deadline below.
     const source = new Source((n) => bytes(n & 0xff), 1_000_000);
     const t = webStreamTransport({ readable: source.readable, writable: new Sink().writable }, { closeDeadlineMs: 10 });
+    const time = virtualDelivery();
     let delivered = 0;
     let resumedEnough: () => void = () => undefined;
     const tenMore = new Promise<void>((resolve) => (resumedEnough = resolve));
@@ -159,6 +171,7 @@ describe('webStreamTransport', () => {
         next: () => {
           if (++delivered === 5) {
             t.pause();
+            source.deferTo = time; // from here on, every read the transport asks for is visible as a queued delivery
             resolve();
           }
           if (delivered === 15) resumedEnough();
@@ -169,9 +182,10 @@ describe('webStreamTransport', () => {
     await within(firstFive, 5000, 'five chunks');
     const pullsAtPause = source.pulls;
     expect(pullsAtPause).toBeLessThanOrEqual(6); // at most the one read already asked for
-    for (let i = 0; i < 20; i++) await turn(); // a wrong implementation would keep pulling
+    await time.quiesce(); // no read outstanding: a wrong implementation would keep pulling, and this would not end
     expect(source.pulls).toBe(pullsAtPause);
     expect(delivered).toBe(5);
+    source.deferTo = undefined;
     t.resume();
     await within(tenMore, 5000, 'ten more chunks after resume');
     expect(source.pulls).toBeGreaterThan(pullsAtPause);

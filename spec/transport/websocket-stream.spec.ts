@@ -9,10 +9,16 @@ import { connectWebSocketStream, webSocketStreamTransport, type WebSocketStreamC
 import { defaultConnector, setDefaultConnector } from '../../lib/transport/default-connector';
 import type { Transport, TransportMessage } from '../../lib/transport/transport';
 import { failTest } from '../observers';
+import { virtualDelivery } from '../mux/helpers';
 
 type Chunk = ArrayBuffer | string;
 
-/** A fake socket: `incoming` is what the server sends; writes wait for `settleWrites()`. */
+/**
+ * A fake socket: `incoming` is what the server sends; writes wait for `settleWrites()`. Each
+ * read the transport asks for is answered through a virtual-time scheduler, so `quiesce()`
+ * ends when the transport has no read outstanding: "it stopped reading" is a fact about an
+ * empty queue, not a guess after some microtask turns.
+ */
 class FakeSocket implements WebSocketStreamLike {
   readonly opened: Promise<{ readable: ReadableStream<Chunk>; writable: WritableStream<Uint8Array>; protocol: string }>;
   readonly closed: Promise<{ closeCode?: number; reason?: string }>;
@@ -26,6 +32,7 @@ class FakeSocket implements WebSocketStreamLike {
   private rejectOpen!: (error: unknown) => void;
   private resolveClosed!: (info: { closeCode?: number; reason?: string }) => void;
   private rejectClosed!: (error: unknown) => void;
+  private readonly time = virtualDelivery();
 
   constructor(private readonly incoming: Chunk[] = []) {
     this.opened = new Promise((resolve, reject) => ((this.resolveOpen = resolve), (this.rejectOpen = reject)));
@@ -40,12 +47,17 @@ class FakeSocket implements WebSocketStreamLike {
     const readable = new ReadableStream<Chunk>(
       {
         start: (controller) => void (this.controller = controller),
-        pull: (controller) => {
-          const next = this.incoming.shift();
-          if (next === undefined) return;
-          this.pulled++;
-          controller.enqueue(next);
-        },
+        pull: (controller) =>
+          new Promise<void>((resolve) =>
+            this.time.scheduler.schedule(() => {
+              const next = this.incoming.shift();
+              if (next !== undefined) {
+                this.pulled++;
+                controller.enqueue(next);
+              }
+              resolve();
+            }),
+          ),
       },
       { highWaterMark: 0 },
     );
@@ -74,11 +86,17 @@ class FakeSocket implements WebSocketStreamLike {
     this.rejectClosed(error);
   }
 
+  /** Runs every read the transport asked for, and what those cause, until none is left. */
+  quiesce(): Promise<void> {
+    return this.time.quiesce();
+  }
+
   /** Settles every write, including those the writable hands over only after earlier ones settle. */
   async settleWrites(): Promise<void> {
-    for (let round = 0; round < 10; round++) {
+    await this.quiesce();
+    while (this.pendingWrites.length > 0) {
       for (const settle of this.pendingWrites.splice(0)) settle();
-      await turns();
+      await this.quiesce();
     }
   }
 
@@ -89,10 +107,6 @@ class FakeSocket implements WebSocketStreamLike {
 
 const bytes = (...values: number[]) => new Uint8Array(values).buffer;
 const first = (message: TransportMessage) => (message as Uint8Array)[0];
-/** Lets promise callbacks (stream reads) run. */
-const turns = async (n = 20) => {
-  for (let i = 0; i < n; i++) await Promise.resolve();
-};
 
 describe('webSocketStreamTransport', () => {
   it('delivers messages in order, reports the protocol and writes what is sent', async () => {
@@ -100,7 +114,7 @@ describe('webSocketStreamTransport', () => {
     const transport = webSocketStreamTransport(socket);
     const received = firstValueFrom(transport.messages$.pipe(toArray()));
     socket.open('wisp-v2');
-    await turns();
+    await socket.quiesce();
     expect(transport.protocol).toBe('wisp-v2');
     expect(transport.send(new Uint8Array([9]))).toBe(true);
     await socket.settleWrites();
@@ -122,12 +136,12 @@ describe('webSocketStreamTransport', () => {
       error: failTest,
     });
     socket.open();
-    await turns(50);
+    await socket.quiesce(); // no read outstanding: the transport stopped asking
     // At most the read already pending when pause() ran leaves the socket.
     expect(socket.pulled).toBeLessThanOrEqual(4);
     expect(seen).toEqual([0, 1, 2]);
     transport.resume();
-    await turns(500);
+    await socket.quiesce();
     expect(socket.pulled).toBe(100);
     expect(seen).toEqual(Array.from({ length: 100 }, (_, i) => i));
   });
@@ -136,10 +150,10 @@ describe('webSocketStreamTransport', () => {
     const socket = new FakeSocket([bytes(1), bytes(2)]);
     const transport = webSocketStreamTransport(socket);
     socket.open();
-    await turns();
+    await socket.quiesce();
     expect(socket.pulled).toBe(0);
     const received = firstValueFrom(transport.messages$.pipe(toArray()));
-    await turns();
+    await socket.quiesce();
     socket.peerClose();
     expect((await received).map(first)).toEqual([1, 2]);
   });
@@ -151,15 +165,15 @@ describe('webSocketStreamTransport', () => {
     let completed = false;
     transport.messages$.subscribe({ next: (m) => (seen.push(first(m)), transport.pause()), complete: () => (completed = true), error: failTest });
     socket.open();
-    await turns();
+    await socket.quiesce();
     socket.peerClose(1000, '');
-    await turns();
+    await socket.quiesce();
     expect(completed).toBe(false);
     expect(seen).toEqual([1]);
     transport.resume();
-    await turns();
+    await socket.quiesce();
     transport.resume();
-    await turns();
+    await socket.quiesce();
     expect(seen).toEqual([1, 2, 3]);
     expect(completed).toBe(true);
   });
@@ -171,11 +185,11 @@ describe('webSocketStreamTransport', () => {
     // Sends while connecting are held and written on open.
     expect(transport.send(new Uint8Array(8))).toBe(true);
     socket.open();
-    await turns();
+    await socket.quiesce();
     expect(transport.send(new Uint8Array(8))).toBe(false);
     expect(transport.writable).toBe(false);
     const drained = firstValueFrom(transport.drain$);
-    await turns();
+    await socket.quiesce();
     await socket.settleWrites();
     await drained;
     expect(transport.writable).toBe(true);
@@ -187,7 +201,7 @@ describe('webSocketStreamTransport', () => {
     const transport = webSocketStreamTransport(socket);
     const received = firstValueFrom(transport.messages$.pipe(toArray()));
     socket.open();
-    await turns();
+    await socket.quiesce();
     socket.drop();
     await expect(received).rejects.toMatchObject({ name: 'WispError', code: 'TransportError' });
     expect(await firstValueFrom(transport.closed$)).toMatchObject({ code: 1006, clean: false });
@@ -197,8 +211,10 @@ describe('webSocketStreamTransport', () => {
     const socket = new FakeSocket(['hello']);
     const transport = webSocketStreamTransport(socket);
     const received = firstValueFrom(transport.messages$);
+    const failed = expect(received).rejects.toMatchObject({ code: 'TextFrame' });
     socket.open();
-    await expect(received).rejects.toMatchObject({ code: 'TextFrame' });
+    await socket.quiesce();
+    await failed;
     expect(socket.closeCalls).toEqual([{ closeCode: 1003, reason: 'binary frames only' }]);
   });
 

@@ -12,6 +12,7 @@ import { decodeHeader, yamuxLayout, type YamuxHeader } from '../../lib/yamux/fra
 import { YamuxSession } from '../../lib/yamux/session';
 import type { YamuxConfig } from '../../lib/yamux/config';
 import { failTest } from '../observers';
+import type { VirtualDelivery } from '../mux/helpers';
 
 export const sha = (chunks: readonly Uint8Array[]): string => {
   const hash = createHash('sha256');
@@ -124,10 +125,11 @@ export function rawPeer(transport: Transport): RawPeer {
   };
 }
 
-/** A session on one end of a memory pair, and a raw peer on the other. */
-export async function sessionWithRawPeer(role: 'client' | 'server', config: YamuxConfig = {}): Promise<{ session: YamuxSession; peer: RawPeer }> {
-  const [a, b] = memoryTransportPair();
+/** A session on one end of a memory pair, and a raw peer on the other; with `time`, the pair delivers in its virtual time. */
+export async function sessionWithRawPeer(role: 'client' | 'server', config: YamuxConfig = {}, time?: VirtualDelivery): Promise<{ session: YamuxSession; peer: RawPeer }> {
+  const [a, b] = memoryTransportPair({ scheduler: time?.scheduler });
   const peer = rawPeer(b);
-  const session = await (role === 'client' ? YamuxSession.client(a, config) : YamuxSession.server(a, config));
+  const starting = role === 'client' ? YamuxSession.client(a, config) : YamuxSession.server(a, config);
+  const session = await (time ? time.drive(starting) : starting);
   return { session, peer };
 }

@@ -12,42 +12,38 @@ import { YamuxFlag, encodeWindowUpdate, encodeData, encodePing } from '../../lib
 import type { MuxEnd } from '../../lib/core/settings';
 import { failTest } from '../observers';
 import { settled, within } from '../support/within';
-import { echo, memoryPair, readAll, sessionWithRawPeer, total, until, virtualTime } from './helpers';
+import { echo, memoryPair, readAll, sessionWithRawPeer, total, until } from './helpers';
+import { virtualDelivery } from '../mux/helpers';
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe.each([0, 1] as const)('keepalive in virtual time (version %i)', (version) => {
   it('a silent peer is cut within interval + timeout; one that answers pings is not', async () => {
-    const time = virtualTime();
+    // Timers and memory-pair deliveries share one virtual clock: after each advance, every
+    // ping and its answer have crossed (no delivery is left), whatever the number of turns.
+    const time = virtualDelivery();
     const keepalive = { intervalMs: 1000, timeoutMs: 3000 };
-    const { session: silent, peer } = await sessionWithRawPeer('client', { version, keepalive, scheduler: time.scheduler });
-    const [c, d] = memoryTransportPair();
-    const [alive, other] = await Promise.all([
-      YamuxSession.client(c, { version, keepalive, scheduler: time.scheduler }),
-      YamuxSession.server(d, { version, keepalive: false }),
-    ]);
+    const { session: silent, peer } = await sessionWithRawPeer('client', { version, keepalive, scheduler: time.scheduler }, time);
+    const [c, d] = memoryTransportPair({ scheduler: time.scheduler });
+    const [alive, other] = await time.drive(
+      Promise.all([YamuxSession.client(c, { version, keepalive, scheduler: time.scheduler }), YamuxSession.server(d, { version, keepalive: false })]),
+    );
     const rtts: number[] = [];
     alive.rtt$.subscribe({ next: (rtt) => rtts.push(rtt), error: failTest });
     let silentEnd: MuxEnd | undefined;
     silent.closed$.subscribe({ next: (end) => (silentEnd = end), error: failTest });
-    for (let t = 0; t < 2; t++) {
-      time.advance(1000);
-      await turn();
-    }
+    await time.advance(1000);
+    await time.advance(1000);
     expect(silentEnd).toBeUndefined();
     // It pinged every interval, in its version's form (version 0: SYN; version 1: no flags).
     const flags = version === 0 ? 'SYN' : '-';
     expect(peer.seen()).toEqual([`Ping ${flags} 0 1`, `Ping ${flags} 0 2`]);
     // Silence for the timeout (3 intervals) ends it: with GoAway(Timeout) in version 1, as
     // net-mux does; version 0 (hashicorp/yamux) just closes.
-    time.advance(1000);
-    await turn();
+    await time.advance(1000);
     expect(silentEnd).toMatchObject({ error: { code: 'KeepaliveTimeout' } });
     expect(peer.seen().slice(2)).toEqual(version === 1 ? ['GoAway - 0 6'] : []);
-    for (let t = 0; t < 10; t++) {
-      time.advance(1000);
-      await turn();
-    }
+    for (let t = 0; t < 10; t++) await time.advance(1000);
     expect(alive.debugState().ended).toBe(false);
     expect(rtts.length).toBeGreaterThanOrEqual(9);
     alive.abort();
@@ -115,16 +111,16 @@ describe('GoAway', () => {
 
 describe('opens and backlogs', () => {
   it('version 1: an open nobody accepts times out in virtual time: HandshakeTimeout, and RST goes out', async () => {
-    const time = virtualTime();
-    const { session, peer } = await sessionWithRawPeer('client', { version: 1, keepalive: false, openTimeoutMs: 10_000, scheduler: time.scheduler });
+    const time = virtualDelivery();
+    const { session, peer } = await sessionWithRawPeer('client', { version: 1, keepalive: false, openTimeoutMs: 10_000, scheduler: time.scheduler }, time);
     const opening = settled(session.open());
-    await until(() => peer.seen().includes('Data SYN 1 0'));
-    time.advance(9_999);
-    await turn();
+    await time.quiesce();
+    expect(peer.seen()).toEqual(['Data SYN 1 0']);
+    await time.advance(9_999);
     expect(session.pendingOpens).toBe(1);
-    time.advance(1);
+    await time.advance(1);
     expect(await opening).toMatchObject({ error: { code: 'HandshakeTimeout' } });
-    await until(() => peer.seen().includes('Data RST 1 0'));
+    expect(peer.seen()).toEqual(['Data SYN 1 0', 'Data RST 1 0']);
     expect(session.streamCount).toBe(0);
   });
 
@@ -140,16 +136,18 @@ describe('opens and backlogs', () => {
   });
 
   it('version 0: at most acceptBacklog un-ACKed opens; the next waits for an ACK', async () => {
-    const { session, peer } = await sessionWithRawPeer('client', { version: 0, keepalive: false, acceptBacklog: 2 });
+    const time = virtualDelivery();
+    const { session, peer } = await sessionWithRawPeer('client', { version: 0, keepalive: false, acceptBacklog: 2 }, time);
     await session.open();
     await session.open();
     let third = false;
     const opening = session.open().then((s) => ((third = true), s));
-    await until(() => peer.seen().length === 2);
-    await turn();
+    await time.quiesce(); // the two SYNs are out; nothing else is on its way
+    expect(peer.seen()).toEqual(['WindowUpdate SYN 1 0', 'WindowUpdate SYN 3 0']);
     expect(third).toBe(false);
     peer.send(encodeWindowUpdate(0, YamuxFlag.Ack, 1, 0));
-    expect((await within(opening, 5000, 'third open')).id).toBe(5);
+    expect((await time.drive(opening)).id).toBe(5);
+    await time.quiesce();
     expect(peer.seen()).toEqual(['WindowUpdate SYN 1 0', 'WindowUpdate SYN 3 0', 'WindowUpdate SYN 5 0']);
     session.abort();
   });
@@ -173,12 +171,12 @@ describe('opens and backlogs', () => {
   });
 
   it('answers every Ping without ACK, echoing its opaque value', async () => {
-    const { session, peer } = await sessionWithRawPeer('server', { version: 0, keepalive: false });
+    const time = virtualDelivery();
+    const { session, peer } = await sessionWithRawPeer('server', { version: 0, keepalive: false }, time);
     peer.send(encodePing(0, YamuxFlag.Syn, 41));
     peer.send(encodePing(0, 0, 42));
     peer.send(encodePing(0, YamuxFlag.Ack, 43)); // a reply nobody asked for: ignored
-    await until(() => peer.seen().length >= 2);
-    await turn();
+    await time.quiesce(); // all three handled, every answer delivered
     expect(peer.seen()).toEqual(['Ping ACK 0 41', 'Ping ACK 0 42']);
     session.abort();
   });
