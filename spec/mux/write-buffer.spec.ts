@@ -3,7 +3,7 @@
  * bytes stay within `writeBufferBytes`, waits past it, and what waits leaves in full frames as
  * credit comes. All in virtual delivery: "still waiting" means nothing was left to deliver.
  */
-import { firstValueFrom } from 'rxjs';
+import { VirtualTimeScheduler, firstValueFrom } from 'rxjs';
 import { ClientMux, type ClientMuxOptions } from '../../lib/wisp/client-mux';
 import { ServerMux } from '../../lib/wisp/server-mux';
 import { CloseReason } from '../../lib/wisp/packet/close-reason';
@@ -16,7 +16,8 @@ async function starved(bufferSize: number, options: ClientMuxOptions) {
   const [c, s] = memoryTransportPair({ scheduler: time.scheduler });
   const side = tap(c);
   const server = ServerMux.accept(s, { bufferSize });
-  const client = await time.drive(ClientMux.connect(side.transport, { v2: false, ...options }));
+  // The connection's timers in virtual time too: held small writes are released on them.
+  const client = await time.drive(ClientMux.connect(side.transport, { v2: false, scheduler: time.scheduler, ...options }));
   const incoming = firstValueFrom(server.streams$);
   const stream = await client.open('tcp', 'a.test', 80);
   const { stream: remote } = await time.drive(incoming);
@@ -37,9 +38,10 @@ describe('the write buffer', () => {
     const data = pattern(4300);
     const writes = hundreds(stream, data, 43);
     await time.quiesce(); // nothing left to deliver: no CONTINUE is coming
-    // 2 went out under the credit, 40 (4000 bytes) resolved unsent, the 43rd waits for its bytes.
-    expect(writes.map((w) => w.settled())).toEqual([...Array<boolean>(42).fill(true), false]);
+    // 2 went out under the credit (half of it is not short), 40 (4000 bytes) resolved unsent,
+    // the 43rd waits for its bytes.
     expect(sent()).toEqual([100, 100]);
+    expect(writes.map((w) => w.settled())).toEqual([...Array<boolean>(42).fill(true), false]);
     expect(stream.credit).toBe(0);
 
     remote.resume();
@@ -48,6 +50,19 @@ describe('the write buffer', () => {
     // The 41 writes that waited (4100 bytes) left as full frames, not 41 frames of 100.
     expect(sent()).toEqual([100, 100, 1000, 1000, 1000, 1000, 100]);
     expect(concat(reader.chunks).equals(Buffer.from(data))).toBe(true);
+    await time.drive(client.close());
+  });
+
+  it('with credit short, small writes wait for the next timer turn and leave gathered', async () => {
+    const { time, client, stream, sent } = await starved(8, { maxPayload: 1000, writeBufferBytes: 4000 });
+    const data = pattern(1000);
+    for (let i = 0; i < 5; i++) await stream.write(data.subarray(i * 100, (i + 1) * 100));
+    expect(sent()).toEqual([100, 100, 100, 100, 100]); // 8 → 3 packets of credit: each alone, at once
+    const writes = hundreds(stream, data, 5, 5);
+    expect(sent()).toHaveLength(5); // under half the credit left: they wait to gather
+    await time.quiesce(); // the timer turn
+    expect(sent()).toEqual([100, 100, 100, 100, 100, 500]);
+    expect(writes.every((w) => w.settled())).toBe(true);
     await time.drive(client.close());
   });
 
@@ -78,7 +93,9 @@ describe('the write buffer', () => {
   });
 
   it('close() sends what the buffer holds first, then the CLOSE; its callback reports success', async () => {
-    const { time, client, stream, remote, reader, sent } = await starved(2, { maxPayload: 1000, writeBufferBytes: 4000 });
+    // Timers that never run: the close deadline must not fire (nothing is held with a credit of 2).
+    const timers = new VirtualTimeScheduler();
+    const { time, client, stream, remote, reader, sent } = await starved(2, { maxPayload: 1000, writeBufferBytes: 4000, scheduler: timers });
     const data = pattern(1200);
     hundreds(stream, data, 12);
     await time.quiesce();
