@@ -21,8 +21,8 @@ export class Outbox {
   private head = 0;
   /** The connection's timers (set by the actor): when held small writes go out. */
   scheduler: SchedulerLike = asyncScheduler;
-  /** Streams whose small writes wait to gather (their window is short), with their pending bytes. */
-  private readonly held = new Map<StreamRecord, number>();
+  /** Streams whose small writes wait to gather (their window is short), with their pending bytes; made when first needed. */
+  private held: Map<StreamRecord, number> | undefined;
   private releaseTimer: Subscription | undefined;
   /** Set while the held writes go out: nothing is held again meanwhile. */
   private releasing = false;
@@ -52,7 +52,7 @@ export class Outbox {
 
   /** True while a stream's small writes wait to gather (diagnostics). */
   isHolding(record: StreamRecord): boolean {
-    return this.held.has(record);
+    return this.held?.has(record) ?? false;
   }
 
   /** True while the outbox still listens for the transport draining. */
@@ -73,12 +73,12 @@ export class Outbox {
   /** Queues a write on a stream and sends what it can right away. */
   write(record: StreamRecord, write: PendingWrite): void {
     record.pending.push(write);
-    const held = this.held.size > 0 ? this.held.get(record) : undefined;
+    const held = this.held?.size ? this.held.get(record) : undefined;
     if (held !== undefined) {
       const bytes = held + write.chunk.length;
-      if (bytes < this.maxPayload) return void this.held.set(record, bytes);
+      if (bytes < this.maxPayload) return void this.held!.set(record, bytes);
       // A full frame gathered: it goes now, as a write would.
-      this.held.delete(record);
+      this.held!.delete(record);
       this.schedule(record);
       return this.pump();
     }
@@ -97,7 +97,7 @@ export class Outbox {
    */
   schedule(record: StreamRecord): void {
     if (record.scheduled || record.pending.length === 0 || record.sendWindow.available <= 0) return;
-    if (this.held.size > 0 && this.held.has(record)) {
+    if (this.held?.size && this.held.has(record)) {
       if (record.sendWindow.short) return; // it goes at the release turn, or once it fills a frame
       this.held.delete(record); // credit came: no reason to wait any more
     }
@@ -124,7 +124,7 @@ export class Outbox {
   clear(): void {
     this.releaseTimer?.unsubscribe();
     this.releaseTimer = undefined;
-    this.held.clear();
+    this.held?.clear();
     for (let i = this.head; i < this.queue.length; i++) this.queue[i].scheduled = false;
     this.queue.length = 0;
     this.head = 0;
@@ -179,7 +179,7 @@ export class Outbox {
     let bytes = 0;
     for (let i = 0; i < pending.length && bytes < this.maxPayload; i++) bytes += pending[i].chunk.length - pending[i].offset;
     if (bytes >= this.maxPayload) return false;
-    this.held.set(record, bytes);
+    (this.held ??= new Map()).set(record, bytes);
     this.releaseTimer ??= this.scheduler.schedule(() => this.release(), 0);
     return true;
   }
@@ -187,8 +187,8 @@ export class Outbox {
   /** The timer turn after writes were held: every held stream sends what it has. */
   private release(): void {
     this.releaseTimer = undefined;
-    const records = [...this.held.keys()];
-    this.held.clear();
+    const records = this.held ? [...this.held.keys()] : [];
+    this.held?.clear();
     for (const record of records) this.schedule(record);
     this.releasing = true;
     try {
