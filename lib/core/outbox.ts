@@ -1,4 +1,5 @@
-import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
+import { Subscription, asyncScheduler, type SchedulerLike } from 'rxjs';
+import { nextMacrotask } from '../transport/macrotask.js';
 import type { Wire } from './protocol.js';
 import type { Outbound } from './outbound.js';
 import type { OutputBound } from './output-bound.js';
@@ -180,11 +181,23 @@ export class Outbox {
     for (let i = 0; i < pending.length && bytes < this.maxPayload; i++) bytes += pending[i].chunk.length - pending[i].offset;
     if (bytes >= this.maxPayload) return false;
     (this.held ??= new Map()).set(record, bytes);
-    this.releaseTimer ??= this.scheduler.schedule(() => this.release(), 0);
+    this.releaseTimer ??= this.scheduler === asyncScheduler ? this.nextTurn() : this.scheduler.schedule(() => this.release(), 0);
     return true;
   }
 
   /** The timer turn after writes were held: every held stream sends what it has. */
+  /**
+   * The release on the next macrotask (after pending I/O) rather than a 0 ms timer, which Node
+   * clamps to 1 ms: a one-at-a-time writer with short credit must not pay a millisecond a write.
+   */
+  private nextTurn(): Subscription {
+    const turn = new Subscription();
+    nextMacrotask(() => {
+      if (!turn.closed && this.releaseTimer === turn) this.release();
+    });
+    return turn;
+  }
+
   private release(): void {
     this.releaseTimer = undefined;
     const records = this.held ? [...this.held.keys()] : [];
