@@ -14,6 +14,11 @@ export type { ActorSettings, MuxEnd } from './settings.js';
  * out. It knows no protocol: the wire encodes and decodes, the actor decides.
  */
 export class MuxActor extends ActorState implements WireInput, QueueHooks<StreamRecord> {
+  constructor(...args: ConstructorParameters<typeof ActorState>) {
+    super(...args);
+    this.outbox.scheduler = this.scheduler; // small writes held to gather go out on its timers
+  }
+
   /** Feeds one post-handshake packet to the actor. */
   receive(packet: unknown): void {
     if (this.ended) return;

@@ -15,6 +15,8 @@ export interface StreamDebugState {
   readonly closeWaiters: number;
   /** Writes waiting for credit or for the transport. */
   readonly pendingWrites: number;
+  /** Its small writes wait a turn to gather into a fuller frame (short Wisp credit). */
+  readonly gathering: boolean;
   /** What the stream may send now, in the protocol's units; Infinity where it has no window. */
   readonly credit: number;
   /** This stream's unread data alone keeps reading the connection paused. */
@@ -69,6 +71,7 @@ export function describeActor(
     readers: r.queue.listenerCount,
     closeWaiters: r.closeSignal.waiting,
     pendingWrites: r.pending.length,
+    gathering: outbox.isHolding(r),
     credit: r.sendWindow.available,
     holdingUp: r.overLimit,
   }));

@@ -1,3 +1,5 @@
+import { Subscription, asyncScheduler, type SchedulerLike } from 'rxjs';
+import { nextMacrotask } from '../transport/macrotask.js';
 import type { Wire } from './protocol.js';
 import type { Outbound } from './outbound.js';
 import type { OutputBound } from './output-bound.js';
@@ -18,6 +20,13 @@ const BURST = 16;
 export class Outbox {
   private readonly queue: StreamRecord[] = [];
   private head = 0;
+  /** The connection's timers (set by the actor): when held small writes go out. */
+  scheduler: SchedulerLike = asyncScheduler;
+  /** Streams whose small writes wait to gather (their window is short), with their pending bytes; made when first needed. */
+  private held: Map<StreamRecord, number> | undefined;
+  private releaseTimer: Subscription | undefined;
+  /** Set while the held writes go out: nothing is held again meanwhile. */
+  private releasing = false;
 
   constructor(
     private readonly outbound: Outbound,
@@ -42,6 +51,11 @@ export class Outbox {
     return this.queue.length - this.head;
   }
 
+  /** True while a stream's small writes wait to gather (diagnostics). */
+  isHolding(record: StreamRecord): boolean {
+    return this.held?.has(record) ?? false;
+  }
+
   /** True while the outbox still listens for the transport draining. */
   get listening(): boolean {
     return this.outbound.ondrain !== undefined;
@@ -60,6 +74,15 @@ export class Outbox {
   /** Queues a write on a stream and sends what it can right away. */
   write(record: StreamRecord, write: PendingWrite): void {
     record.pending.push(write);
+    const held = this.held?.size ? this.held.get(record) : undefined;
+    if (held !== undefined) {
+      const bytes = held + write.chunk.length;
+      if (bytes < this.maxPayload) return void this.held!.set(record, bytes);
+      // A full frame gathered: it goes now, as a write would.
+      this.held!.delete(record);
+      this.schedule(record);
+      return this.pump();
+    }
     if (record.pending.length === 1 && this.head === this.queue.length && this.outbound.writable) {
       this.sendFrom(record, Infinity); // fast path: nothing else waiting
       if (record.pending.length > 0) this.schedule(record);
@@ -75,6 +98,10 @@ export class Outbox {
    */
   schedule(record: StreamRecord): void {
     if (record.scheduled || record.pending.length === 0 || record.sendWindow.available <= 0) return;
+    if (this.held?.size && this.held.has(record)) {
+      if (record.sendWindow.short) return; // it goes at the release turn, or once it fills a frame
+      this.held.delete(record); // credit came: no reason to wait any more
+    }
     record.scheduled = true;
     this.queue.push(record);
   }
@@ -96,6 +123,9 @@ export class Outbox {
 
   /** Forgets every queued stream and stops listening to the transport (connection ended). */
   clear(): void {
+    this.releaseTimer?.unsubscribe();
+    this.releaseTimer = undefined;
+    this.held?.clear();
     for (let i = this.head; i < this.queue.length; i++) this.queue[i].scheduled = false;
     this.queue.length = 0;
     this.head = 0;
@@ -112,10 +142,14 @@ export class Outbox {
       const write: PendingWrite = pending[0];
       const { chunk } = write;
       const rest = chunk.length - write.offset;
-      if (!datagram && rest < this.maxPayload && pending.length > 1) {
-        if (!this.sendGathered(record)) break;
-        budget--;
-        continue;
+      if (!datagram && rest < this.maxPayload) {
+        // (With no credit at all it waits anyway, and gathers, without a timer.)
+        if (window.short && window.available > 0 && !this.releasing && this.hold(record)) break;
+        if (pending.length > 1) {
+          if (!this.sendGathered(record)) break;
+          budget--;
+          continue;
+        }
       }
       const want = datagram ? chunk.length : Math.min(this.maxPayload, rest);
       const granted = window.take(want);
@@ -132,6 +166,49 @@ export class Outbox {
       }
     }
     if (pending.length === 0 && (record.ending || record.closing !== undefined)) this.onFlushed(record);
+  }
+
+  /**
+   * With few frames of a frame-counted window left (Wisp credit), small writes that make less
+   * than a frame wait until more arrive to fill one, or until the connection's next timer turn
+   * (0 ms): a writer in a loop fills frames, and the credit left buys full frames instead of
+   * one per small write. With credit plentiful nothing waits. Returns false when a frame's
+   * worth is already there.
+   */
+  private hold(record: StreamRecord): boolean {
+    const pending = record.pending;
+    let bytes = 0;
+    for (let i = 0; i < pending.length && bytes < this.maxPayload; i++) bytes += pending[i].chunk.length - pending[i].offset;
+    if (bytes >= this.maxPayload) return false;
+    (this.held ??= new Map()).set(record, bytes);
+    this.releaseTimer ??= this.scheduler === asyncScheduler ? this.nextTurn() : this.scheduler.schedule(() => this.release(), 0);
+    return true;
+  }
+
+  /** The timer turn after writes were held: every held stream sends what it has. */
+  /**
+   * The release on the next macrotask (after pending I/O) rather than a 0 ms timer, which Node
+   * clamps to 1 ms: a one-at-a-time writer with short credit must not pay a millisecond a write.
+   */
+  private nextTurn(): Subscription {
+    const turn = new Subscription();
+    nextMacrotask(() => {
+      if (!turn.closed && this.releaseTimer === turn) this.release();
+    });
+    return turn;
+  }
+
+  private release(): void {
+    this.releaseTimer = undefined;
+    const records = this.held ? [...this.held.keys()] : [];
+    this.held?.clear();
+    for (const record of records) this.schedule(record);
+    this.releasing = true;
+    try {
+      this.pump();
+    } finally {
+      this.releasing = false;
+    }
   }
 
   /**

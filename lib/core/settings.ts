@@ -27,6 +27,11 @@ export interface ActorSettings {
   readonly outputStallMs?: number;
   /** How long a graceful `close()` waits for pending writes before it aborts. Default {@link DEFAULT_CLOSE_DEADLINE_MS}. */
   readonly closeDeadlineMs?: number;
+  /**
+   * Per stream, bytes that `write()` may have handed over unsent and still resolve at once
+   * (a write past it waits for its bytes to go out). Default {@link defaultWriteBuffer}.
+   */
+  readonly writeBufferBytes?: number;
   /** Keepalive (protocols that can ping): a ping every `intervalMs`; silence for `timeoutMs` ends the connection. */
   readonly keepalive?: { readonly intervalMs: number; readonly timeoutMs: number };
   /** Scheduler for every timer of the connection (tests pass a TestScheduler). Default `asyncScheduler`. */
@@ -38,6 +43,14 @@ export const DEFAULT_MAX_OUTPUT_BACKLOG = 256 * 1024;
 
 /** Default {@link ActorSettings.closeDeadlineMs}. */
 export const DEFAULT_CLOSE_DEADLINE_MS = 2000;
+
+/**
+ * Default {@link ActorSettings.writeBufferBytes}: four full frames, at least 64 KiB (256 KiB
+ * for Wisp's 64 KiB packets), so that what waits for the window leaves in full frames.
+ */
+export function defaultWriteBuffer(maxPayload: number): number {
+  return Math.max(64 * 1024, 4 * maxPayload);
+}
 
 /** How a connection ended. */
 export interface MuxEnd {

@@ -9,6 +9,11 @@ export interface SendWindow {
   take(want: number): number;
   /** What is left, in the protocol's units (diagnostics, `MuxStream.credit`). */
   readonly available: number;
+  /**
+   * Few frames left in a window counted in frames (Wisp): the outbox lets a small write wait
+   * a moment for more to gather into a fuller frame. Absent: never.
+   */
+  readonly short?: boolean;
 }
 
 /** The receiving half of a stream's window, enforced on every frame. */

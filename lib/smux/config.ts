@@ -28,6 +28,8 @@ export interface SmuxConfig {
   readonly maxStreams?: number;
   /** wisp-rx: how long a stream's graceful close waits for its pending writes. Default 2,000 ms. */
   readonly closeDeadlineMs?: number;
+  /** wisp-rx: per stream, bytes `write()` may hold unsent and still resolve at once (see `StreamWriter.write`). Default: four frames, at least 64 KiB. */
+  readonly writeBufferBytes?: number;
   /** wisp-rx: the scheduler for every timer of the session (tests pass a VirtualTimeScheduler). */
   readonly scheduler?: SchedulerLike;
 }
@@ -43,6 +45,7 @@ export interface ResolvedSmuxConfig {
   readonly maxStreamBuffer: number;
   readonly maxStreams: number;
   readonly closeDeadlineMs: number | undefined;
+  readonly writeBufferBytes: number | undefined;
   readonly scheduler: SchedulerLike | undefined;
 }
 
@@ -67,6 +70,7 @@ export function resolveSmuxConfig(config: SmuxConfig = {}): ResolvedSmuxConfig {
     maxStreamBuffer: config.maxStreamBuffer ?? SMUX_GO_DEFAULTS.maxStreamBuffer,
     maxStreams: config.maxStreams ?? SMUX_DEFAULT_MAX_STREAMS,
     closeDeadlineMs: config.closeDeadlineMs,
+    writeBufferBytes: config.writeBufferBytes,
     scheduler: config.scheduler,
   };
   verifySmuxConfig(resolved);

@@ -53,6 +53,7 @@ export function smuxSettings(role: Role, config: ResolvedSmuxConfig): ActorSetti
     maxQueuedBytes: config.maxReceiveBuffer,
     maxStreams: config.maxStreams,
     closeDeadlineMs: config.closeDeadlineMs,
+    writeBufferBytes: config.writeBufferBytes,
     keepalive: config.keepAliveDisabled ? undefined : { intervalMs: config.keepAliveInterval, timeoutMs: config.keepAliveTimeout },
     scheduler: config.scheduler,
   };

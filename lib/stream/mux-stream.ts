@@ -5,6 +5,8 @@ import type { StreamReader, StreamWriter } from './stream-api.js';
 import { toDuplex, type DuplexOptions, type NodeDuplex } from './duplex.js';
 import { toWebStreams, type WebStreamPair } from './web-streams.js';
 import { readChunks } from './async-iterable.js';
+import { WriteBuffer } from './write-buffer.js';
+import { defaultWriteBuffer } from '../core/settings.js';
 
 export type { StreamReader, StreamWriter } from './stream-api.js';
 
@@ -13,6 +15,8 @@ export type { StreamReader, StreamWriter } from './stream-api.js';
  * to the connection's actor, which owns the state.
  */
 export class MuxStream implements StreamReader, StreamWriter {
+  /** Created by the first `write()`: a stream at rest holds no write buffer. */
+  private buffer: WriteBuffer | undefined;
   /** Received chunks; see {@link StreamReader.data$}. */
   readonly data$: Observable<Uint8Array>;
   /** Emits the close reason once, then completes. */
@@ -78,19 +82,27 @@ export class MuxStream implements StreamReader, StreamWriter {
   }
 
   write(chunk: Uint8Array): Promise<void> {
-    return new Promise((resolve, reject) => this.actor.write(this.record, chunk, (error) => (error ? reject(error) : resolve())));
+    const settings = this.actor.settings;
+    this.buffer ??= new WriteBuffer(settings.writeBufferBytes ?? defaultWriteBuffer(settings.maxPayload));
+    return this.buffer.write(chunk.length, (callback) => this.actor.write(this.record, chunk, callback));
+  }
+
+  flush(): Promise<void> {
+    return new Promise((resolve, reject) => this.whenFlushed((error) => (error ? reject(error) : resolve())));
   }
 
   send(chunk: Uint8Array, callback?: WriteCallback, inPlace = false): void {
     this.actor.write(this.record, chunk, callback, inPlace);
   }
 
-  end(): void {
+  end(callback?: WriteCallback): void {
     this.actor.end(this.record);
+    if (callback) this.whenFlushed(callback);
   }
 
-  close(reason: number = this.actor.wire.reasons.normal): void {
+  close(reason: number = this.actor.wire.reasons.normal, callback?: WriteCallback): void {
     this.actor.close(this.record, reason);
+    if (callback) this.whenFlushed(callback);
   }
 
   abort(reason: number = this.actor.wire.reasons.error): void {
@@ -111,6 +123,11 @@ export class MuxStream implements StreamReader, StreamWriter {
    */
   confirm(): void {
     this.actor.accept(this.record);
+  }
+
+  private whenFlushed(callback: WriteCallback): void {
+    if (this.buffer) this.buffer.whenFlushed(callback);
+    else callback();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {

@@ -26,29 +26,42 @@ export interface StreamReader {
 /** The writing half of a stream. */
 export interface StreamWriter {
   /**
-   * Sends bytes (cut into frames of at most `maxPayload`); resolves once the transport has
-   * taken them, which waits for the stream's window and for the transport's buffer to drain.
-   * Rejects with `StreamAlreadyClosed` once the stream is closed or ended.
+   * Sends bytes (cut into frames of at most `maxPayload`). Like a Node writable, it resolves
+   * at once while this stream's bytes handed over and not yet sent stay within
+   * `writeBufferBytes` (default: four frames, at least 64 KiB); past that it resolves once its
+   * bytes have gone out, which waits for the stream's window and the transport (backpressure).
+   * Bytes that wait leave gathered into full frames as the window opens. The chunk is held,
+   * not copied, until sent: do not change it after writing it. A write that resolved early
+   * cannot fail itself: if the stream is reset or closed before its bytes went out, the next
+   * `write()` rejects with that error, as do {@link flush} and the callbacks of {@link end} and
+   * {@link close}. Rejects with `StreamAlreadyClosed` once the stream is closed or ended.
    */
   write(chunk: Uint8Array): Promise<void>;
   /**
-   * Like {@link write} with a callback instead of a Promise (no allocation per call). With
-   * `inPlace`, the bytes in front of `chunk` in its buffer (5 for Wisp) belong to the caller
-   * and may hold the frame header, which saves copying the payload.
+   * Like {@link write} with a callback instead of a Promise (no allocation per call), called
+   * once the bytes have gone out (no early completion: a caller with its own buffer, like
+   * `toDuplex()`, uses this). With `inPlace`, the bytes in front of `chunk` in its buffer (5
+   * for Wisp) belong to the caller and may hold the frame header, which saves copying the
+   * payload.
    */
   send(chunk: Uint8Array, callback?: WriteCallback, inPlace?: boolean): void;
+  /** Resolves once every {@link write} so far has gone out; rejects with the error that lost one. */
+  flush(): Promise<void>;
   /**
    * No more writes: half-closes after the pending writes where the protocol can (smux, yamux
    * FIN), and reading goes on until the peer ends. Wisp has no half-close: there it is a
-   * graceful {@link close}.
+   * graceful {@link close}. `callback` runs once the writes so far have gone out, or with the
+   * error that lost bytes of one.
    */
-  end(): void;
+  end(callback?: WriteCallback): void;
   /**
    * Graceful close: pending writes go out first (bounded by `closeDeadlineMs`), then the close
-   * with `reason` (default: the protocol's normal close). Unread data is dropped.
+   * with `reason` (default: the protocol's normal close). Unread data is dropped. `callback`
+   * runs once the writes so far have gone out, or with the error that lost bytes of one (the
+   * deadline passed, or the peer reset the stream first).
    */
-  close(reason?: number): void;
-  /** Closes now with `reason`: pending writes are rejected, unread data dropped. */
+  close(reason?: number, callback?: WriteCallback): void;
+  /** Closes now with `reason`: pending writes are dropped (their bytes never go out), unread data too. */
   abort(reason?: number): void;
   // The same closed$ as StreamReader's (documented there: one comment for StreamLike's docs).
   readonly closed$: Observable<number>;

@@ -114,6 +114,11 @@ class MarbleStreamImpl implements MarbleStream {
     callback?.();
   }
 
+  /** Every write completes at once here: nothing is ever left to flush. */
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
   get closed(): boolean {
     return this.ended;
   }
@@ -121,15 +126,17 @@ class MarbleStreamImpl implements MarbleStream {
   /** No half-close in virtual time: ending is closing, as on Wisp. */
   readonly canHalfClose = false;
 
-  end(): void {
-    this.close();
+  end(callback?: (error?: Error) => void): void {
+    this.close(undefined, callback);
   }
 
-  close(reason: number = CloseReason.Voluntary): void {
-    if (this.ended) return;
-    this.closedWith = reason;
-    this.finish(reason);
-    this.localClose$.next();
+  close(reason: number = CloseReason.Voluntary, callback?: (error?: Error) => void): void {
+    if (!this.ended) {
+      this.closedWith = reason;
+      this.finish(reason);
+      this.localClose$.next();
+    }
+    callback?.();
   }
 
   abort(reason: number = CloseReason.NetworkError): void {

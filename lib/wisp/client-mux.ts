@@ -119,6 +119,7 @@ export class ClientMux {
           ...(options.maxOutputBacklog === undefined ? {} : { maxOutputBacklog: options.maxOutputBacklog }),
           ...(options.outputStallMs === undefined ? {} : { outputStallMs: options.outputStallMs }),
           ...(options.closeDeadlineMs === undefined ? {} : { closeDeadlineMs: options.closeDeadlineMs }),
+        ...(options.writeBufferBytes === undefined ? {} : { writeBufferBytes: options.writeBufferBytes }),
           ...scheduler,
           maxStreams: Infinity,
         }),

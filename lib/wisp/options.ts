@@ -39,6 +39,12 @@ export interface MuxOptions {
    * aborts them. Default 2,000 ms.
    */
   readonly closeDeadlineMs?: number;
+  /**
+   * Per stream, bytes `write()` may have handed over unsent and still resolve at once (past
+   * it, a write resolves once its bytes went out). 0: every write waits for its bytes to go
+   * out. Default: four packets, at least 64 KiB (256 KiB with the default `maxPayload`).
+   */
+  readonly writeBufferBytes?: number;
   /** Scheduler for every timer of the connection: handshake steps, output stall, close deadlines (tests pass a TestScheduler). */
   readonly scheduler?: SchedulerLike;
 }

@@ -6,10 +6,20 @@ import type { SendWindow } from '../core/protocol.js';
  * adding up; the stream-open confirmation may only lower it ({@link confirm}).
  */
 export class SendCredit implements SendWindow {
-  constructor(private credit: number) {}
+  /** The credit last granted: what "short" is measured against. */
+  private granted: number;
+
+  constructor(private credit: number) {
+    this.granted = credit;
+  }
 
   get available(): number {
     return this.credit;
+  }
+
+  /** Under half of the last grant left: small writes should gather rather than spend a packet each. */
+  get short(): boolean {
+    return this.credit * 2 < this.granted;
   }
 
   take(want: number): number {
@@ -21,6 +31,7 @@ export class SendCredit implements SendWindow {
   /** A CONTINUE: the server's buffer now has room for `value` packets. */
   set(value: number): void {
     this.credit = value;
+    this.granted = value;
   }
 
   /** The open confirmation re-announces credit; it must never enlarge what we hold. */

@@ -130,6 +130,7 @@ export class ServerMux {
         ...(this.options.maxOutputBacklog === undefined ? {} : { maxOutputBacklog: this.options.maxOutputBacklog }),
         ...(this.options.outputStallMs === undefined ? {} : { outputStallMs: this.options.outputStallMs }),
         ...(this.options.closeDeadlineMs === undefined ? {} : { closeDeadlineMs: this.options.closeDeadlineMs }),
+        ...(this.options.writeBufferBytes === undefined ? {} : { writeBufferBytes: this.options.writeBufferBytes }),
         ...scheduler,
         maxStreams: this.options.maxStreams ?? DEFAULT_MAX_STREAMS,
       }),

@@ -34,6 +34,8 @@ export interface YamuxConfig {
   readonly maxQueuedBytes?: number;
   /** How long a stream's graceful `close()` waits for its pending writes (default 2,000 ms). */
   readonly closeDeadlineMs?: number;
+  /** Per stream, bytes `write()` may hold unsent and still resolve at once (see `StreamWriter.write`). Default: four frames, at least 64 KiB. */
+  readonly writeBufferBytes?: number;
   /** Scheduler for every timer (tests pass a VirtualTimeScheduler). Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
 }
@@ -53,6 +55,7 @@ export interface ResolvedYamuxConfig {
   readonly keepalive: { readonly intervalMs: number; readonly timeoutMs: number } | undefined;
   readonly maxQueuedBytes: number;
   readonly closeDeadlineMs: number;
+  readonly writeBufferBytes: number | undefined;
   readonly scheduler: SchedulerLike | undefined;
 }
 
@@ -103,6 +106,7 @@ export function resolveYamuxConfig(config: YamuxConfig = {}): ResolvedYamuxConfi
     keepalive,
     maxQueuedBytes: positive('maxQueuedBytes', config.maxQueuedBytes ?? maxStreams * window),
     closeDeadlineMs: positive('closeDeadlineMs', config.closeDeadlineMs ?? 2000),
+    writeBufferBytes: config.writeBufferBytes,
     scheduler: config.scheduler,
   };
 }

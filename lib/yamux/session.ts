@@ -71,6 +71,7 @@ export class YamuxSession {
       maxQueuedBytes: resolved.maxQueuedBytes,
       maxStreams: resolved.maxStreams,
       closeDeadlineMs: resolved.closeDeadlineMs,
+      writeBufferBytes: resolved.writeBufferBytes,
       keepalive: resolved.keepalive,
       scheduler: resolved.scheduler,
     };

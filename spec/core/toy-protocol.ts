@@ -65,6 +65,7 @@ function splitFrames(): OperatorFunction<TransportMessage, TransportMessage> {
 }
 
 class ByteWindow implements SendWindow {
+  readonly short = false; // counted in bytes: small writes never wait to gather
   constructor(public available: number) {}
   take(want: number): number {
     if (this.available <= 0) return -1;

@@ -65,8 +65,9 @@ describe('closing a stream', () => {
 
   it('abort() rejects writes still waiting for credit with StreamClosed (close() would wait for them)', async () => {
     // Nobody reads on the server, so no CONTINUE ever comes: 2 packets go out, the rest wait.
+    // No write buffer (writeBufferBytes 0): each write waits for its own bytes.
     const time = virtualDelivery();
-    const { client, server } = await time.drive(v1Pair({ server: { bufferSize: 2 }, client: { maxPayload: 10 }, transport: { scheduler: time.scheduler } }));
+    const { client, server } = await time.drive(v1Pair({ server: { bufferSize: 2 }, client: { maxPayload: 10, writeBufferBytes: 0 }, transport: { scheduler: time.scheduler } }));
     const incoming = firstValueFrom(server.streams$);
     const stream = await client.open('tcp', 'a.test', 80);
     const first = track(stream.write(new Uint8Array(20)));
@@ -86,11 +87,11 @@ describe('closing a stream', () => {
 describe('the connection ending', () => {
   it('a dropped transport errors every stream with TransportClosed and NetworkError, on both sides', async () => {
     const time = virtualDelivery();
-    const { client, server, clientTransport } = await time.drive(v1Pair({ server: { bufferSize: 2 }, client: { maxPayload: 10 }, transport: { scheduler: time.scheduler } }));
+    const { client, server, clientTransport } = await time.drive(v1Pair({ server: { bufferSize: 2 }, client: { maxPayload: 10, writeBufferBytes: 0 }, transport: { scheduler: time.scheduler } }));
     const remotes: MuxStream[] = [];
     server.streams$.subscribe({ next: ({ stream }) => remotes.push(stream), error: failTest });
     const streams = [await client.open('tcp', 'a.test', 1), await client.open('tcp', 'b.test', 2), await client.open('udp', 'c.test', 3)];
-    const pending = track(streams[0].write(new Uint8Array(50))); // 2 of 5 packets have credit
+    const pending = track(streams[0].write(new Uint8Array(50))); // 2 of 5 packets have credit (no write buffer: it waits)
     await time.quiesce(); // all delivered that can be: the rest waits for credit
     expect(remotes).toHaveLength(3);
     expect(pending.settled()).toBe(false);

@@ -129,7 +129,8 @@ describe.each([
           }
         })(),
       );
-      const stuck = track(stall.write(pattern(64 * 1024))); // 8 packets of credit, then it waits
+      // Past the 64 KiB write buffer (maxPayload 1024), so it waits: 8 packets of credit, then no more.
+      const stuck = track(stall.write(pattern(96 * 1024)));
       writes.push(stuck);
       datagrams.send(Uint8Array.of(1, 2, 3));
 
@@ -159,7 +160,9 @@ describe.each([
       expect(await firstValueFrom(client.closed$)).toEqual({ error: objectContaining({ code: 'TransportClosed' }) });
       expect(await firstValueFrom(server.closed$)).toEqual({ error: objectContaining({ code: 'TransportClosed' }) });
       await expect(client.open('tcp', 'echo', 7)).rejects.toMatchObject({ code: 'MuxClosed' });
-      await expect(echo.write(Uint8Array.of(1))).rejects.toMatchObject({ code: 'StreamAlreadyClosed' });
+      // A write that resolved early and was lost at the drop surfaces here, else the stream is closed.
+      const late = await outcome(echo.write(Uint8Array.of(1)));
+      expect(late.ok ? '' : (late.error as { code: string }).code).toMatch(/^(TransportClosed|StreamAlreadyClosed)$/);
       for (const t of [c.clientTransport, c.serverTransport]) expect(await firstValueFrom(t.closed$)).toMatchObject({ clean: false });
 
       // What was echoed before the drop is an exact prefix of what was sent: nothing corrupted.

@@ -11,14 +11,14 @@ import { failTest } from '../observers';
 async function tappedPair(
   bufferSize: number,
   maxPayload: number,
-  options: { hooks?: Parameters<typeof tap>[1]; protocol?: string; scheduler?: SchedulerLike } = {},
+  options: { hooks?: Parameters<typeof tap>[1]; protocol?: string; scheduler?: SchedulerLike; writeBufferBytes?: number } = {},
 ) {
-  const { hooks = {}, protocol = '', scheduler } = options;
+  const { hooks = {}, protocol = '', scheduler, writeBufferBytes } = options;
   const [c, s] = memoryTransportPair({ protocol, ...(scheduler ? { scheduler } : {}) });
   const clientSide = tap(c, hooks);
   const serverSide = tap(s);
   const server = ServerMux.accept(serverSide.transport, { bufferSize, maxPayload });
-  const client = await ClientMux.connect(clientSide.transport, { v2: protocol !== '', maxPayload });
+  const client = await ClientMux.connect(clientSide.transport, { v2: protocol !== '', maxPayload, ...(writeBufferBytes === undefined ? {} : { writeBufferBytes }) });
   return { client, server, clientSide, serverSide };
 }
 
@@ -81,7 +81,8 @@ describe('client credit', () => {
 
   it('a paused server stream holds at most bufferSize packets; the client write waits until resume()', async () => {
     const time = virtualDelivery();
-    const connecting = tappedPair(4, 100, { scheduler: time.scheduler });
+    // No write buffer: the write waits for its own bytes, so it shows the credit holding it.
+    const connecting = tappedPair(4, 100, { scheduler: time.scheduler, writeBufferBytes: 0 });
     await time.quiesce();
     const { client, server, clientSide } = await connecting;
     const incoming = firstValueFrom(server.streams$);
@@ -160,7 +161,8 @@ describe('a stream waiting for credit', () => {
     // non-empty queue sent every later write (any stream) to wait for a pump that only a
     // CONTINUE or a transport drain would trigger: one stalled stream froze the connection.
     const time = virtualDelivery();
-    const { client, server, clientSide } = await time.drive(tappedPair(2, 100, { scheduler: time.scheduler }));
+    // No write buffer: a write that resolves has gone out, so it shows that nothing waits.
+    const { client, server, clientSide } = await time.drive(tappedPair(2, 100, { scheduler: time.scheduler, writeBufferBytes: 0 }));
     const remotes = new Map<string, MuxStream>();
     server.streams$.subscribe({
       next: ({ connect, stream }) => {

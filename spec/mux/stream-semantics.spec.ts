@@ -54,10 +54,10 @@ describe('the last reader leaving', () => {
 });
 
 describe('closing a stream', () => {
-  /** A stream with no credit (the server granted 0), and two writes waiting for it. */
+  /** A stream with no credit (the server granted 0), and two writes waiting for it (no write buffer). */
   async function starved(options: Parameters<typeof rawServer>[0] = {}) {
     const time = virtualDelivery();
-    const { raw, client } = await rawServer(options, 0, time);
+    const { raw, client } = await rawServer({ writeBufferBytes: 0, ...options }, 0, time);
     const stream = await client.open('tcp', 'a.test', 1);
     const writes = [outcome(stream.write(Uint8Array.of(1))), outcome(stream.write(Uint8Array.of(2)))];
     await time.quiesce(); // nothing in flight: no DATA left without credit
