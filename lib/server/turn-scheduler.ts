@@ -54,12 +54,18 @@ interface Entry {
  */
 export class TurnScheduler {
   private readonly entries = new Map<object, Entry>();
-  /** The turn each connection was last served in: one left out by the budget goes first next turn. */
-  private readonly servedTurn = new WeakMap<object, number>();
+  /**
+   * When each connection was last served (a count of jobs run). The ring is kept in this
+   * order, least recently served first: one the budget or a slot left out goes ahead of
+   * those served since, and a newcomer ahead of those served before it came.
+   */
+  private readonly lastServed = new WeakMap<object, number>();
+  private served = 0;
   /** Connections with queued jobs, in the order they are served. */
   private ring: Entry[] = [];
+  /** Connections that queued while a round ran: merged in by {@link lastServed} after it. */
+  private joining: Entry[] = [];
   private budget: number;
-  private turnId = 0;
   /** A next turn is scheduled (it resets the budget). */
   private armed = false;
   private pumping = false;
@@ -116,9 +122,27 @@ export class TurnScheduler {
       entry = { key, jobs: [], head: 0, active: 0 };
       this.entries.set(key, entry);
     }
-    if (entry.jobs.length === entry.head) this.ring.push(entry);
+    if (entry.jobs.length === entry.head) {
+      if (this.pumping) this.joining.push(entry);
+      else this.join(entry);
+    }
     entry.jobs.push(job);
     this.pump();
+  }
+
+  /** Puts `entry` in the ring after every connection served no later than it (FIFO among equals). */
+  private join(entry: Entry): void {
+    const ring = this.ring;
+    const at = this.lastServed.get(entry.key) ?? -1;
+    let lo = 0;
+    let hi = ring.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.lastServed.get(ring[mid].key) ?? -1) <= at) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === ring.length) ring.push(entry);
+    else ring.splice(lo, 0, entry);
   }
 
   private runnable(entry: Entry): boolean {
@@ -130,13 +154,13 @@ export class TurnScheduler {
   private pump(): void {
     if (this.pumping) return; // the loop below picks up what was added
     this.pumping = true;
+    let failure: { error: unknown } | undefined;
     try {
       let progressed = true;
       while (this.budget > 0 && this.ring.length > 0 && (progressed || this.freed)) {
         progressed = false;
         this.freed = false;
         const round = this.ring;
-        this.ring = []; // a job that queues for a new connection lands here, after this round
         const left: Entry[] = [];
         const served: Entry[] = [];
         for (const entry of round) {
@@ -157,12 +181,19 @@ export class TurnScheduler {
             served.push(entry);
           }
           this.budget--;
-          this.servedTurn.set(entry.key, this.turnId);
+          this.lastServed.set(entry.key, this.served++);
           progressed = true;
-          this.start(entry, job);
+          try {
+            this.start(entry, job);
+          } catch (error) {
+            failure ??= { error }; // finish the round's bookkeeping first
+          }
         }
-        // Those the budget (or a full slot count) left out keep their place in front.
-        this.ring = [...left, ...served, ...this.ring];
+        // Those left out keep their place in front; the served go to the back, in order.
+        this.ring = left.length === 0 ? served : served.length === 0 ? left : [...left, ...served];
+        const joining = this.joining;
+        this.joining = [];
+        for (const entry of joining) this.join(entry);
       }
     } finally {
       this.pumping = false;
@@ -172,6 +203,7 @@ export class TurnScheduler {
       this.armed = true;
       this.defer(this.nextTurn);
     }
+    if (failure) throw failure.error;
   }
 
   private start(entry: Entry, job: Job): void {
@@ -206,14 +238,7 @@ export class TurnScheduler {
 
   private readonly nextTurn = (): void => {
     this.armed = false;
-    const previous = this.turnId++;
     this.budget = this.perTurn;
-    // Connections not served last turn (left out by the budget) go first.
-    if (this.ring.length > 1) {
-      const served = (e: Entry): boolean => this.servedTurn.get(e.key) === previous;
-      const first = this.ring.filter((e) => !served(e));
-      if (first.length > 0 && first.length < this.ring.length) this.ring = [...first, ...this.ring.filter(served)];
-    }
     this.pump();
   };
 }

@@ -66,7 +66,7 @@ describe('TurnScheduler', () => {
     expect(ran).toEqual(['a0', 'a1', 'b0', 'c0', 'b1', 'c1']);
   });
 
-  it('a job queued while a turn runs lands after that round', () => {
+  it('a connection that queues while a turn runs lands after that round, ahead of those served in it', () => {
     const { scheduler, turn } = manual(3);
     const ran: string[] = [];
     const spend = {};
@@ -79,7 +79,7 @@ describe('TurnScheduler', () => {
     });
     scheduler.enqueue(a, () => ran.push('a1'));
     turn();
-    expect(ran).toEqual(['a0', 'a1', 'c0']);
+    expect(ran).toEqual(['a0', 'c0', 'a1']);
   });
 });
 
@@ -137,10 +137,10 @@ describe('TurnScheduler dial slots', () => {
     expect(ran).toEqual(['a0', 'a1']);
     release('a0');
     release('a1');
-    expect(ran).toEqual(['a0', 'a1', 'a2', 'b0']);
+    expect(ran).toEqual(['a0', 'a1', 'b0', 'a2']); // b, never served, before a
     release('b0');
     release('a2');
-    expect(ran).toEqual(['a0', 'a1', 'a2', 'b0', 'a3', 'b1']); // a was next in line when b0's slot came free
+    expect(ran).toEqual(['a0', 'a1', 'b0', 'a2', 'b1', 'a3']);
     expect(scheduler.dialling).toBe(2);
   });
 
