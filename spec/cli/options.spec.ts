@@ -178,6 +178,8 @@ describe('limits reach the gateway', () => {
     ['auth-failure-window', 'authFailureWindowMs'],
     ['auth-lockout', 'authLockoutMs'],
     ['dials-per-turn', 'dialsPerTurn'],
+    ['max-dials-per-connection', 'maxDialsPerConnection'],
+    ['max-dials-in-flight', 'maxDialsInFlight'],
   ];
   it.each(ATTACK_LIMITS)('--%s and the config key %s set the gateway option; a flag wins over the file', (flag, key) => {
     const dir = tempDir();
