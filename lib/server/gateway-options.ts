@@ -67,7 +67,7 @@ export interface GatewayOptions extends GatewayDeployOptions {
   readonly authLockoutMs?: number;
   /** Target dials and credential checks run per event-loop turn, taken round-robin across connections, so one client's burst cannot hold the loop. Default 64. */
   readonly dialsPerTurn?: number;
-  /** Target dials one connection may have in progress (started, not yet connected or failed); its later CONNECTs wait in its queue, which its stream limit bounds. Default 256. */
+  /** Target dials one connection may have in progress (started, not yet connected or failed); its later CONNECTs wait in its queue, which its stream limit bounds. Default 1,024: one connection can take at most a quarter of maxDialsInFlight; with the default stream limit (256) it never binds, and at 256 it slowed 1,024 downloads on one connection (a slot frees only when the connect event is handled, late while the loop relays). */
   readonly maxDialsPerConnection?: number;
   /** Target dials the gateway may have in progress over all connections; the rest wait, served round-robin by connection. Default 4,096. */
   readonly maxDialsInFlight?: number;

@@ -7,14 +7,17 @@
 
 /** Bounds on dials in progress (from the dial's start to its socket connecting or failing). */
 export interface DialLimits {
-  /** Dials one connection may have in progress; more wait in its queue. Default 256. */
+  /**
+   * Dials one connection may have in progress; more wait in its queue. Default 1,024: a
+   * quarter of `total`, and four times the gateway's default stream limit.
+   */
   readonly perConnection?: number;
   /** Dials the whole gateway may have in progress. Default 4,096. */
   readonly total?: number;
 }
 
 /** Defaults of {@link DialLimits}. */
-export const DIAL_LIMITS = Object.freeze({ perConnection: 256, total: 4096 });
+export const DIAL_LIMITS = Object.freeze({ perConnection: 1024, total: 4096 });
 
 /** A job that holds a dial slot until it calls `release` (once; more calls are ignored). */
 export type SlotJob = (release: () => void) => void;
