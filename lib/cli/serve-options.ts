@@ -79,6 +79,8 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   option('authFailureWindowMs', int(1, MAX_MS), LIMITS, { name: 'auth-failure-window', metavar: 'MS', help: "The window failed logins are counted over.", default: '60000' }),
   option('authLockoutMs', int(1, MAX_MS), LIMITS, { name: 'auth-lockout', metavar: 'MS', help: "How long an address that reached --auth-max-failures is refused.", default: '300000' }),
   option('dialsPerTurn', int(1, 1_000_000), LIMITS, { name: 'dials-per-turn', metavar: 'N', help: "Target dials and credential checks per event-loop turn, round-robin across connections.", default: '64' }),
+  option('maxDialsPerConnection', int(1, 1_000_000), LIMITS, { name: 'max-dials-per-connection', metavar: 'N', help: "Target dials one connection may have in progress (resolving or connecting); the rest wait their turn.", default: '1024' }),
+  option('maxDialsInFlight', int(1, 1_000_000), LIMITS, { name: 'max-dials-in-flight', metavar: 'N', help: "Target dials the gateway may have in progress over all connections; freed slots go round-robin.", default: '4096' }),
 
   option('v1Only', bool, AUTH, { name: 'v1-only', help: 'Speak only Wisp v1, even to clients offering v2.', default: 'off' }, true),
   option('motd', { type: 'string' }, AUTH, { name: 'motd', metavar: 'TEXT', help: 'Message of the day sent to v2 clients.', default: 'none' }),

@@ -75,6 +75,8 @@ export function resolveServeSettings(flags: ParsedFlags): ServeSettings {
     authFailureWindowMs: get('authFailureWindowMs'),
     authLockoutMs: get('authLockoutMs'),
     dialsPerTurn: get('dialsPerTurn'),
+    maxDialsPerConnection: get('maxDialsPerConnection'),
+    maxDialsInFlight: get('maxDialsInFlight'),
     v1Only: get('v1Only'),
     motd: get('motd'),
     passwords: Object.keys(users).length > 0 ? users : undefined,

@@ -39,6 +39,14 @@ export function assertDialTarget(target: DialTarget): void {
   }
 }
 
+/** A `lookup` for net.connect that answers the checked address at once, without DNS. */
+function answerWith(target: DialTarget): net.LookupFunction {
+  return (_host, options, callback) => {
+    if (options.all) (callback as unknown as (err: null, all: { address: string; family: number }[]) => void)(null, [{ address: target.address, family: target.family }]);
+    else callback(null, target.address, target.family);
+  };
+}
+
 /** `address:port` for messages, bracketing IPv6. */
 export function formatTarget(target: DialTarget): string {
   return target.family === 6 ? `[${target.address}]:${target.port}` : `${target.address}:${target.port}`;
@@ -64,7 +72,12 @@ export function dialTcp(target: DialTarget, options: DialTcpOptions): Promise<ne
     let socket: net.Socket;
     try {
       socket = (options.connect ?? net.connect)({
-        host: target.address,
+        // With an IP literal as host, net.connect defers the connect syscall to
+        // process.nextTick: after the whole batch of CONNECTs being read, so the first
+        // dial of a burst waited for the last CONNECT. A host that is not a literal and a
+        // lookup answering the checked address at once connect within this call.
+        host: `[${target.address}]`,
+        lookup: answerWith(target),
         port: target.port,
         family: target.family,
         noDelay: true,

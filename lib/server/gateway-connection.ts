@@ -21,7 +21,7 @@ import type { GatewayMetrics } from './metrics.js';
 import type { RelayCounters } from './relay-tcp.js';
 import type { LookupFunction } from './resolve.js';
 import { serveStream } from './serve-stream.js';
-import type { TurnScheduler } from './turn-scheduler.js';
+import type { SlotJob, TurnScheduler } from './turn-scheduler.js';
 
 /** How long a connection's socket may take to close once its mux has ended. */
 const CLOSING_DEADLINE_MS = 2000;
@@ -114,7 +114,7 @@ export function serveConnection(shared: GatewayShared, accepted: AcceptedClient)
     logger,
     label,
     targets: shared.targets,
-    turn: () => shared.turns.turn(accepted.handle),
+    dial: (job: SlotJob) => shared.turns.dial(accepted.handle, job),
     ...(shared.lookup ? { lookup: shared.lookup } : {}),
   };
   const metrics = shared.metrics;
@@ -123,7 +123,7 @@ export function serveConnection(shared: GatewayShared, accepted: AcceptedClient)
     next: (incoming) => {
       shared.countStream();
       if (metrics) countStream(metrics, incoming);
-      void serveStream(incoming, context);
+      serveStream(incoming, context);
     },
     error: (error: WispError) => logger.info(`${label} streams ended: ${describeFailure(error, o)}`),
   });

@@ -5,6 +5,7 @@ import type { DestinationPolicy } from './policy.js';
 import type { LookupFunction } from './resolve.js';
 import type { Logger } from './logger.js';
 import { checkDeployOptions, type GatewayDeployOptions } from './gateway-deploy-options.js';
+import { DIAL_LIMITS } from './turn-scheduler.js';
 
 /** Everything a {@link Gateway} can be told. Every field is optional; defaults are safe. */
 export interface GatewayOptions extends GatewayDeployOptions {
@@ -66,6 +67,10 @@ export interface GatewayOptions extends GatewayDeployOptions {
   readonly authLockoutMs?: number;
   /** Target dials and credential checks run per event-loop turn, taken round-robin across connections, so one client's burst cannot hold the loop. Default 64. */
   readonly dialsPerTurn?: number;
+  /** Target dials one connection may have in progress (started, not yet connected or failed); its later CONNECTs wait in its queue, which its stream limit bounds. Default 1,024: one connection can take at most a quarter of maxDialsInFlight; with the default stream limit (256) it never binds, and at 256 it slowed 1,024 downloads on one connection (a slot frees only when the connect event is handled, late while the loop relays). */
+  readonly maxDialsPerConnection?: number;
+  /** Target dials the gateway may have in progress over all connections; the rest wait, served round-robin by connection. Default 4,096. */
+  readonly maxDialsInFlight?: number;
   /** Speak only Wisp v1 even when clients offer v2 (not with required authentication). Default false. */
   readonly v1Only?: boolean;
   /** Message of the day sent to v2 clients. */
@@ -116,6 +121,8 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     authFailureWindowMs: 60_000,
     authLockoutMs: 300_000,
     dialsPerTurn: 64,
+    maxDialsPerConnection: DIAL_LIMITS.perConnection,
+    maxDialsInFlight: DIAL_LIMITS.total,
     v1Only: false,
     authRequired: true,
     extensions: [],
@@ -149,6 +156,8 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   positiveInt('authFailureWindowMs', resolved.authFailureWindowMs, 1, 2 ** 31 - 1);
   positiveInt('authLockoutMs', resolved.authLockoutMs, 1, 2 ** 31 - 1);
   positiveInt('dialsPerTurn', resolved.dialsPerTurn, 1, 1_000_000);
+  positiveInt('maxDialsPerConnection', resolved.maxDialsPerConnection, 1, 1_000_000);
+  positiveInt('maxDialsInFlight', resolved.maxDialsInFlight, 1, 1_000_000);
   return resolved;
 }
 

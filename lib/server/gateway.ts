@@ -116,7 +116,7 @@ export class Gateway {
       logger: this.logger,
       extensions,
       authLimiter,
-      turns: new TurnScheduler(o.dialsPerTurn),
+      turns: new TurnScheduler(o.dialsPerTurn, undefined, { perConnection: o.maxDialsPerConnection, total: o.maxDialsInFlight }),
       targets: new Set(),
       counters: this.counters,
       muxes: this.muxes,

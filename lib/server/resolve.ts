@@ -55,17 +55,9 @@ export async function resolveTarget(
 ): Promise<ResolvedTarget> {
   const { signal } = options;
   throwIfAborted(signal);
-  const host = parseTargetHost(hostname);
-  if (host === undefined) throw new DialError(CloseReason.InvalidInfo, `invalid hostname ${JSON.stringify(hostname)}`);
-
-  if (host.kind === 'ip') {
-    if (!(policy.allowDirectIp ?? POLICY_DEFAULTS.allowDirectIp)) {
-      throw new DialError(CloseReason.HostBlocked, `IP literal ${host.address} refused: direct IPs are disabled`);
-    }
-    const refused = checkAddress(policy, host.address);
-    if (refused !== undefined) throw new DialError(refused, `address ${host.address} refused by policy`);
-    return { address: host.address, family: host.family };
-  }
+  const literal = literalTarget(hostname, policy);
+  if (literal !== undefined) return literal;
+  const host = parseTargetHost(hostname) as { kind: 'name'; name: string };
 
   let answers: ReadonlyArray<{ address: string; family: number }>;
   try {
@@ -89,6 +81,23 @@ export async function resolveTarget(
   // checkAddress accepted it, so it is an IP literal; take the family from the text,
   // not from the resolver's claim.
   return { address: first.address, family: isIP(first.address) as 4 | 6 };
+}
+
+/**
+ * {@link resolveTarget} without the wait for an IP literal (checked, no DNS): the dialler
+ * can connect in the same turn. `undefined` for a name, which needs the lookup.
+ * @throws DialError 0x41 for a malformed hostname, 0x48 for a literal the policy refuses.
+ */
+export function literalTarget(hostname: string, policy: DestinationPolicy): ResolvedTarget | undefined {
+  const host = parseTargetHost(hostname);
+  if (host === undefined) throw new DialError(CloseReason.InvalidInfo, `invalid hostname ${JSON.stringify(hostname)}`);
+  if (host.kind !== 'ip') return undefined;
+  if (!(policy.allowDirectIp ?? POLICY_DEFAULTS.allowDirectIp)) {
+    throw new DialError(CloseReason.HostBlocked, `IP literal ${host.address} refused: direct IPs are disabled`);
+  }
+  const refused = checkAddress(policy, host.address);
+  if (refused !== undefined) throw new DialError(refused, `address ${host.address} refused by policy`);
+  return { address: host.address, family: host.family };
 }
 
 function abortError(signal: AbortSignal): DialError {

@@ -8,7 +8,8 @@ import type { Logger } from './logger.js';
 import { checkRequest, type DestinationPolicy } from './policy.js';
 import { HeadroomReader, relayTcp, type RelayCounters } from './relay-tcp.js';
 import { relayUdp } from './relay-udp.js';
-import { resolveTarget, type LookupFunction } from './resolve.js';
+import { literalTarget, resolveTarget, type LookupFunction } from './resolve.js';
+import type { SlotJob } from './turn-scheduler.js';
 
 /** What {@link serveStream} needs from the gateway. */
 export interface StreamContext {
@@ -20,47 +21,73 @@ export interface StreamContext {
   /** Connection label for log lines. */
   readonly label: string;
   readonly lookup?: LookupFunction;
-  /** Waits for this connection's turn to dial (see `TurnScheduler`); absent: dial at once. */
+  /**
+   * Runs the dial when this connection has a turn and a dial slot (see `TurnScheduler.dial`),
+   * perhaps at once; the job releases the slot when the socket connected or failed.
+   */
+  readonly dial?: (job: SlotJob) => void;
+  /** Waits for this connection's turn to dial (used when `dial` is absent); absent too: dial at once. */
   readonly turn?: () => Promise<void>;
   /** Open target sockets, tracked for the graceful stop (each removes itself on close). */
   readonly targets?: Set<net.Socket>;
 }
 
+const NO_SLOT = (): void => undefined;
+
 /**
  * Serves one stream: checks the request against the policy, resolves the name and checks
  * every address, dials the checked address (never the name again: no DNS-rebinding window),
  * confirms the stream, then relays. Failures close the stream with the protocol's reason.
+ *
+ * The policy check is cheap and answers at once; resolving and dialling wait for the
+ * connection's turn and a dial slot, so a burst of CONNECTs is spread across event-loop
+ * turns. An IP literal within the turn's budget is dialled before this returns.
  */
-export async function serveStream({ connect, stream }: IncomingStream, context: StreamContext): Promise<void> {
-  const { logger } = context;
-  const where = `${context.label} #${stream.id} ${connect.kind} ${connect.host}:${connect.port}`;
+export function serveStream(incoming: IncomingStream, context: StreamContext): void {
+  const { connect, stream } = incoming;
   const refused = checkRequest(context.policy, { type: connect.kind, hostname: connect.host, port: connect.port });
   if (refused !== undefined) {
-    logger.info(`${where} refused: ${closeReasonName(refused)}`);
+    context.logger.info(`${where(incoming, context)} refused: ${closeReasonName(refused)}`);
     return stream.close(refused);
   }
+  if (context.dial) context.dial((release) => void open(incoming, context, release));
+  else if (context.turn) void context.turn().then(() => open(incoming, context, NO_SLOT));
+  else void open(incoming, context, NO_SLOT);
+}
+
+function where({ connect, stream }: IncomingStream, context: StreamContext): string {
+  return `${context.label} #${stream.id} ${connect.kind} ${connect.host}:${connect.port}`;
+}
+
+/** Resolves, dials (releasing the slot when that settles), confirms and relays. */
+async function open(incoming: IncomingStream, context: StreamContext, release: () => void): Promise<void> {
+  const { connect, stream } = incoming;
+  const { logger } = context;
+  if (stream.closed) return release();
   const abort = new AbortController();
   const stop = (): void => abort.abort();
   const onClosed = stream.closed$.subscribe({ next: stop, error: stop });
   try {
-    if (context.turn) {
-      // The policy check above is cheap and answers at once; resolving and dialling wait
-      // for this connection's turn, so a burst of CONNECTs is spread across event-loop turns.
-      await context.turn();
-      if (stream.closed) return;
-    }
-    const target = await resolveTarget(connect.host, context.policy, {
-      signal: abort.signal,
-      ...(context.lookup ? { lookup: context.lookup } : {}),
-    });
+    // A literal needs no lookup: no await before the dial, so it starts in this turn.
+    const target =
+      literalTarget(connect.host, context.policy) ??
+      (await resolveTarget(connect.host, context.policy, {
+        signal: abort.signal,
+        ...(context.lookup ? { lookup: context.lookup } : {}),
+      }));
     const dialTarget = { ...target, port: connect.port };
     if (connect.kind === 'tcp') {
       const reader = new HeadroomReader();
-      const socket = await dialTcp(dialTarget, {
-        connectTimeoutMs: context.connectTimeoutMs,
-        signal: abort.signal,
-        connect: (options) => net.connect({ ...options, onread: reader.onread }),
-      });
+      let socket: net.Socket;
+      try {
+        socket = await dialTcp(dialTarget, {
+          connectTimeoutMs: context.connectTimeoutMs,
+          signal: abort.signal,
+          connect: (options) => net.connect({ ...options, onread: reader.onread }),
+        });
+      } finally {
+        release();
+      }
       if (stream.closed) return void socket.destroy();
       const targets = context.targets;
       if (targets) {
@@ -70,16 +97,18 @@ export async function serveStream({ connect, stream }: IncomingStream, context: 
       stream.confirm();
       relayTcp(stream, socket, reader, { idleTimeoutMs: context.idleTimeoutMs, counters: context.counters });
     } else {
+      release(); // a UDP socket binds at once: nothing to bound
       const socket = await dialUdp(dialTarget, { signal: abort.signal });
       if (stream.closed) return void socket.close();
       stream.confirm();
       relayUdp(stream, socket, { idleTimeoutMs: context.idleTimeoutMs, counters: context.counters });
     }
-    logger.debug(`${where} open via ${target.address}`);
+    if (logger.level === 'debug') logger.debug(`${where(incoming, context)} open via ${target.address}`);
   } catch (error) {
+    release();
     if (stream.closed) return;
     const reason = isDialError(error) ? error.reason : CloseReason.NetworkError;
-    logger.info(`${where} failed: ${closeReasonName(reason)}`);
+    logger.info(`${where(incoming, context)} failed: ${closeReasonName(reason)}`);
     stream.close(reason);
   } finally {
     onClosed.unsubscribe();

@@ -119,7 +119,7 @@ describe('--help', () => {
   const SERVE = [
     'host', 'port', 'prefix', 'allow-loopback', 'allow-private', 'allow-link-local', 'no-direct-ip', 'no-tcp', 'no-udp',
     'host-allow', 'host-deny', 'port-allow', 'port-deny', 'buffer-size', 'max-streams', 'max-connections-per-client',
-    'trusted-proxy', 'handshake-timeout', 'connect-timeout', 'idle-timeout', 'max-packet-size', 'max-queued-bytes', 'max-output-backlog', 'output-stall-timeout', 'connection-idle-timeout', 'http-headers-timeout', 'http-request-timeout', 'auth-max-failures', 'auth-failure-window', 'auth-lockout', 'dials-per-turn', 'v1-only', 'motd', 'user',
+    'trusted-proxy', 'handshake-timeout', 'connect-timeout', 'idle-timeout', 'max-packet-size', 'max-queued-bytes', 'max-output-backlog', 'output-stall-timeout', 'connection-idle-timeout', 'http-headers-timeout', 'http-request-timeout', 'auth-max-failures', 'auth-failure-window', 'auth-lockout', 'dials-per-turn', 'max-dials-per-connection', 'max-dials-in-flight', 'v1-only', 'motd', 'user',
     'users-file', 'key-file', 'no-auth-required', 'log-level', 'stats-interval', 'shutdown-grace', 'workers', 'config', 'help',
     'listen', 'socket-mode', 'tls-cert', 'tls-key', 'transport', 'wsproxy', 'metrics', 'metrics-path', 'metrics-allow',
     'dns-server', 'dns-order', 'no-ipv6', 'redis', 'print-config',
@@ -178,6 +178,8 @@ describe('limits reach the gateway', () => {
     ['auth-failure-window', 'authFailureWindowMs'],
     ['auth-lockout', 'authLockoutMs'],
     ['dials-per-turn', 'dialsPerTurn'],
+    ['max-dials-per-connection', 'maxDialsPerConnection'],
+    ['max-dials-in-flight', 'maxDialsInFlight'],
   ];
   it.each(ATTACK_LIMITS)('--%s and the config key %s set the gateway option; a flag wins over the file', (flag, key) => {
     const dir = tempDir();

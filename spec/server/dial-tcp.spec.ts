@@ -158,7 +158,14 @@ describe('dialTcp argument checks', () => {
   it('passes the checked address, never a name, to net.connect', async () => {
     const { socket, connect } = fakeConnect();
     const attempt = dialTcp({ address: '::1', family: 6, port: 9 }, { connectTimeoutMs: 5000, connect, localAddress: '::1' });
-    expect(connect).toHaveBeenCalledWith(expect.objectContaining({ host: '::1', port: 9, family: 6, noDelay: true, localAddress: '::1' }));
+    expect(connect).toHaveBeenCalledWith(expect.objectContaining({ port: 9, family: 6, noDelay: true, localAddress: '::1' }));
+    // The host is a placeholder that is not a literal (so net.connect connects within the
+    // call); the lookup answers the checked address at once, never asking DNS.
+    const { host, lookup } = connect.mock.calls[0][0];
+    expect(net.isIP(host ?? '')).toBe(0);
+    const answer = jest.fn();
+    lookup!('ignored.example', { family: 6 }, answer);
+    expect(answer).toHaveBeenCalledWith(null, '::1', 6);
     socket.emit('error', Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })); // settle the attempt
     expect((await dialError(attempt)).reason).toBe(CloseReason.ConnectionRefused);
   });

@@ -1,4 +1,4 @@
-import { resolveTarget, type LookupFunction } from '../../lib/server/resolve';
+import { literalTarget, resolveTarget, type LookupFunction } from '../../lib/server/resolve';
 import { DialError, isDialError } from '../../lib/server/dial-error';
 import { CloseReason } from '../../lib/wisp/packet/close-reason';
 import { isWispError } from '../../lib/errors';
@@ -125,5 +125,27 @@ describe('resolveTarget', () => {
       expect(await reasonOf(promise)).toBe(CloseReason.Voluntary);
       answer([{ address: '8.8.8.8', family: 4 }]); // the late answer is ignored
     });
+  });
+});
+
+describe('literalTarget (the dialler\'s no-wait path)', () => {
+  it('answers a checked literal at once, and nothing for a name', () => {
+    expect(literalTarget('127.0.0.1', { allowLoopback: true })).toEqual({ address: '127.0.0.1', family: 4 });
+    expect(literalTarget('[::1]', { allowLoopback: true })).toEqual({ address: '::1', family: 6 });
+    expect(literalTarget('example.com', {})).toBeUndefined();
+  });
+
+  it('refuses what resolveTarget refuses, with the same reasons', () => {
+    const reason = (host: string, policy = {}): number | undefined => {
+      try {
+        literalTarget(host, policy);
+        return undefined;
+      } catch (error) {
+        return isDialError(error) ? error.reason : -1;
+      }
+    };
+    expect(reason('127.0.0.1')).toBe(CloseReason.HostBlocked);
+    expect(reason('8.8.8.8', { allowDirectIp: false })).toBe(CloseReason.HostBlocked);
+    expect(reason('bad host')).toBe(CloseReason.InvalidInfo);
   });
 });
