@@ -34,7 +34,8 @@ describe('wisp-rx serve graceful stop under load', () => {
     const { cli, url } = await startServe(['--allow-loopback', '--shutdown-grace', String(GRACE_MS), '--buffer-size', String(BUFFER)]);
 
     const muxes: ClientMux[] = [];
-    for (let i = 0; i < CONNECTIONS; i++) muxes.push(await connect(url));
+    // No write buffer: a write() that resolved has left under credit, so it is acknowledged.
+    for (let i = 0; i < CONNECTIONS; i++) muxes.push(await connect(url, { writeBufferBytes: 0 }));
     const ends = muxes.map((mux) => new Promise<MuxEnd>((resolve) => mux.closed$.subscribe({ next: resolve, error: (error: WispError) => resolve({ error }) })));
     let written = 0;
     let downloaded = 0;
