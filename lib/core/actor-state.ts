@@ -1,4 +1,4 @@
-import { Subject, asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, type Observable, type Observer, type SchedulerLike } from 'rxjs';
 import { WispError } from '../errors.js';
 import type { Wire, WireInput } from './protocol.js';
 import type { Outbound } from './outbound.js';
@@ -10,6 +10,7 @@ import { StreamRecord, type EndSide, type StreamKind } from './stream-record.js'
 import { Keepalive } from './keepalive.js';
 import { describeActor, type MuxDebugState } from './debug-state.js';
 import { StreamIds } from './stream-ids.js';
+import { LazySubject } from './lazy-subject.js';
 import type { QueueHooks } from './receive-queue.js';
 import { DEFAULT_MAX_OUTPUT_BACKLOG, MAX_OUTPUT_BACKLOG_PACKETS, type ActorSettings, type MuxEnd } from './settings.js';
 
@@ -32,16 +33,34 @@ export abstract class ActorState implements QueueHooks<StreamRecord> {
   /** Called each time the last open stream closes (idle timers, graceful stop). */
   onStreamsEmpty: (() => void) | undefined;
   protected ended: MuxEnd | undefined;
-  protected readonly endSubject = new Subject<MuxEnd>();
-  protected readonly incomingSubject = new Subject<StreamRecord>();
-  protected readonly protocolErrorsSubject = new Subject<WispError>();
+  protected readonly endSubject = new LazySubject<MuxEnd>();
+  protected readonly incomingSubject = new LazySubject<StreamRecord>();
+  protected readonly protocolErrorsSubject = new LazySubject<WispError>();
 
   /** Streams the peer opened. */
-  readonly incoming$: Observable<StreamRecord> = this.incomingSubject.asObservable();
+  get incoming$(): Observable<StreamRecord> {
+    return this.incomingSubject.asObservable();
+  }
+
   /** Emits once when the connection ends. */
-  readonly end$: Observable<MuxEnd> = this.endSubject.asObservable();
+  get end$(): Observable<MuxEnd> {
+    return this.endSubject.asObservable();
+  }
+
   /** Non-fatal protocol errors (malformed or unexpected packets); the connection continues. */
-  readonly protocolErrors$: Observable<WispError> = this.protocolErrorsSubject.asObservable();
+  get protocolErrors$(): Observable<WispError> {
+    return this.protocolErrorsSubject.asObservable();
+  }
+
+  /**
+   * The owning mux's observers of {@link incoming$}, {@link end$} and {@link protocolErrors$},
+   * called without a subscription (what one costs, every connection would pay while idle).
+   */
+  observe(observers: { readonly incoming?: Partial<Observer<StreamRecord>>; readonly end?: Partial<Observer<MuxEnd>>; readonly protocolErrors?: Partial<Observer<WispError>> }): void {
+    this.incomingSubject.listener = observers.incoming;
+    this.endSubject.listener = observers.end;
+    this.protocolErrorsSubject.listener = observers.protocolErrors;
+  }
 
   constructor(
     protected readonly outbound: Outbound,

@@ -1,4 +1,4 @@
-import { Subject, type Subscription } from 'rxjs';
+import { Subject, type Observer, type Subscription } from 'rxjs';
 import { joinBytes } from '../join-bytes.js';
 import { isSplitMessage, type Transport, type TransportMessage } from '../transport/transport.js';
 
@@ -28,29 +28,54 @@ export class Outbound extends Subject<TransportMessage> {
 /**
  * Lets `transport` drain `outbound`: each frame is sent (split ones as two parts where the
  * transport can), `send` returning false shuts `writable` until it drains, and completing the
- * outbound closes the transport. One subscription per connection.
+ * outbound closes the transport. One subscription per connection (and one to `drain$`).
  */
 export function linkTransport(transport: Transport, outbound: Outbound): Subscription {
-  const link = outbound.subscribe({
-    next(message) {
-      let accepted: boolean;
-      if (!isSplitMessage(message)) accepted = transport.send(message);
-      else if (transport.sendSplit) accepted = transport.sendSplit(message.head, message.body);
-      else accepted = transport.send(joinBytes(message.head, message.body));
-      if (!accepted) outbound.writable = false;
-    },
-    error: () => transport.close(1011, 'internal error'),
-    complete: () => transport.close(outbound.ending?.code ?? 1000, outbound.ending?.reason ?? ''),
-  });
-  link.add(
-    transport.drain$.subscribe({
-      next: () => {
-        // Asked, not assumed: a control frame sent since the drain may have filled it again.
-        outbound.writable = transport.writable;
-        if (outbound.writable) outbound.ondrain?.();
-      },
-      error: () => undefined, // a failing transport ends the connection through messages$
-    }),
-  );
+  const link = outbound.subscribe(new TransportLink(transport, outbound));
+  link.add(transport.drain$.subscribe(new DrainLink(transport, outbound)));
   return link;
+}
+
+// Observers as classes, not object literals of closures: every connection holds both.
+class TransportLink implements Observer<TransportMessage> {
+  constructor(
+    private readonly transport: Transport,
+    private readonly outbound: Outbound,
+  ) {}
+
+  next(message: TransportMessage): void {
+    const { transport } = this;
+    let accepted: boolean;
+    if (!isSplitMessage(message)) accepted = transport.send(message);
+    else if (transport.sendSplit) accepted = transport.sendSplit(message.head, message.body);
+    else accepted = transport.send(joinBytes(message.head, message.body));
+    if (!accepted) this.outbound.writable = false;
+  }
+
+  error(): void {
+    this.transport.close(1011, 'internal error');
+  }
+
+  complete(): void {
+    const ending = this.outbound.ending;
+    this.transport.close(ending?.code ?? 1000, ending?.reason ?? '');
+  }
+}
+
+class DrainLink implements Observer<void> {
+  constructor(
+    private readonly transport: Transport,
+    private readonly outbound: Outbound,
+  ) {}
+
+  next(): void {
+    // Asked, not assumed: a control frame sent since the drain may have filled it again.
+    const outbound = this.outbound;
+    outbound.writable = this.transport.writable;
+    if (outbound.writable) outbound.ondrain?.();
+  }
+
+  error(): void {} // a failing transport ends the connection through messages$
+
+  complete(): void {}
 }

@@ -26,17 +26,13 @@ class WispProtocol implements Protocol<Packet, HandshakeResult> {
   readonly framing: OperatorFunction<TransportMessage, TransportMessage> = identity;
   private readonly extensionTypes = new Set<number>();
   private input: WireInput | undefined;
-  /** What agreed extensions send and close with, once the wire exists. */
-  private readonly context: ExtensionContext;
 
   constructor(
     private readonly role: Role,
     private readonly makeHandshake: WispHandshake,
     /** The extension-packet stage is there only where an extension can use it: a stage costs every connection its subscribers. */
     private readonly extensionStage: boolean,
-  ) {
-    this.context = { role, send: (packet) => this.input?.emit(packet), close: (reason) => this.input?.shutdown(reason) };
-  }
+  ) {}
 
   decode(report: (error: WispError, bytes: Uint8Array) => void): OperatorFunction<TransportMessage, Packet> {
     return decodePackets(report, this.extensionTypes);
@@ -44,7 +40,10 @@ class WispProtocol implements Protocol<Packet, HandshakeResult> {
 
   handshake(send: (frame: Uint8Array) => void, scheduler?: SchedulerLike): OperatorFunction<Packet, Packet | HandshakeResult> {
     const handshake = this.makeHandshake(send, scheduler);
-    return this.extensionStage ? pipe(handshake, extensionPackets(this.extensionTypes, this.context)) : handshake;
+    if (!this.extensionStage) return handshake;
+    // What agreed extensions send and close with, once the wire exists (made only here: most connections have no such stage).
+    const context: ExtensionContext = { role: this.role, send: (packet) => this.input?.emit(packet), close: (reason) => this.input?.shutdown(reason) };
+    return pipe(handshake, extensionPackets(this.extensionTypes, context));
   }
 
   refuseHandshake(): { readonly frame: Uint8Array; readonly reason: number } {
