@@ -179,15 +179,17 @@ class WsTransport extends SocketTransport {
     if (network && !this.corked) {
       this.corked = true;
       network.cork();
-      queueMicrotask(this.uncork);
+      if (corkedThisTurn.push(this) === 1) queueMicrotask(uncorkAll);
     }
   }
 
   private corked = false;
-  private readonly uncork = (): void => {
+
+  /** @internal */
+  uncork(): void {
     this.corked = false;
     this.network?.uncork();
-  };
+  }
 
   protected closeSocket(code: number, reason: string): void {
     this.socket.close(code, reason);
@@ -210,6 +212,17 @@ class WsTransport extends SocketTransport {
     this.setFlowing(this.flowing);
     this.opened();
   }
+}
+
+/**
+ * Transports corked in this turn: one microtask uncorks them all, rather than a microtask
+ * (and a closure kept by every transport) each.
+ */
+let corkedThisTurn: WsTransport[] = [];
+function uncorkAll(): void {
+  const corked = corkedThisTurn;
+  corkedThisTurn = [];
+  for (const transport of corked) transport.uncork();
 }
 
 /**

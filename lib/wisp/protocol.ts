@@ -12,6 +12,9 @@ import { encodeClose } from './packet/encode.js';
 import type { Packet } from './packet/types.js';
 import { WispWire } from './wire.js';
 
+/** Without the extension-packet stage nothing adds to the set: one shared, empty, for those connections. */
+const NO_TYPES: Set<number> = new Set();
+
 /** Builds a handshake operator that sends through `send`. */
 export type WispHandshake = (send: (frame: Uint8Array) => void, scheduler?: SchedulerLike) => OperatorFunction<Packet, Packet | HandshakeResult>;
 
@@ -24,7 +27,8 @@ export type WispHandshake = (send: (frame: Uint8Array) => void, scheduler?: Sche
 class WispProtocol implements Protocol<Packet, HandshakeResult> {
   readonly name = 'wisp';
   readonly framing: OperatorFunction<TransportMessage, TransportMessage> = identity;
-  private readonly extensionTypes = new Set<number>();
+  /** Packet types agreed extensions decode; filled in by the extension-packet stage, the only writer. */
+  private readonly extensionTypes: Set<number>;
   private input: WireInput | undefined;
 
   constructor(
@@ -32,7 +36,9 @@ class WispProtocol implements Protocol<Packet, HandshakeResult> {
     private readonly makeHandshake: WispHandshake,
     /** The extension-packet stage is there only where an extension can use it: a stage costs every connection its subscribers. */
     private readonly extensionStage: boolean,
-  ) {}
+  ) {
+    this.extensionTypes = extensionStage ? new Set() : NO_TYPES;
+  }
 
   decode(report: (error: WispError, bytes: Uint8Array) => void): OperatorFunction<TransportMessage, Packet> {
     return decodePackets(report, this.extensionTypes);
