@@ -1,21 +1,18 @@
-import { Observable, Subject, type Observer } from 'rxjs';
+import { Observable, Subject, type Observer, type Subscriber } from 'rxjs';
 
 /**
  * A connection's event source (streams opened, protocol errors, its end): a Subject made only
  * when the Observable is first subscribed, plus one direct `listener` for the object that
  * owns the connection. Every connection has several of these and most are never observed
  * from outside; an RxJS subscription costs ~0.5 KiB (Subscriber, observer, finalizer array),
- * so the owner listens without one. Semantics are a Subject's (`replay`: a ReplaySubject(1)'s):
- * a late subscriber sees the end, and with `replay` the last value first.
+ * so the owner listens without one. Semantics are a Subject's (see {@link ReplayLazySubject}
+ * for a ReplaySubject(1)'s): a late subscriber sees the end.
  */
 export class LazySubject<T> implements Observer<T> {
   /** The owner's observer: called first, without a subscription; dropped at the end. */
   listener: Partial<Observer<T>> | undefined;
   private subject$: Subject<T> | undefined;
   private stopped: { readonly failed: boolean; readonly error?: unknown } | undefined;
-  private last: { readonly value: T } | undefined;
-
-  constructor(private readonly replay = false) {}
 
   /** True once completed or errored. */
   get isStopped(): boolean {
@@ -33,14 +30,8 @@ export class LazySubject<T> implements Observer<T> {
     return this.listener ? [this.listener, ...subscribed] : subscribed;
   }
 
-  /** The last value, with `replay`. */
-  get value(): T | undefined {
-    return this.last?.value;
-  }
-
   next(value: T): void {
     if (this.stopped) return;
-    if (this.replay) this.last = { value };
     this.listener?.next?.(value);
     this.subject$?.next(value);
   }
@@ -65,12 +56,35 @@ export class LazySubject<T> implements Observer<T> {
 
   asObservable(): Observable<T> {
     return new Observable<T>((subscriber) => {
-      if (this.last) subscriber.next(this.last.value);
+      this.replayTo(subscriber);
       const stopped = this.stopped;
       if (!stopped) return (this.subject$ ??= new Subject<T>()).subscribe(subscriber);
       if (stopped.failed) subscriber.error(stopped.error);
       else subscriber.complete();
       return undefined;
     });
+  }
+
+  /** What a new subscriber gets before the live values (nothing here). */
+  protected replayTo(_subscriber: Subscriber<T>): void {}
+}
+
+/** A {@link LazySubject} that gives a new subscriber the last value first, as a ReplaySubject(1). */
+export class ReplayLazySubject<T> extends LazySubject<T> {
+  private last: { readonly value: T } | undefined;
+
+  /** The last value. */
+  get value(): T | undefined {
+    return this.last?.value;
+  }
+
+  override next(value: T): void {
+    if (this.isStopped) return;
+    this.last = { value };
+    super.next(value);
+  }
+
+  protected override replayTo(subscriber: Subscriber<T>): void {
+    if (this.last) subscriber.next(this.last.value);
   }
 }

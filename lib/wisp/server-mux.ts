@@ -12,12 +12,15 @@ import type { Transport } from '../transport/transport.js';
 import type { MuxActor, MuxEnd } from '../core/actor.js';
 import type { MuxDebugState } from '../core/debug-state.js';
 import { runConnection } from '../core/connection.js';
-import { LazySubject } from '../core/lazy-subject.js';
+import { LazySubject, ReplayLazySubject } from '../core/lazy-subject.js';
 import { wispProtocol } from './protocol.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_STREAMS } from './options.js';
 import { MuxStream } from '../stream/mux-stream.js';
 import type { StreamRecord } from '../core/stream-record.js';
 import { EndObserver, IncomingObserver, type IncomingStream, type ServerMuxOptions, type ServerMuxWatcher, type ActorEvents } from './server-mux-parts.js';
+
+/** Shared by every connection without a scheduler of its own (the handshake's closures keep it). */
+const NO_SCHEDULER = {};
 
 export type { ConnectRequest, IncomingStream, ServerMuxOptions, ServerMuxWatcher } from './server-mux-parts.js';
 
@@ -33,7 +36,7 @@ export class ServerMux implements ActorEvents {
   private settleReady: ((error?: WispError) => void) | undefined;
   private watcher: ServerMuxWatcher | undefined;
   // Made on first use: most connections are never observed but by the gateway's watcher.
-  private readonly endSubject = new LazySubject<MuxEnd>(true);
+  private readonly endSubject = new ReplayLazySubject<MuxEnd>();
   private readonly errorsSubject = new LazySubject<WispError>();
   private readonly incomingSubject = new LazySubject<IncomingStream>();
   private readonly emptySubject = new LazySubject<void>();
@@ -113,7 +116,7 @@ export class ServerMux implements ActorEvents {
   private start(): void {
     const bufferSize = this.options.bufferSize ?? DEFAULT_BUFFER_SIZE;
     const v2 = this.options.v2 !== false && this.transport.protocol.split(/,\s*/).includes(WISP_V2_PROTOCOL);
-    const scheduler = this.options.scheduler ? { scheduler: this.options.scheduler } : {};
+    const scheduler = this.options.scheduler ? { scheduler: this.options.scheduler } : NO_SCHEDULER;
     const extensions = v2 ? instantiate(this.options.extensions ?? [udp(), streamConfirmation()], 'server') : [];
     const protocol = wispProtocol('server', (send) =>
       v2

@@ -1,4 +1,4 @@
-import { LazySubject } from '../../lib/core/lazy-subject';
+import { LazySubject, ReplayLazySubject } from '../../lib/core/lazy-subject';
 import { ServerMux, type IncomingStream, type ServerMuxWatcher } from '../../lib/wisp/server-mux';
 import { ClientMux } from '../../lib/wisp/client-mux';
 import { memoryTransportPair } from '../../lib/transport/memory';
@@ -39,7 +39,7 @@ describe('LazySubject', () => {
   });
 
   it('with replay, gives a late subscriber the last value before the end', () => {
-    const end = new LazySubject<string>(true);
+    const end = new ReplayLazySubject<string>();
     end.next('a');
     end.next('b');
     const before: string[] = [];
