@@ -26,7 +26,7 @@ export function runConnection<P, Settled>(
   settings: (settled: Settled) => ActorSettings,
   hooks: ConnectionHooks<Settled>,
 ): Subscription {
-  return new Connection(transport, protocol, { settings, hooks }).start();
+  return new Connection(transport, { protocol, settings, hooks }).start();
 }
 
 /**
@@ -38,13 +38,14 @@ class Connection<P, Settled> implements Observer<P | Settled> {
   private readonly outbound = new Outbound();
   private readonly link: Subscription;
   private actor: MuxActor | undefined;
-  /** Until the handshake ends: what makes the actor, and whom to tell. */
-  private pending: { readonly settings: (settled: Settled) => ActorSettings; readonly hooks: ConnectionHooks<Settled> } | undefined;
+  /** Until the handshake ends: the protocol, what makes the actor, and whom to tell (then dropped, with what they hold). */
+  private pending:
+    | { readonly protocol: Protocol<P, Settled>; readonly settings: (settled: Settled) => ActorSettings; readonly hooks: ConnectionHooks<Settled> }
+    | undefined;
   private pipeline: Subscription | undefined;
 
   constructor(
     private readonly transport: Transport,
-    private readonly protocol: Protocol<P, Settled>,
     pending: Connection<P, Settled>['pending'],
   ) {
     this.pending = pending;
@@ -52,7 +53,7 @@ class Connection<P, Settled> implements Observer<P | Settled> {
   }
 
   start(): Subscription {
-    const { protocol } = this;
+    const protocol = this.pending!.protocol;
     const pipeline = this.transport.messages$
       .pipe(
         protocol.framing,
@@ -71,7 +72,7 @@ class Connection<P, Settled> implements Observer<P | Settled> {
     if (!pending) return;
     this.pending = undefined;
     const settled = value as Settled;
-    this.actor = new MuxActor(this.outbound, this.transport, pending.settings(settled), (input) => this.protocol.wire(settled, input));
+    this.actor = new MuxActor(this.outbound, this.transport, pending.settings(settled), (input) => pending.protocol.wire(settled, input));
     pending.hooks.ready(settled, this.actor);
   }
 
@@ -88,7 +89,7 @@ class Connection<P, Settled> implements Observer<P | Settled> {
   private malformed(error: WispError, bytes: Uint8Array): void {
     if (this.actor) return this.actor.reportMalformed(error, bytes);
     if (!this.pending) return;
-    const refusal = this.protocol.refuseHandshake(error);
+    const refusal = this.pending.protocol.refuseHandshake(error);
     if (refusal) this.outbound.next(refusal.frame); // tell the peer why before closing
     this.fail(new WispError('HandshakeFailed', `malformed packet during the handshake: ${error.message}`, { cause: error, reason: refusal?.reason }));
   }
@@ -98,7 +99,7 @@ class Connection<P, Settled> implements Observer<P | Settled> {
     if (!pending) return;
     this.pending = undefined;
     this.pipeline?.unsubscribe();
-    this.outbound.end(1002, `${this.protocol.name} handshake failed`);
+    this.outbound.end(1002, `${pending.protocol.name} handshake failed`);
     this.link.unsubscribe();
     pending.hooks.failed(error instanceof WispError ? error : new WispError('HandshakeFailed', String(error), { cause: error }));
   }
