@@ -21,7 +21,8 @@ import { DEFAULT_MAX_OUTPUT_BACKLOG, MAX_OUTPUT_BACKLOG_PACKETS, type ActorSetti
  */
 export abstract class ActorState implements QueueHooks<StreamRecord> {
   readonly wire: Wire<unknown>;
-  protected readonly streams = new Map<number, StreamRecord>();
+  /** Made with the first stream (an empty Map still allocates its table); {@link streams} reads it. */
+  private streamTable: Map<number, StreamRecord> | undefined;
   protected readonly outbox: Outbox;
   protected readonly budget: ReceiveBudget;
   protected readonly bound: OutputBound;
@@ -60,6 +61,11 @@ export abstract class ActorState implements QueueHooks<StreamRecord> {
     this.incomingSubject.listener = observers.incoming;
     this.endSubject.listener = observers.end;
     this.protocolErrorsSubject.listener = observers.protocolErrors;
+  }
+
+  /** The stream table, read-only here: a shared empty one until the first stream. */
+  protected get streams(): ReadonlyMap<number, StreamRecord> {
+    return this.streamTable ?? NO_STREAMS;
   }
 
   constructor(
@@ -127,13 +133,13 @@ export abstract class ActorState implements QueueHooks<StreamRecord> {
   protected createRecord(id: number, kind: StreamKind, host: string, port: number, opener: 'local' | 'remote'): StreamRecord {
     const record = new StreamRecord(id, kind, host, port, this);
     this.wire.windows(record, opener);
-    this.streams.set(id, record);
+    (this.streamTable ??= new Map()).set(id, record);
     return record;
   }
 
   protected finish(record: StreamRecord, reason: number, side: EndSide, error?: WispError): void {
     if (record.closed) return;
-    this.streams.delete(record.id);
+    this.streamTable?.delete(record.id);
     this.budget.closed(record, !this.ended);
     record.settle(reason, side, reason === this.wire.reasons.normal, error);
     if (this.streams.size === 0 && !this.ended) this.onStreamsEmpty?.();
@@ -162,6 +168,9 @@ export abstract class ActorState implements QueueHooks<StreamRecord> {
   /** Ends the connection from this side (see {@link MuxActor.shutdown}). */
   abstract shutdown(reason: number, keepReceived?: boolean): void;
 }
+
+/** What {@link ActorState.streams} reads before the first stream; never written. */
+const NO_STREAMS: ReadonlyMap<number, StreamRecord> = new Map();
 
 function asWispError(error: unknown): WispError {
   return error instanceof WispError ? error : new WispError('TransportError', String(error), { cause: error });
