@@ -1,4 +1,4 @@
-import { Subject, asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, type Observable, type Observer, type SchedulerLike } from 'rxjs';
 import { WispError } from '../errors.js';
 import type { Wire, WireInput } from './protocol.js';
 import type { Outbound } from './outbound.js';
@@ -10,6 +10,7 @@ import { StreamRecord, type EndSide, type StreamKind } from './stream-record.js'
 import { Keepalive } from './keepalive.js';
 import { describeActor, type MuxDebugState } from './debug-state.js';
 import { StreamIds } from './stream-ids.js';
+import { LazySubject } from './lazy-subject.js';
 import type { QueueHooks } from './receive-queue.js';
 import { DEFAULT_MAX_OUTPUT_BACKLOG, MAX_OUTPUT_BACKLOG_PACKETS, type ActorSettings, type MuxEnd } from './settings.js';
 
@@ -20,7 +21,8 @@ import { DEFAULT_MAX_OUTPUT_BACKLOG, MAX_OUTPUT_BACKLOG_PACKETS, type ActorSetti
  */
 export abstract class ActorState implements QueueHooks<StreamRecord> {
   readonly wire: Wire<unknown>;
-  protected readonly streams = new Map<number, StreamRecord>();
+  /** Made with the first stream (an empty Map still allocates its table); {@link streams} reads it. */
+  private streamTable: Map<number, StreamRecord> | undefined;
   protected readonly outbox: Outbox;
   protected readonly budget: ReceiveBudget;
   protected readonly bound: OutputBound;
@@ -32,16 +34,39 @@ export abstract class ActorState implements QueueHooks<StreamRecord> {
   /** Called each time the last open stream closes (idle timers, graceful stop). */
   onStreamsEmpty: (() => void) | undefined;
   protected ended: MuxEnd | undefined;
-  protected readonly endSubject = new Subject<MuxEnd>();
-  protected readonly incomingSubject = new Subject<StreamRecord>();
-  protected readonly protocolErrorsSubject = new Subject<WispError>();
+  protected readonly endSubject = new LazySubject<MuxEnd>();
+  protected readonly incomingSubject = new LazySubject<StreamRecord>();
+  protected readonly protocolErrorsSubject = new LazySubject<WispError>();
 
   /** Streams the peer opened. */
-  readonly incoming$: Observable<StreamRecord> = this.incomingSubject.asObservable();
+  get incoming$(): Observable<StreamRecord> {
+    return this.incomingSubject.asObservable();
+  }
+
   /** Emits once when the connection ends. */
-  readonly end$: Observable<MuxEnd> = this.endSubject.asObservable();
+  get end$(): Observable<MuxEnd> {
+    return this.endSubject.asObservable();
+  }
+
   /** Non-fatal protocol errors (malformed or unexpected packets); the connection continues. */
-  readonly protocolErrors$: Observable<WispError> = this.protocolErrorsSubject.asObservable();
+  get protocolErrors$(): Observable<WispError> {
+    return this.protocolErrorsSubject.asObservable();
+  }
+
+  /**
+   * The owning mux's observers of {@link incoming$}, {@link end$} and {@link protocolErrors$},
+   * called without a subscription (what one costs, every connection would pay while idle).
+   */
+  observe(observers: { readonly incoming?: Partial<Observer<StreamRecord>>; readonly end?: Partial<Observer<MuxEnd>>; readonly protocolErrors?: Partial<Observer<WispError>> }): void {
+    this.incomingSubject.listener = observers.incoming;
+    this.endSubject.listener = observers.end;
+    this.protocolErrorsSubject.listener = observers.protocolErrors;
+  }
+
+  /** The stream table, read-only here: a shared empty one until the first stream. */
+  protected get streams(): ReadonlyMap<number, StreamRecord> {
+    return this.streamTable ?? NO_STREAMS;
+  }
 
   constructor(
     protected readonly outbound: Outbound,
@@ -108,13 +133,13 @@ export abstract class ActorState implements QueueHooks<StreamRecord> {
   protected createRecord(id: number, kind: StreamKind, host: string, port: number, opener: 'local' | 'remote'): StreamRecord {
     const record = new StreamRecord(id, kind, host, port, this);
     this.wire.windows(record, opener);
-    this.streams.set(id, record);
+    (this.streamTable ??= new Map()).set(id, record);
     return record;
   }
 
   protected finish(record: StreamRecord, reason: number, side: EndSide, error?: WispError): void {
     if (record.closed) return;
-    this.streams.delete(record.id);
+    this.streamTable?.delete(record.id);
     this.budget.closed(record, !this.ended);
     record.settle(reason, side, reason === this.wire.reasons.normal, error);
     if (this.streams.size === 0 && !this.ended) this.onStreamsEmpty?.();
@@ -143,6 +168,9 @@ export abstract class ActorState implements QueueHooks<StreamRecord> {
   /** Ends the connection from this side (see {@link MuxActor.shutdown}). */
   abstract shutdown(reason: number, keepReceived?: boolean): void;
 }
+
+/** What {@link ActorState.streams} reads before the first stream; never written. */
+const NO_STREAMS: ReadonlyMap<number, StreamRecord> = new Map();
 
 function asWispError(error: unknown): WispError {
   return error instanceof WispError ? error : new WispError('TransportError', String(error), { cause: error });

@@ -1,9 +1,8 @@
-import type { Subscription } from 'rxjs';
+import type { Observer, Subscription } from 'rxjs';
 import { WispError } from '../errors.js';
 import type { Protocol } from './protocol.js';
 import type { Transport } from '../transport/transport.js';
 import { MuxActor } from './actor.js';
-import { muxActor } from './mux-operator.js';
 import { Outbound, linkTransport } from './outbound.js';
 import type { ActorSettings } from './settings.js';
 
@@ -27,48 +26,81 @@ export function runConnection<P, Settled>(
   settings: (settled: Settled) => ActorSettings,
   hooks: ConnectionHooks<Settled>,
 ): Subscription {
-  const outbound = new Outbound();
-  const link = linkTransport(transport, outbound);
-  let actor: MuxActor | undefined;
-  let failed = false;
-  const fail = (error: unknown): void => {
-    if (failed || actor) return;
-    failed = true;
-    pipeline?.unsubscribe();
-    outbound.end(1002, `${protocol.name} handshake failed`);
-    link.unsubscribe();
-    hooks.failed(error instanceof WispError ? error : new WispError('HandshakeFailed', String(error), { cause: error }));
-  };
-  const malformed = (error: WispError, bytes: Uint8Array): void => {
-    if (actor) return actor.reportMalformed(error, bytes);
-    if (failed) return;
-    const refusal = protocol.refuseHandshake(error);
-    if (refusal) outbound.next(refusal.frame); // tell the peer why before closing
-    fail(new WispError('HandshakeFailed', `malformed packet during the handshake: ${error.message}`, { cause: error, reason: refusal?.reason }));
-  };
-  let settledValue: Settled | undefined;
-  const send = (frame: Uint8Array): void => outbound.next(frame);
-  let pipeline: Subscription | undefined;
-  pipeline = transport.messages$
-    .pipe(
-      protocol.framing,
-      protocol.decode(malformed),
-      protocol.handshake(send),
-      muxActor<P, Settled>((settled) => {
-        settledValue = settled;
-        return new MuxActor(outbound, transport, settings(settled), (input) => protocol.wire(settled, input));
-      }),
-    )
-    .subscribe({
-      next(live) {
-        actor = live;
-        hooks.ready(settledValue as Settled, live);
-      },
-      error: fail,
-      complete() {
-        if (!actor) fail(new WispError('HandshakeFailed', 'the connection ended during the handshake'));
-      },
-    });
-  if (failed) pipeline.unsubscribe();
-  return pipeline;
+  return new Connection(transport, { protocol, settings, hooks }).start();
+}
+
+/**
+ * The pipeline's last stage and its observer in one: the `muxActor` stage (the first
+ * value makes the actor, every later packet goes to it synchronously) without a Subscriber
+ * of its own, and methods instead of closures — every idle connection pays for both.
+ */
+class Connection<P, Settled> implements Observer<P | Settled> {
+  private readonly outbound = new Outbound();
+  private readonly link: Subscription;
+  private actor: MuxActor | undefined;
+  /** Until the handshake ends: the protocol, what makes the actor, and whom to tell (then dropped, with what they hold). */
+  private pending:
+    | { readonly protocol: Protocol<P, Settled>; readonly settings: (settled: Settled) => ActorSettings; readonly hooks: ConnectionHooks<Settled> }
+    | undefined;
+  private pipeline: Subscription | undefined;
+
+  constructor(
+    private readonly transport: Transport,
+    pending: Connection<P, Settled>['pending'],
+  ) {
+    this.pending = pending;
+    this.link = linkTransport(transport, this.outbound);
+  }
+
+  start(): Subscription {
+    const protocol = this.pending!.protocol;
+    const pipeline = this.transport.messages$
+      .pipe(
+        protocol.framing,
+        protocol.decode((error, bytes) => this.malformed(error, bytes)),
+        protocol.handshake((frame) => this.outbound.next(frame)),
+      )
+      .subscribe(this);
+    this.pipeline = pipeline;
+    if (!this.pending && !this.actor) pipeline.unsubscribe(); // failed while subscribing
+    return pipeline;
+  }
+
+  next(value: P | Settled): void {
+    if (this.actor) return this.actor.receive(value);
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    const settled = value as Settled;
+    this.actor = new MuxActor(this.outbound, this.transport, pending.settings(settled), (input) => pending.protocol.wire(settled, input));
+    pending.hooks.ready(settled, this.actor);
+  }
+
+  error(error: unknown): void {
+    if (this.actor) this.actor.inboundEnded(error);
+    else this.fail(error);
+  }
+
+  complete(): void {
+    if (this.actor) this.actor.inboundEnded();
+    else this.fail(new WispError('HandshakeFailed', 'the connection ended during the handshake'));
+  }
+
+  private malformed(error: WispError, bytes: Uint8Array): void {
+    if (this.actor) return this.actor.reportMalformed(error, bytes);
+    if (!this.pending) return;
+    const refusal = this.pending.protocol.refuseHandshake(error);
+    if (refusal) this.outbound.next(refusal.frame); // tell the peer why before closing
+    this.fail(new WispError('HandshakeFailed', `malformed packet during the handshake: ${error.message}`, { cause: error, reason: refusal?.reason }));
+  }
+
+  private fail(error: unknown): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    this.pipeline?.unsubscribe();
+    this.outbound.end(1002, `${pending.protocol.name} handshake failed`);
+    this.link.unsubscribe();
+    pending.hooks.failed(error instanceof WispError ? error : new WispError('HandshakeFailed', String(error), { cause: error }));
+  }
 }

@@ -1,4 +1,4 @@
-import { Subject, type Subscription } from 'rxjs';
+import { Subject, type Observer, type Subscription } from 'rxjs';
 import { joinBytes } from '../join-bytes.js';
 import { isSplitMessage, type Transport, type TransportMessage } from '../transport/transport.js';
 
@@ -16,6 +16,34 @@ export class Outbound extends Subject<TransportMessage> {
   ondrain: (() => void) | undefined;
   /** The close code and reason to close the transport with once this completes. */
   ending: { readonly code: number; readonly reason: string } | undefined;
+  /**
+   * The transport's end (see {@link linkTransport}), called first and without a subscription:
+   * it is there for the whole life of every connection, and a Subscriber chain would cost
+   * each ~0.5 KiB. Other observers subscribe as to any Subject.
+   */
+  link: Observer<TransportMessage> | undefined;
+
+  override next(message: TransportMessage): void {
+    if (this.isStopped) return;
+    this.link?.next(message);
+    if (this.observed) super.next(message);
+  }
+
+  override error(error: unknown): void {
+    if (this.isStopped) return;
+    const link = this.link;
+    this.link = undefined;
+    super.error(error);
+    link?.error(error);
+  }
+
+  override complete(): void {
+    if (this.isStopped) return;
+    const link = this.link;
+    this.link = undefined;
+    super.complete();
+    link?.complete();
+  }
 
   /** Completes the outbound frames: the transport closes with `code` after what was sent. */
   end(code: number, reason: string): void {
@@ -28,29 +56,59 @@ export class Outbound extends Subject<TransportMessage> {
 /**
  * Lets `transport` drain `outbound`: each frame is sent (split ones as two parts where the
  * transport can), `send` returning false shuts `writable` until it drains, and completing the
- * outbound closes the transport. One subscription per connection.
+ * outbound closes the transport. One subscription per connection, to `drain$`; unsubscribing
+ * it unlinks the transport.
  */
 export function linkTransport(transport: Transport, outbound: Outbound): Subscription {
-  const link = outbound.subscribe({
-    next(message) {
-      let accepted: boolean;
-      if (!isSplitMessage(message)) accepted = transport.send(message);
-      else if (transport.sendSplit) accepted = transport.sendSplit(message.head, message.body);
-      else accepted = transport.send(joinBytes(message.head, message.body));
-      if (!accepted) outbound.writable = false;
-    },
-    error: () => transport.close(1011, 'internal error'),
-    complete: () => transport.close(outbound.ending?.code ?? 1000, outbound.ending?.reason ?? ''),
+  const link = new TransportLink(transport, outbound);
+  outbound.link = link;
+  const drain = transport.drain$.subscribe(new DrainLink(transport, outbound));
+  drain.add(() => {
+    if (outbound.link === link) outbound.link = undefined;
   });
-  link.add(
-    transport.drain$.subscribe({
-      next: () => {
-        // Asked, not assumed: a control frame sent since the drain may have filled it again.
-        outbound.writable = transport.writable;
-        if (outbound.writable) outbound.ondrain?.();
-      },
-      error: () => undefined, // a failing transport ends the connection through messages$
-    }),
-  );
-  return link;
+  return drain;
+}
+
+// Observers as classes, not object literals of closures: every connection holds both.
+class TransportLink implements Observer<TransportMessage> {
+  constructor(
+    private readonly transport: Transport,
+    private readonly outbound: Outbound,
+  ) {}
+
+  next(message: TransportMessage): void {
+    const { transport } = this;
+    let accepted: boolean;
+    if (!isSplitMessage(message)) accepted = transport.send(message);
+    else if (transport.sendSplit) accepted = transport.sendSplit(message.head, message.body);
+    else accepted = transport.send(joinBytes(message.head, message.body));
+    if (!accepted) this.outbound.writable = false;
+  }
+
+  error(): void {
+    this.transport.close(1011, 'internal error');
+  }
+
+  complete(): void {
+    const ending = this.outbound.ending;
+    this.transport.close(ending?.code ?? 1000, ending?.reason ?? '');
+  }
+}
+
+class DrainLink implements Observer<void> {
+  constructor(
+    private readonly transport: Transport,
+    private readonly outbound: Outbound,
+  ) {}
+
+  next(): void {
+    // Asked, not assumed: a control frame sent since the drain may have filled it again.
+    const outbound = this.outbound;
+    outbound.writable = this.transport.writable;
+    if (outbound.writable) outbound.ondrain?.();
+  }
+
+  error(): void {} // a failing transport ends the connection through messages$
+
+  complete(): void {}
 }

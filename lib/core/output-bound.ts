@@ -53,7 +53,7 @@ export class OutputBound {
     if ((this.bytes <= this.maxBytes && this.packets <= this.maxPackets) || this.gate.holding(ReadHold.Output)) return;
     this.gate.hold(ReadHold.Output);
     if (this.stallMs > 0) {
-      this.timer = this.scheduler.schedule(this.stalled, this.stallMs);
+      this.timer = this.scheduler.schedule(() => this.stalled(), this.stallMs); // a closure only when armed
     }
   }
 
@@ -70,10 +70,10 @@ export class OutputBound {
     this.stopTimer();
   }
 
-  private readonly stalled = (): void => {
+  private stalled(): void {
     this.timer = undefined;
     this.onStall();
-  };
+  }
 
   private stopTimer(): void {
     this.timer?.unsubscribe();

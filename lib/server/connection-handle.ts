@@ -7,14 +7,14 @@
 import type * as net from 'node:net';
 import { WebSocket } from 'ws';
 
-/** The socket under one gateway connection. */
+/** The socket under one gateway connection. Methods: callers call them on the handle. */
 export interface ConnectionHandle {
   /** True once the socket has closed. */
-  readonly isClosed: () => boolean;
+  isClosed(): boolean;
   /** Resolves when the socket has closed (at once if it has). */
-  readonly closed: () => Promise<void>;
+  closed(): Promise<void>;
   /** Drops the socket now (the client sees an abnormal close). */
-  readonly terminate: () => void;
+  terminate(): void;
 }
 
 /**
@@ -24,27 +24,51 @@ export interface ConnectionHandle {
  */
 export function terminateUnlessClosedWithin(handle: ConnectionHandle, ms: number): void {
   if (handle.isClosed()) return;
-  const deadline = setTimeout(handle.terminate, ms);
+  const deadline = setTimeout(() => handle.terminate(), ms);
   deadline.unref();
   void handle.closed().then(() => clearTimeout(deadline));
 }
 
+// Classes, not objects of closures: every connection holds one for its whole life.
+
+class WebSocketHandle implements ConnectionHandle {
+  constructor(private readonly socket: WebSocket) {}
+
+  isClosed(): boolean {
+    return this.socket.readyState === WebSocket.CLOSED;
+  }
+
+  closed(): Promise<void> {
+    return this.isClosed() ? Promise.resolve() : new Promise((resolve) => this.socket.once('close', () => resolve()));
+  }
+
+  terminate(): void {
+    this.socket.terminate();
+  }
+}
+
+class SocketHandle implements ConnectionHandle {
+  constructor(private readonly socket: net.Socket) {}
+
+  isClosed(): boolean {
+    return this.socket.destroyed && this.socket.closed;
+  }
+
+  closed(): Promise<void> {
+    return this.isClosed() ? Promise.resolve() : new Promise((resolve) => this.socket.once('close', () => resolve()));
+  }
+
+  terminate(): void {
+    this.socket.destroy();
+  }
+}
+
 /** A `ws` WebSocket. */
 export function webSocketHandle(socket: WebSocket): ConnectionHandle {
-  const isClosed = (): boolean => socket.readyState === WebSocket.CLOSED;
-  return {
-    isClosed,
-    closed: () => (isClosed() ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()))),
-    terminate: () => socket.terminate(),
-  };
+  return new WebSocketHandle(socket);
 }
 
 /** A TCP or Unix socket. */
 export function socketHandle(socket: net.Socket): ConnectionHandle {
-  const isClosed = (): boolean => socket.destroyed && socket.closed;
-  return {
-    isClosed,
-    closed: () => (isClosed() ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()))),
-    terminate: () => socket.destroy(),
-  };
+  return new SocketHandle(socket);
 }

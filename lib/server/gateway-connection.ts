@@ -8,19 +8,19 @@ import type * as net from 'node:net';
 import type { WispError } from '../errors.js';
 import type { ExtensionBuilder } from '../wisp/extensions/extension.js';
 import type { MuxEnd } from '../core/actor.js';
-import { ServerMux, type IncomingStream } from '../wisp/server-mux.js';
+import { ServerMux, type IncomingStream, type ServerMuxWatcher } from '../wisp/server-mux.js';
 import { CloseReason, closeReasonName } from '../wisp/packet/close-reason.js';
 import { encodeClose } from '../wisp/packet/encode.js';
 import type { Transport } from '../transport/transport.js';
 import type { AuthLimiter } from './auth-limiter.js';
 import { terminateUnlessClosedWithin, type ConnectionHandle } from './connection-handle.js';
-import { closeWhenIdle } from './connection-idle.js';
+import { IdleTimer } from './connection-idle.js';
 import type { ResolvedGatewayOptions } from './gateway-options.js';
 import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RelayCounters } from './relay-tcp.js';
 import type { LookupFunction } from './resolve.js';
-import { serveStream } from './serve-stream.js';
+import { serveStream, type StreamContext } from './serve-stream.js';
 import type { SlotJob, TurnScheduler } from './turn-scheduler.js';
 
 /** How long a connection's socket may take to close once its mux has ended. */
@@ -81,7 +81,6 @@ export function serveConnection(shared: GatewayShared, accepted: AcceptedClient)
     transport.close(1008, 'authentication required');
     return;
   }
-  const started = performance.now();
   const mux = ServerMux.accept(transport, {
     bufferSize: o.bufferSize,
     maxStreams: o.maxStreamsPerConnection,
@@ -92,57 +91,101 @@ export function serveConnection(shared: GatewayShared, accepted: AcceptedClient)
     v2: !o.v1Only,
     extensions: shared.authLimiter.guard(shared.extensions, client, () => shared.turns.turn(accepted.handle)),
   });
+  const connection = new GatewayConnection(shared, accepted, mux);
   shared.muxes.set(mux, accepted.handle);
-  shared.live.set(mux, { label, version: v2 ? 2 : 1, since: Date.now(), mux });
-  shared.metrics?.onConnection(v2 ? 2 : 1);
+  shared.live.set(mux, connection);
+  shared.metrics?.onConnection(connection.version);
   logger.info(`${label} open (${v2 ? 'v2' : 'v1'})`);
-  mux.ready.then(
-    () => {
-      shared.metrics?.onHandshake((performance.now() - started) / 1000, true);
-      logger.debug(`${label} handshake done, extensions [${mux.extensionIds.join(', ')}]`);
-    },
-    (error: WispError) => {
-      shared.metrics?.onHandshake((performance.now() - started) / 1000, false);
-      logger.debug(`${label} handshake failed: ${error.code}`); // the "closed" line gives the reason
-    },
-  );
-  const context = {
-    policy: o.policy,
-    connectTimeoutMs: o.connectTimeoutMs,
-    idleTimeoutMs: o.idleTimeoutMs,
-    counters: shared.counters,
-    logger,
-    label,
-    targets: shared.targets,
-    dial: (job: SlotJob) => shared.turns.dial(accepted.handle, job),
-    ...(shared.lookup ? { lookup: shared.lookup } : {}),
-  };
-  const metrics = shared.metrics;
-  // eslint-disable-next-line rxjs-x/no-ignored-subscription -- streams$ completes when the connection ends
-  mux.streams$.subscribe({
-    next: (incoming) => {
-      shared.countStream();
-      if (metrics) countStream(metrics, incoming);
-      serveStream(incoming, context);
-    },
-    error: (error: WispError) => logger.info(`${label} streams ended: ${describeFailure(error, o)}`),
-  });
-  const ended = (end: MuxEnd): void => {
+  mux.watch(connection);
+}
+
+/**
+ * One served connection: what the status page lists, and the mux's watcher (a method each,
+ * not closures and subscriptions: an idle connection should cost little beyond its socket).
+ * Closes the connection once it holds no stream for `connectionIdleTimeoutMs`, from the end
+ * of its handshake and again each time its last stream closes: without that a client (v1
+ * especially, which has no handshake timeout after the server's CONTINUE) could hold a slot
+ * and its memory for ever. One timer, re-armed only when the stream count passes through zero.
+ */
+class GatewayConnection implements LiveConnection, ServerMuxWatcher {
+  readonly since = Date.now();
+  readonly version: 1 | 2;
+  private readonly started = performance.now();
+  private idle: IdleTimer | undefined;
+  /** Made with the first stream: most of what it holds is the gateway's. */
+  private context: StreamContext | undefined;
+
+  constructor(
+    private readonly shared: GatewayShared,
+    private readonly accepted: AcceptedClient,
+    readonly mux: ServerMux,
+  ) {
+    this.version = accepted.v2 ? 2 : 1;
+  }
+
+  get label(): string {
+    return this.accepted.label;
+  }
+
+  ready(): void {
+    this.shared.metrics?.onHandshake((performance.now() - this.started) / 1000, true);
+    this.shared.logger.debug(`${this.label} handshake done, extensions [${this.mux.extensionIds.join(', ')}]`);
+    if (this.mux.streamCount === 0) this.empty();
+  }
+
+  failed(error: WispError): void {
+    this.shared.metrics?.onHandshake((performance.now() - this.started) / 1000, false);
+    this.shared.logger.debug(`${this.label} handshake failed: ${error.code}`); // the "closed" line gives the reason
+  }
+
+  stream(incoming: IncomingStream): void {
+    this.idle?.disarm();
+    const { shared } = this;
+    shared.countStream();
+    if (shared.metrics) countStream(shared.metrics, incoming);
+    serveStream(incoming, (this.context ??= this.streamContext()));
+  }
+
+  empty(): void {
+    const ms = this.shared.options.connectionIdleTimeoutMs;
+    if (ms > 0) (this.idle ??= new IdleTimer(ms, this)).arm();
+  }
+
+  /** The idle timer fired. */
+  idled(): void {
+    if (this.mux.streamCount > 0) return;
+    this.shared.logger.info(`${this.label} idle: no stream for ${this.shared.options.connectionIdleTimeoutMs} ms`);
+    void this.mux.close(CloseReason.Voluntary);
+  }
+
+  ended(end: MuxEnd): void {
+    this.idle?.disarm();
+    const { shared, mux, label } = this;
     if (!shared.muxes.delete(mux)) return;
     shared.live.delete(mux);
-    release();
-    terminateUnlessClosedWithin(accepted.handle, CLOSING_DEADLINE_MS);
-    const why = end.error ? `: ${describeFailure(end.error, o)}` : end.reason !== undefined ? ` (${closeReasonName(end.reason)})` : '';
+    this.accepted.release();
+    terminateUnlessClosedWithin(this.accepted.handle, CLOSING_DEADLINE_MS);
+    const why = end.error ? `: ${describeFailure(end.error, shared.options)}` : end.reason !== undefined ? ` (${closeReasonName(end.reason)})` : '';
     // A connection cut for abuse (Throttled) is worth a warning; the rest is routine.
-    if (end.reason === CloseReason.Throttled) logger.warn(`${label} closed${why}`);
-    else logger.info(`${label} closed${why}`);
-  };
-  // eslint-disable-next-line rxjs-x/no-ignored-subscription -- closed$ emits once and completes
-  mux.closed$.subscribe({ next: ended, error: (error: WispError) => ended({ error }) });
-  closeWhenIdle(mux, o.connectionIdleTimeoutMs, () => {
-    logger.info(`${label} idle: no stream for ${o.connectionIdleTimeoutMs} ms`);
-    void mux.close(CloseReason.Voluntary);
-  });
+    if (end.reason === CloseReason.Throttled) shared.logger.warn(`${label} closed${why}`);
+    else shared.logger.info(`${label} closed${why}`);
+  }
+
+  private streamContext(): StreamContext {
+    const { shared, accepted } = this;
+    const o = shared.options;
+    return {
+      policy: o.policy,
+      connectTimeoutMs: o.connectTimeoutMs,
+      idleTimeoutMs: o.idleTimeoutMs,
+      counters: shared.counters,
+      logger: shared.logger,
+      label: accepted.label,
+      targets: shared.targets,
+      dial: (job: SlotJob) => shared.turns.dial(accepted.handle, job),
+      ...(shared.lookup ? { lookup: shared.lookup } : {}),
+    };
+  }
 }
 
 /** Counts a stream in the metrics: opened now, closed (by reason) when it ends. */

@@ -73,7 +73,9 @@ export class GatewayFront {
         return reject(socket, 403, 'Forbidden'), true;
       }
     }
-    socket.on('error', () => undefined); // a client gone while we wait for its slot
+    // A client gone while we wait for its slot. A module-level function: a closure here would
+    // keep this call's context (the request, its headers, `head`) alive with the socket.
+    socket.on('error', ignore);
     void this.gateway.admit(client).then((release) => {
       if (!release) return reject(socket, 429, 'Too Many Requests');
       if (socket.destroyed) return release();
@@ -114,6 +116,8 @@ export function selectProtocol(offered: ReadonlySet<string>): string | false {
   for (const protocol of offered) return protocol;
   return false;
 }
+
+function ignore(): void {}
 
 /** An HTTP status on a socket that asked to upgrade. */
 export function reject(socket: Duplex, status: number, text: string): void {

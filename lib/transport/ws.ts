@@ -116,23 +116,10 @@ class WsTransport extends SocketTransport {
     super(highWaterMark);
     // Frames as they came: a two-frame message stays split (see SplitMessage), no join.
     socket.binaryType = 'fragments';
-    socket.on('message', (data, isBinary) => {
-      if (isBinary) this.received(toMessage(data));
-      else this.receivedText();
-    });
-    socket.on('error', (error) => {
-      // ws closes with 1009 when a message exceeds its maxPayload: say so by name.
-      if ((error as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-        this.failed(error, `a message exceeded the largest accepted size (1009: ${describe(error)})`, 'PacketTooLarge');
-      } else this.failed(error, `WebSocket error: ${describe(error)}`);
-    });
-    // The standard-style listener is used for 'close' only because its event carries
-    // `wasClean` (close frames sent and received), which `ws` does not expose otherwise.
-    socket.addEventListener('close', (event) => {
-      this.network?.off('drain', this.onNetworkDrain);
-      this.network = undefined;
-      this.closedWith(event.code, event.reason, event.wasClean);
-    });
+    (socket as OwnedSocket)[TRANSPORT] = this;
+    socket.on('message', onMessage);
+    socket.on('error', onError);
+    socket.on('close', onClose);
     if (socket.readyState === ReadyState.Open) this.attach();
     else if (socket.readyState === ReadyState.Connecting) socket.once('open', () => this.attach());
     else if (socket.readyState === ReadyState.Closed) this.closedWith(1006, 'socket was already closed', false);
@@ -140,6 +127,27 @@ class WsTransport extends SocketTransport {
 
   get protocol(): string {
     return this.socket.protocol;
+  }
+
+  /** @internal The socket's 'message' event. */
+  socketMessage(data: RawData, isBinary: boolean): void {
+    if (isBinary) this.received(toMessage(data));
+    else this.receivedText();
+  }
+
+  /** @internal The socket's 'error' event. */
+  socketError(error: Error): void {
+    // ws closes with 1009 when a message exceeds its maxPayload: say so by name.
+    if ((error as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      this.failed(error, `a message exceeded the largest accepted size (1009: ${describe(error)})`, 'PacketTooLarge');
+    } else this.failed(error, `WebSocket error: ${describe(error)}`);
+  }
+
+  /** @internal The socket's 'close' event. */
+  socketClosed(code: number, reason: string, wasClean: boolean): void {
+    this.network?.off('drain', this.onNetworkDrain);
+    this.network = undefined;
+    this.closedWith(code, reason, wasClean);
   }
 
   protected get readyState(): number {
@@ -179,15 +187,17 @@ class WsTransport extends SocketTransport {
     if (network && !this.corked) {
       this.corked = true;
       network.cork();
-      queueMicrotask(this.uncork);
+      if (corkedThisTurn.push(this) === 1) queueMicrotask(uncorkAll);
     }
   }
 
   private corked = false;
-  private readonly uncork = (): void => {
+
+  /** @internal */
+  uncork(): void {
     this.corked = false;
     this.network?.uncork();
-  };
+  }
 
   protected closeSocket(code: number, reason: string): void {
     this.socket.close(code, reason);
@@ -210,6 +220,42 @@ class WsTransport extends SocketTransport {
     this.setFlowing(this.flowing);
     this.opened();
   }
+}
+
+/**
+ * The socket's listeners are these shared functions (`this` is the socket, which knows its
+ * transport), not three closures per connection.
+ */
+const TRANSPORT = Symbol('wisp-rx.wsTransport');
+type OwnedSocket = WebSocket & { [TRANSPORT]: WsTransport; _closeFrameReceived?: boolean; _closeFrameSent?: boolean };
+
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  (this as OwnedSocket)[TRANSPORT].socketMessage(data, isBinary);
+}
+
+function onError(this: WebSocket, error: Error): void {
+  (this as OwnedSocket)[TRANSPORT].socketError(error);
+}
+
+/**
+ * `wasClean` (close frames both sent and received) as ws's standard-style CloseEvent computes
+ * it, from the same two fields: `ws` has no public getter, and its `addEventListener` would
+ * add a wrapper closure per connection.
+ */
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
+  const socket = this as OwnedSocket;
+  socket[TRANSPORT].socketClosed(code, reason.toString(), socket._closeFrameReceived === true && socket._closeFrameSent === true);
+}
+
+/**
+ * Transports corked in this turn: one microtask uncorks them all, rather than a microtask
+ * (and a closure kept by every transport) each.
+ */
+let corkedThisTurn: WsTransport[] = [];
+function uncorkAll(): void {
+  const corked = corkedThisTurn;
+  corkedThisTurn = [];
+  for (const transport of corked) transport.uncork();
 }
 
 /**

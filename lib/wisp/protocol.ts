@@ -12,6 +12,9 @@ import { encodeClose } from './packet/encode.js';
 import type { Packet } from './packet/types.js';
 import { WispWire } from './wire.js';
 
+/** Without the extension-packet stage nothing adds to the set: one shared, empty, for those connections. */
+const NO_TYPES: Set<number> = new Set();
+
 /** Builds a handshake operator that sends through `send`. */
 export type WispHandshake = (send: (frame: Uint8Array) => void, scheduler?: SchedulerLike) => OperatorFunction<Packet, Packet | HandshakeResult>;
 
@@ -24,10 +27,9 @@ export type WispHandshake = (send: (frame: Uint8Array) => void, scheduler?: Sche
 class WispProtocol implements Protocol<Packet, HandshakeResult> {
   readonly name = 'wisp';
   readonly framing: OperatorFunction<TransportMessage, TransportMessage> = identity;
-  private readonly extensionTypes = new Set<number>();
+  /** Packet types agreed extensions decode; filled in by the extension-packet stage, the only writer. */
+  private readonly extensionTypes: Set<number>;
   private input: WireInput | undefined;
-  /** What agreed extensions send and close with, once the wire exists. */
-  private readonly context: ExtensionContext;
 
   constructor(
     private readonly role: Role,
@@ -35,7 +37,7 @@ class WispProtocol implements Protocol<Packet, HandshakeResult> {
     /** The extension-packet stage is there only where an extension can use it: a stage costs every connection its subscribers. */
     private readonly extensionStage: boolean,
   ) {
-    this.context = { role, send: (packet) => this.input?.emit(packet), close: (reason) => this.input?.shutdown(reason) };
+    this.extensionTypes = extensionStage ? new Set() : NO_TYPES;
   }
 
   decode(report: (error: WispError, bytes: Uint8Array) => void): OperatorFunction<TransportMessage, Packet> {
@@ -44,7 +46,10 @@ class WispProtocol implements Protocol<Packet, HandshakeResult> {
 
   handshake(send: (frame: Uint8Array) => void, scheduler?: SchedulerLike): OperatorFunction<Packet, Packet | HandshakeResult> {
     const handshake = this.makeHandshake(send, scheduler);
-    return this.extensionStage ? pipe(handshake, extensionPackets(this.extensionTypes, this.context)) : handshake;
+    if (!this.extensionStage) return handshake;
+    // What agreed extensions send and close with, once the wire exists (made only here: most connections have no such stage).
+    const context: ExtensionContext = { role: this.role, send: (packet) => this.input?.emit(packet), close: (reason) => this.input?.shutdown(reason) };
+    return pipe(handshake, extensionPackets(this.extensionTypes, context));
   }
 
   refuseHandshake(): { readonly frame: Uint8Array; readonly reason: number } {

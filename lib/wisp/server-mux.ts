@@ -1,4 +1,4 @@
-import { Observable, ReplaySubject, Subject, firstValueFrom } from 'rxjs';
+import { Observable, firstValueFrom } from 'rxjs';
 import type { WispError } from '../errors.js';
 import type { ProtocolExtension } from './extensions/extension.js';
 import { serverHandshakeV1 } from './handshake/v1.js';
@@ -12,86 +12,82 @@ import type { Transport } from '../transport/transport.js';
 import type { MuxActor, MuxEnd } from '../core/actor.js';
 import type { MuxDebugState } from '../core/debug-state.js';
 import { runConnection } from '../core/connection.js';
+import { LazySubject, ReplayLazySubject } from '../core/lazy-subject.js';
 import { wispProtocol } from './protocol.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_STREAMS, type MuxOptions } from './options.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_STREAMS } from './options.js';
 import { MuxStream } from '../stream/mux-stream.js';
-import type { StreamKind, StreamRecord } from '../core/stream-record.js';
+import type { StreamRecord } from '../core/stream-record.js';
+import { EndObserver, IncomingObserver, type IncomingStream, type ServerMuxOptions, type ServerMuxWatcher, type ActorEvents } from './server-mux-parts.js';
 
-/** Options for {@link ServerMux.accept}. */
-export interface ServerMuxOptions extends MuxOptions {
-  /** Per-stream buffer, in packets, granted to the client as credit. Default 128. */
-  readonly bufferSize?: number;
-  /** Streams one connection may hold open; more are refused with Throttled (0x49). Default 1024. */
-  readonly maxStreams?: number;
-  /**
-   * Run Wisp v2 when the client offered it (the `wisp-v2` subprotocol). Default true; false
-   * forces v1. Extensions default to UDP and stream-open confirmation.
-   */
-  readonly v2?: boolean;
-}
+/** Shared by every connection without a scheduler of its own (the handshake's closures keep it). */
+const NO_SCHEDULER = {};
 
-/** What a client asked for when it opened a stream. */
-export interface ConnectRequest {
-  readonly kind: StreamKind;
-  readonly host: string;
-  readonly port: number;
-}
-
-/** One stream the client opened, with its request. */
-export interface IncomingStream {
-  readonly connect: ConnectRequest;
-  readonly stream: MuxStream;
-}
+export type { ConnectRequest, IncomingStream, ServerMuxOptions, ServerMuxWatcher } from './server-mux-parts.js';
 
 /**
  * The server end of a Wisp connection. Streams the client opens arrive on {@link streams$};
  * refuse one with `stream.close(reason)`.
  */
-export class ServerMux {
+export class ServerMux implements ActorEvents {
   private actor: MuxActor | undefined;
   private handshakeResult: HandshakeResult | undefined;
-  private readonly endSubject = new ReplaySubject<MuxEnd>(1);
-  private readonly errorsSubject = new Subject<WispError>();
-  private readonly readySubject = new ReplaySubject<void>(1);
-  private readonly incomingSubject = new Subject<IncomingStream>();
-  private readonly emptySubject = new Subject<void>();
-  private readonly waiting: IncomingStream[] = [];
+  private failure: WispError | undefined;
+  private readyPromise: Promise<void> | undefined;
+  private settleReady: ((error?: WispError) => void) | undefined;
+  private watcher: ServerMuxWatcher | undefined;
+  // Made on first use: most connections are never observed but by the gateway's watcher.
+  private readonly endSubject = new ReplayLazySubject<MuxEnd>();
+  private readonly errorsSubject = new LazySubject<WispError>();
+  private readonly incomingSubject = new LazySubject<IncomingStream>();
+  private readonly emptySubject = new LazySubject<void>();
+  private waiting: IncomingStream[] | undefined;
   private listeners = 0;
   private reader: { readonly closed: boolean } | undefined;
 
   /** Emits once when the connection has ended. */
-  readonly closed$: Observable<MuxEnd> = this.endSubject.asObservable();
+  get closed$(): Observable<MuxEnd> {
+    return this.endSubject.asObservable();
+  }
+
   /** Resolves when the handshake is done; rejects when it fails. */
-  readonly ready: Promise<void>;
+  get ready(): Promise<void> {
+    if (this.readyPromise) return this.readyPromise;
+    const failure = this.failure;
+    const ready = this.actor || failure ? (failure ? Promise.reject(failure) : Promise.resolve()) : new Promise<void>((resolve, reject) => (this.settleReady = (error) => (error ? reject(error) : resolve())));
+    ready.catch(() => undefined); // a failed handshake is also reported on closed$
+    return (this.readyPromise = ready);
+  }
+
   /**
    * Emits each time the last open stream closes (idle timers, graceful stop). Completes when
    * the connection ends.
    */
-  readonly streamsEmpty$: Observable<void> = this.emptySubject.asObservable();
+  get streamsEmpty$(): Observable<void> {
+    return this.emptySubject.asObservable();
+  }
 
   /**
    * Streams the client opens. Streams that arrive while nobody is subscribed wait (bounded by
    * `maxStreams`) and go to the first subscriber. Completes when the connection ends (or its
    * handshake fails).
    */
-  readonly streams$: Observable<IncomingStream> = new Observable<IncomingStream>((subscriber) => {
-    this.listeners++;
-    const subscription = this.incomingSubject.subscribe(subscriber);
-    for (const item of this.waiting.splice(0)) if (!item.stream.closed) subscriber.next(item);
-    return () => {
-      this.listeners--;
-      subscription.unsubscribe();
-    };
-  });
+  get streams$(): Observable<IncomingStream> {
+    return new Observable<IncomingStream>((subscriber) => {
+      this.listeners++;
+      const subscription = this.incomingSubject.asObservable().subscribe(subscriber);
+      for (const item of this.takeWaiting()) if (!item.stream.closed) subscriber.next(item);
+      return () => {
+        this.listeners--;
+        subscription.unsubscribe();
+      };
+    });
+  }
 
   private constructor(
     /** The transport this connection runs on. */
     readonly transport: Transport,
     private readonly options: ServerMuxOptions,
-  ) {
-    this.ready = firstValueFrom(this.readySubject);
-    this.ready.catch(() => undefined); // a failed handshake is also reported on closed$
-  }
+  ) {}
 
   /** Serves Wisp on an accepted transport: starts the handshake at once. */
   static accept(transport: Transport, options: ServerMuxOptions = {}): ServerMux {
@@ -100,10 +96,27 @@ export class ServerMux {
     return mux;
   }
 
+  /** @internal Makes `watcher` this connection's observer (one per connection: the gateway's). */
+  watch(watcher: ServerMuxWatcher): void {
+    this.watcher = watcher;
+    this.listeners++;
+    for (const item of this.takeWaiting()) if (!item.stream.closed) watcher.stream(item);
+    if (this.actor) watcher.ready();
+    else if (this.failure) watcher.failed(this.failure);
+    const end = this.endSubject.value;
+    if (end) watcher.ended(end);
+  }
+
+  private takeWaiting(): IncomingStream[] {
+    const waiting = this.waiting ?? [];
+    this.waiting = undefined;
+    return waiting;
+  }
+
   private start(): void {
     const bufferSize = this.options.bufferSize ?? DEFAULT_BUFFER_SIZE;
     const v2 = this.options.v2 !== false && this.transport.protocol.split(/,\s*/).includes(WISP_V2_PROTOCOL);
-    const scheduler = this.options.scheduler ? { scheduler: this.options.scheduler } : {};
+    const scheduler = this.options.scheduler ? { scheduler: this.options.scheduler } : NO_SCHEDULER;
     const extensions = v2 ? instantiate(this.options.extensions ?? [udp(), streamConfirmation()], 'server') : [];
     const protocol = wispProtocol('server', (send) =>
       v2
@@ -144,49 +157,62 @@ export class ServerMux {
   private onReady(result: HandshakeResult, actor: MuxActor): void {
     this.actor = actor;
     this.handshakeResult = result;
-    // The actor completes incoming$, end$ and protocolErrors$ when it ends, which ends these
-    // subscriptions with it: there is nothing to unsubscribe earlier.
-    /* eslint-disable rxjs-x/no-ignored-subscription -- they end with the actor (see above) */
-    actor.incoming$.subscribe({
-      next: (record) => this.onIncoming(actor, record),
-      error: () => this.endStreams(), // the cause reaches closed$ through end$
-      complete: () => this.endStreams(),
-    });
-    actor.onStreamsEmpty = () => this.emptySubject.next();
-    actor.end$.subscribe({ next: () => this.emptySubject.complete(), error: () => this.emptySubject.complete() });
-    actor.end$.subscribe(this.endSubject);
-    actor.protocolErrors$.subscribe(this.errorsSubject);
-    /* eslint-enable rxjs-x/no-ignored-subscription */
-    this.readySubject.next();
-    this.readySubject.complete();
+    // Observers without subscriptions; the actor completes incoming$, end$ and protocolErrors$
+    // when it ends, which drops them.
+    actor.observe({ incoming: new IncomingObserver(this), end: new EndObserver(this), protocolErrors: this.errorsSubject });
+    actor.onStreamsEmpty = () => {
+      this.watcher?.empty();
+      this.emptySubject.next();
+    };
+    this.settleReady?.();
+    this.settleReady = undefined;
+    this.watcher?.ready();
   }
 
   private onFailed(error: WispError): void {
-    this.endStreams();
+    this.actorIncomingEnded();
     this.emptySubject.complete();
     this.errorsSubject.complete();
-    this.readySubject.error(error);
-    this.endSubject.next({ error, ...(error.reason === undefined ? {} : { reason: error.reason }) });
+    this.failure = error;
+    this.settleReady?.(error);
+    this.settleReady = undefined;
+    this.watcher?.failed(error);
+    const end = { error, ...(error.reason === undefined ? {} : { reason: error.reason }) };
+    this.endSubject.next(end);
     this.endSubject.complete();
+    this.watcher?.ended(end);
   }
 
-  /** The connection ended: no more streams. Waiting ones were closed with it. */
-  private endStreams(): void {
-    this.waiting.length = 0;
+  /** @internal The connection ended: no more streams. Waiting ones were closed with it. */
+  actorIncomingEnded(): void {
+    this.waiting = undefined;
     this.incomingSubject.complete();
   }
 
-  private onIncoming(actor: MuxActor, record: StreamRecord): void {
+  /** @internal */
+  actorEnded(end: MuxEnd): void {
+    this.emptySubject.complete();
+    this.endSubject.next(end);
+    this.watcher?.ended(end);
+  }
+
+  /** @internal */
+  actorEndCompleted(): void {
+    this.emptySubject.complete();
+    this.endSubject.complete();
+  }
+
+  /** @internal */
+  actorIncoming(record: StreamRecord): void {
     const item: IncomingStream = {
       connect: { kind: record.kind, host: record.host, port: record.port },
-      stream: new MuxStream(actor, record),
+      stream: new MuxStream(this.actor!, record),
     };
+    this.watcher?.stream(item);
     if (this.listeners > 0) return this.incomingSubject.next(item);
-    this.waiting.push(item);
-    if (this.waiting.length > (this.options.maxStreams ?? DEFAULT_MAX_STREAMS)) {
-      const open = this.waiting.filter((w) => !w.stream.closed);
-      this.waiting.splice(0, this.waiting.length, ...open);
-    }
+    const waiting = (this.waiting ??= []);
+    waiting.push(item);
+    if (waiting.length > (this.options.maxStreams ?? DEFAULT_MAX_STREAMS)) this.waiting = waiting.filter((w) => !w.stream.closed);
   }
 
   /** Protocol version in force. */
@@ -229,7 +255,7 @@ export class ServerMux {
     readonly readingTransport: boolean;
   } {
     const actor: MuxDebugState = this.actor?.debugState() ?? {
-      ended: this.readySubject.hasError,
+      ended: this.failure !== undefined,
       streams: [],
       sendQueue: 0,
       blocked: false,
@@ -243,8 +269,8 @@ export class ServerMux {
     };
     return {
       ...actor,
-      handshake: this.actor ? 'done' : this.readySubject.hasError ? 'failed' : 'pending',
-      waitingStreams: this.waiting.length,
+      handshake: this.actor ? 'done' : this.failure ? 'failed' : 'pending',
+      waitingStreams: this.waiting?.length ?? 0,
       streamSubscribers: this.listeners,
       readingTransport: this.reader !== undefined && !this.reader.closed,
     };
