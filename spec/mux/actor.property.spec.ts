@@ -392,6 +392,7 @@ const END_CODES = new Set([
   'AuthRequired',
   'PasswordExtensionCredsInvalid',
   'CertAuthExtensionSigInvalid',
+  'Throttled', // a peer's CLOSE(0, 0x49) during the handshake (refusalError maps the reason)
 ]);
 
 function expectTypedErrors(errors: readonly unknown[]): void {
