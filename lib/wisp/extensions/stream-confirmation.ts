@@ -12,15 +12,17 @@ import { ExtensionId } from './ids.js';
 export function streamConfirmation(): ExtensionBuilder {
   return {
     id: ExtensionId.StreamConfirmation,
-    create(_role: Role): ProtocolExtension {
-      return {
-        id: ExtensionId.StreamConfirmation,
-        name: 'stream-confirmation',
-        encodeMetadata: () => new Uint8Array(0),
-        // Ignore any payload instead of refusing: the extension is a flag, and a future
-        // revision adding fields should not break the connection.
-        decodeMetadata: () => undefined,
-      };
-    },
+    // Stateless: every connection shares one instance (a connection keeps its extensions).
+    create: (_role: Role): ProtocolExtension => SHARED,
   };
 }
+
+/** The one instance: nothing in it belongs to a connection. */
+const SHARED: ProtocolExtension = {
+  id: ExtensionId.StreamConfirmation,
+  name: 'stream-confirmation',
+  encodeMetadata: () => new Uint8Array(0),
+  // Ignore any payload instead of refusing: the extension is a flag, and a future
+  // revision adding fields should not break the connection.
+  decodeMetadata: () => undefined,
+};

@@ -11,15 +11,17 @@ import { ExtensionId } from './ids.js';
 export function udp(): ExtensionBuilder {
   return {
     id: ExtensionId.Udp,
-    create(_role: Role): ProtocolExtension {
-      return {
-        id: ExtensionId.Udp,
-        name: 'udp',
-        encodeMetadata: () => new Uint8Array(0),
-        // Nothing to read. Non-empty metadata from a future revision is ignored rather than
-        // refused: the extension's meaning (UDP allowed) does not depend on it.
-        decodeMetadata: () => undefined,
-      };
-    },
+    // Stateless: every connection shares one instance (a connection keeps its extensions).
+    create: (_role: Role): ProtocolExtension => SHARED,
   };
 }
+
+/** The one instance: nothing in it belongs to a connection. */
+const SHARED: ProtocolExtension = {
+  id: ExtensionId.Udp,
+  name: 'udp',
+  encodeMetadata: () => new Uint8Array(0),
+  // Nothing to read. Non-empty metadata from a future revision is ignored rather than
+  // refused: the extension's meaning (UDP allowed) does not depend on it.
+  decodeMetadata: () => undefined,
+};

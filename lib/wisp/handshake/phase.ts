@@ -1,4 +1,4 @@
-import { Observable, Subject, type OperatorFunction, type Subscription } from 'rxjs';
+import { Observable, Subject, Subscription, type Observer, type OperatorFunction, type Subscriber } from 'rxjs';
 import { WispError } from '../../errors.js';
 import type { Packet } from '../packet/types.js';
 import { HandshakeContext, type HandshakeContextOptions } from './context.js';
@@ -14,61 +14,93 @@ import type { HandshakeResult } from './result.js';
  * timer (`firstStep` is what it waits for first) all fail it.
  */
 export function handshakePhase(
-  options: HandshakeContextOptions & { readonly firstStep: string },
+  options: PhaseOptions,
   stages: (context: HandshakeContext) => OperatorFunction<Packet, HandshakeValue>,
 ): OperatorFunction<Packet, Packet | HandshakeResult> {
   return (source$) =>
     new Observable<Packet | HandshakeResult>((subscriber) => {
-      let settled = false;
-      let phase$: Subject<Packet> | undefined = new Subject<Packet>();
-      let running: Subscription | undefined;
-      // Released with the stages once settled: the connection keeps none of the handshake.
-      let context: HandshakeContext | undefined;
-      const drop = (): void => {
-        running?.unsubscribe();
-        running = phase$ = undefined;
-        if (settled) context = undefined;
-      };
-      const fail = (error: unknown): void => context?.fail(error);
-      context = new HandshakeContext(
-        options,
-        (error) => {
-          drop();
-          subscriber.error(error);
-        },
-        () => settled && drop(),
-      );
-      running = phase$.pipe(stages(context)).subscribe({
-        next(value) {
-          if (isNegotiation(value)) return fail(new WispError('HandshakeFailed', 'the handshake stages ended without a result'));
-          if (isHandshakeResult(value)) {
-            settled = true;
-            context?.end();
-          }
-          subscriber.next(value);
-        },
-        error: fail,
-      });
-      if (settled) drop();
-      else context.arm(options.firstStep);
-      const upstream = source$.subscribe({
-        next(packet) {
-          if (phase$ === undefined) return subscriber.next(packet);
-          phase$.next(packet);
-          if (settled) drop();
-        },
-        error: (error: unknown) => (settled ? subscriber.error(error) : fail(error)),
-        complete() {
-          if (settled) subscriber.complete();
-          else fail(new WispError('HandshakeFailed', 'the connection ended during the handshake'));
-        },
-      });
-      return () => {
-        context?.end();
-        drop();
-        upstream.unsubscribe();
-      };
+      const phase = new Phase(subscriber, options, stages);
+      // An Observer that is a Subscription subscribes as it is (no wrapper); the source's
+      // teardown is added to it.
+      source$.subscribe(phase); // eslint-disable-line rxjs-x/no-ignored-subscription -- it is `phase`, returned below
+      return phase;
     });
+}
+
+type PhaseOptions = HandshakeContextOptions & { readonly firstStep: string };
+
+/**
+ * One subscription of {@link handshakePhase}: the observer of the connection's packets and
+ * its teardown. A class with fields rather than closures, so that once settled it holds only
+ * its subscriber: what the handshake needed is released with the stages.
+ */
+class Phase extends Subscription implements Observer<Packet> {
+  private settled = false;
+  /** The packets for the stages, until settled. */
+  private phase$: Subject<Packet> | undefined = new Subject<Packet>();
+  private running: Subscription | undefined;
+  private context: HandshakeContext | undefined;
+
+  constructor(
+    private readonly subscriber: Subscriber<Packet | HandshakeResult>,
+    options: PhaseOptions,
+    stages: (context: HandshakeContext) => OperatorFunction<Packet, HandshakeValue>,
+  ) {
+    super(() => {
+      this.context?.end();
+      this.drop();
+    });
+    const context = (this.context = new HandshakeContext(
+      options,
+      (error) => {
+        this.drop();
+        subscriber.error(error);
+      },
+      () => this.settled && this.drop(),
+    ));
+    this.running = this.phase$!.pipe(stages(context)).subscribe({
+      next: (value) => this.fromStages(value),
+      error: (error: unknown) => this.fail(error),
+    });
+    if (this.settled) this.drop();
+    else context.arm(options.firstStep);
+  }
+
+  next(packet: Packet): void {
+    const phase$ = this.phase$;
+    if (phase$ === undefined) return this.subscriber.next(packet);
+    phase$.next(packet);
+    if (this.settled) this.drop();
+  }
+
+  error(error: unknown): void {
+    if (this.settled) this.subscriber.error(error);
+    else this.fail(error);
+  }
+
+  complete(): void {
+    if (this.settled) this.subscriber.complete();
+    else this.fail(new WispError('HandshakeFailed', 'the connection ended during the handshake'));
+  }
+
+  private fromStages(value: HandshakeValue): void {
+    if (isNegotiation(value)) return this.fail(new WispError('HandshakeFailed', 'the handshake stages ended without a result'));
+    if (isHandshakeResult(value)) {
+      this.settled = true;
+      this.context?.end();
+    }
+    this.subscriber.next(value);
+  }
+
+  private fail(error: unknown): void {
+    this.context?.fail(error);
+  }
+
+  private drop(): void {
+    this.running?.unsubscribe();
+    this.running = this.phase$ = undefined;
+    if (this.settled) this.context = undefined;
+  }
 }
 
 /** `first` followed by `stages`, in order, as one operator (a `pipe` over a list). */
