@@ -167,6 +167,7 @@ class WsTransport extends SocketTransport {
     this.corkForThisTurn();
     this.pendingMessages++;
     this.socket.send(message, SEND_OPTIONS, this.onWritten);
+    if (++this.corkedMessages >= FLUSH_EVERY) this.uncork();
   }
 
   protected override writeSplit(head: Uint8Array, body: Uint8Array): void {
@@ -175,6 +176,7 @@ class WsTransport extends SocketTransport {
     this.socket.send(head, HEAD_OPTIONS);
     this.pendingMessages++;
     this.socket.send(body, SEND_OPTIONS, this.onWritten);
+    if (++this.corkedMessages >= FLUSH_EVERY) this.uncork();
   }
 
   /**
@@ -186,15 +188,19 @@ class WsTransport extends SocketTransport {
     const network = this.network;
     if (network && !this.corked) {
       this.corked = true;
+      this.corkedMessages = 0;
       network.cork();
       if (corkedThisTurn.push(this) === 1) queueMicrotask(uncorkAll);
     }
   }
 
   private corked = false;
+  /** Messages written since the socket was corked: past {@link FLUSH_EVERY} they go at once. */
+  private corkedMessages = 0;
 
   /** @internal */
   uncork(): void {
+    if (!this.corked) return; // flushed early in this turn, and not corked since
     this.corked = false;
     this.network?.uncork();
   }
@@ -252,6 +258,12 @@ function onClose(this: WebSocket, code: number, reason: Buffer): void {
  * (and a closure kept by every transport) each.
  */
 let corkedThisTurn: WsTransport[] = [];
+/**
+ * Messages one cork holds at most: a program that opens 1,024 streams in one synchronous loop
+ * gets its first CONNECTs on the wire while it is still opening the rest, and a flush stays a
+ * writev of many messages.
+ */
+const FLUSH_EVERY = 64;
 function uncorkAll(): void {
   const corked = corkedThisTurn;
   corkedThisTurn = [];
