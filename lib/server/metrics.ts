@@ -5,9 +5,10 @@
  * The gateway calls the `on…` methods as things happen; gauges read its stats when scraped.
  * @module
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Counter, Histogram, Registry } from 'prom-client';
 import { closeReasonName } from '../wisp/packet/close-reason.js';
 import type { StreamKind } from '../core/stream-record.js';
+import { loadOnUse } from './load-on-use.js';
 import { StatusHistory } from './status-history.js';
 
 /** What the metrics read from the gateway when scraped. */
@@ -24,7 +25,7 @@ export type AuthMethod = 'password' | 'key';
 /** Metrics and recent history of one gateway. */
 export class GatewayMetrics {
   /** The registry to serve (`await registry.metrics()`). */
-  readonly registry = new Registry();
+  readonly registry: Registry;
   /** Throughput samples and recent refusals for the status page. */
   readonly history: StatusHistory;
 
@@ -36,6 +37,8 @@ export class GatewayMetrics {
   private readonly handshakeSeconds: Histogram<'outcome'>;
 
   constructor(source: () => MetricsSource, options: { readonly prefix?: string; readonly history?: StatusHistory } = {}) {
+    const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = loadOnUse<typeof import('prom-client')>('prom-client');
+    this.registry = new Registry();
     const prefix = options.prefix ?? 'wisp_rx_';
     const registers = [this.registry];
     this.history = options.history ?? new StatusHistory();
