@@ -17,18 +17,20 @@ import { wispProtocol } from './protocol.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_BUFFER_SIZE, DEFAULT_MAX_PAYLOAD, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_STREAMS } from './options.js';
 import { MuxStream } from '../stream/mux-stream.js';
 import type { StreamRecord } from '../core/stream-record.js';
-import { EndObserver, IncomingObserver, type IncomingStream, type ServerMuxOptions, type ServerMuxWatcher, type ActorEvents } from './server-mux-parts.js';
+import { EndObserver, IncomingObserver, type IncomingStream, type ServerMuxOptions, type ServerMuxWatcher } from './server-mux-parts.js';
 
 /** Shared by every connection without a scheduler of its own (the handshake's closures keep it). */
 const NO_SCHEDULER = {};
 
 export type { ConnectRequest, IncomingStream, ServerMuxOptions, ServerMuxWatcher } from './server-mux-parts.js';
 
+// It is an ActorEvents (the actor observers call it), checked where they are made: an
+// `implements` of an internal interface would show in the API reference.
 /**
  * The server end of a Wisp connection. Streams the client opens arrive on {@link streams$};
  * refuse one with `stream.close(reason)`.
  */
-export class ServerMux implements ActorEvents {
+export class ServerMux {
   private actor: MuxActor | undefined;
   private handshakeResult: HandshakeResult | undefined;
   private failure: WispError | undefined;

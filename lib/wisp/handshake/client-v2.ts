@@ -21,10 +21,10 @@ export interface ClientV2Options {
 }
 
 /**
- * Client side of the Wisp v2 handshake, as stages: {@link readServerInfo} (the server's INFO;
- * a CONTINUE first means a v1 server, and the result says `downgraded`), {@link answerWith}
+ * Client side of the Wisp v2 handshake, as stages: `readServerInfo` (the server's INFO;
+ * a CONTINUE first means a v1 server, and the result says `downgraded`), `answerWith`
  * for each extension (its record of this side's INFO, answering challenges), then
- * {@link awaitContinue} (send INFO, wait for CONTINUE(0)). Emits a {@link HandshakeResult},
+ * `awaitContinue` (send INFO, wait for CONTINUE(0)). Emits a {@link HandshakeResult},
  * then passes later packets through.
  */
 export function clientHandshakeV2(options: ClientV2Options): OperatorFunction<Packet, Packet | HandshakeResult> {

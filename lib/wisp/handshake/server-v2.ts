@@ -23,9 +23,9 @@ export interface ServerV2Options {
 }
 
 /**
- * Server side of the Wisp v2 handshake, as stages: {@link readClientInfo} (send INFO, read
- * and check the client's), {@link authenticateWith} for each extension that authenticates,
- * then {@link grant} (CONTINUE(0, bufferSize)). A refusal sends CLOSE(0, reason) and errors
+ * Server side of the Wisp v2 handshake, as stages: `readClientInfo` (send INFO, read
+ * and check the client's), `authenticateWith` for each extension that authenticates,
+ * then `grant` (CONTINUE(0, bufferSize)). A refusal sends CLOSE(0, reason) and errors
  * with the matching code (`PasswordExtensionCredsInvalid`, `CertAuthExtensionSigInvalid`,
  * `AuthRequired`, `ExtensionsNotSupported`, `HandshakeTimeout`, …). Emits a
  * {@link HandshakeResult}, then any packets the client sent early, then the rest.
