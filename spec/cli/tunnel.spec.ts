@@ -56,17 +56,20 @@ function roundTrip(port: number, data: Buffer, halfClose: boolean): Promise<Buff
   });
 }
 
+/** Forward mode with `v` (the protocol flags) on both ends: 8 connections of 1 MiB, half-closed, echoed intact. */
+async function forwardEchoes(v: readonly string[]): Promise<void> {
+  const target = await echoServer();
+  const server = await tunnel(['server', ...v, '--listen', '127.0.0.1:0', '--to', `127.0.0.1:${target}`]);
+  const client = await tunnel(['client', ...v, '--server', `127.0.0.1:${server.port}`, '--listen', '127.0.0.1:0']);
+  const sent = Array.from({ length: 8 }, (_, i) => payload(1024 * 1024, i));
+  const back = await Promise.all(sent.map((data) => roundTrip(client.port, data, true)));
+  expect(back.map(sha)).toEqual(sent.map(sha));
+}
+
 describe.each(['1', '2'])('wisp-rx tunnel on both ends, smux v%s', (version) => {
   const v = ['--protocol', 'smux', '--smux-version', version];
 
-  it('forward mode: 8 connections of 1 MiB each, half-closed, echoed intact', async () => {
-    const target = await echoServer();
-    const server = await tunnel(['server', ...v, '--listen', '127.0.0.1:0', '--to', `127.0.0.1:${target}`]);
-    const client = await tunnel(['client', ...v, '--server', `127.0.0.1:${server.port}`, '--listen', '127.0.0.1:0']);
-    const sent = Array.from({ length: 8 }, (_, i) => payload(1024 * 1024, i));
-    const back = await Promise.all(sent.map((data) => roundTrip(client.port, data, true)));
-    expect(back.map(sha)).toEqual(sent.map(sha));
-  });
+  it('forward mode: 8 connections of 1 MiB each, half-closed, echoed intact', () => forwardEchoes(v));
 
   it('reverse mode: connections to --expose reach the client\'s --to', async () => {
     const target = await echoServer();
@@ -123,14 +126,7 @@ describe.each([
   ['net-mux (version 1)', ['--protocol', 'net-mux']],
   ['yamux --yamux-version 1', ['--protocol', 'yamux', '--yamux-version', '1']],
 ])('wisp-rx tunnel on both ends, %s', (_, v) => {
-  it('forward mode: 8 connections of 1 MiB each, half-closed, echoed intact', async () => {
-    const target = await echoServer();
-    const server = await tunnel(['server', ...v, '--listen', '127.0.0.1:0', '--to', `127.0.0.1:${target}`]);
-    const client = await tunnel(['client', ...v, '--server', `127.0.0.1:${server.port}`, '--listen', '127.0.0.1:0']);
-    const sent = Array.from({ length: 8 }, (_, i) => payload(1024 * 1024, i));
-    const back = await Promise.all(sent.map((data) => roundTrip(client.port, data, true)));
-    expect(back.map(sha)).toEqual(sent.map(sha));
-  });
+  it('forward mode: 8 connections of 1 MiB each, half-closed, echoed intact', () => forwardEchoes(v));
 });
 
 describe('wisp-rx tunnel against Go hashicorp/yamux', () => {
