@@ -14,7 +14,7 @@ const { runOne } = require('./lib/run-one');
 const { runIsolated } = require('./lib/isolate');
 const { measureBundles, printBundles } = require('./bundle-size');
 
-const SCENARIO_FILES = ['single', 'multi', 'churn', 'scale-hold', 'scale-gateway', 'small-writes', 'many-streams', 'connections', 'burst-gateway', 'wan'];
+const SCENARIO_FILES = ['single', 'cpu', 'multi', 'churn', 'scale-hold', 'scale-gateway', 'small-writes', 'many-streams', 'connections', 'burst-gateway', 'wan'];
 const SCENARIOS = SCENARIO_FILES.map((file) => ({ file, ...require(`./scenarios/${file}`) }));
 const REFERENCES = ['plain-relay', 'wisp-js'];
 

@@ -6,7 +6,8 @@ const { deadline, settle, wallNow } = require('./util');
 
 function spawnHost(label) {
   const child = fork(path.join(__dirname, 'host.js'), [], {
-    execArgv: ['--expose-gc'],
+    // BENCH_HOST_FLAGS adds node flags to every host, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    execArgv: ['--expose-gc', ...(process.env.BENCH_HOST_FLAGS || '').split(' ').filter(Boolean)],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let nextId = 1;

@@ -4,7 +4,8 @@
 // `node --expose-gc bench/lib/host.js`.
 // Requests: { id, method, args } -> replies { id, result } or { id, error }.
 const { adapter } = require('../impl');
-const { startTarget } = require('./targets');
+const { startTarget, ZEROS, CHUNK } = require('./targets');
+const transfer = require('./transfer');
 const { startDelay } = require('./delay');
 const { startProbe } = require('./probe');
 const many = require('./many');
@@ -15,6 +16,7 @@ const state = { target: undefined, server: undefined, client: undefined, clients
 const methods = {
   async startTarget({ kind, options }) {
     state.target = await startTarget(kind, options);
+    if (kind === 'sink') state.sink = state.target;
     state.closers.push(state.target);
     return { port: state.target.port };
   },
@@ -87,6 +89,31 @@ const methods = {
     );
     state.streams.push(...opened);
     return { opened: opened.length, ms: now() - t0 };
+  },
+  /** Client: one stream downloading `bytes` from a 'download' target (lib/transfer.js). */
+  async download({ port, bytes, timeoutMs }) {
+    const { tOpen, tFirst, tLast, ...result } = await transfer.download(state.client, port, bytes, timeoutMs);
+    return result;
+  },
+  /**
+   * Client: one stream to a 'sink' target, `bytes` written in 64 KiB writes; resolves when the
+   * last write resolved and keeps the stream open (closeStreams closes it): the sink's
+   * `sinkUntil` says when everything arrived.
+   */
+  async uploadWrite({ host, port, bytes, timeoutMs }) {
+    const stream = await state.client.openTcp(host, port);
+    state.streams.push(stream);
+    const write = async () => {
+      for (let sent = 0; sent < bytes; sent += CHUNK) await stream.write(bytes - sent >= CHUNK ? ZEROS : ZEROS.subarray(0, bytes - sent));
+    };
+    await deadline(write(), timeoutMs, () => `uploadWrite of ${bytes} bytes`);
+    return {};
+  },
+  /** Target: the sink's next connection, once `bytes` arrived: { bytes, ms } first to last byte. */
+  async sinkUntil({ bytes, timeoutMs }) {
+    const record = await state.sink.nextConnection(timeoutMs);
+    const r = await deadline(record.until(bytes), timeoutMs, () => `sink: ${record.bytes} of ${bytes} bytes`);
+    return { bytes: r.bytes, ms: r.tLast - r.tFirst };
   },
   /** Client: n streams at once on the connection, `bytesEach` downloaded on each (lib/many.js). */
   async manyDownload(args) {
