@@ -46,6 +46,15 @@ module.exports = tseslint.config(
     },
   },
   {
+    // The library takes RxJS through lib/rx.ts: `require('rxjs')` loads all of RxJS (1.3 MB of
+    // heap in Node), see docs/architecture.md, "Heap baseline and V8's marking threshold".
+    files: ['lib/**/*.ts'],
+    ignores: ['lib/rx.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'rxjs', message: "Import from lib/rx.ts (one RxJS module each; the full index costs 1.3 MB of heap)." }] }],
+    },
+  },
+  {
     // Tests and benchmarks subscribe for the test's lifetime: every source they subscribe to is
     // a mux/transport the test (or its afterEach) closes, which completes the subscription. The
     // Subscription handles would only be kept to be dropped. no-ignored-error stays on: give

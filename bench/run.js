@@ -13,6 +13,7 @@ const { now } = require('./lib/util');
 const { runOne } = require('./lib/run-one');
 const { runIsolated } = require('./lib/isolate');
 const { measureBundles, printBundles } = require('./bundle-size');
+const { measureLoadHeap, printLoadHeap } = require('./load-heap');
 
 const SCENARIO_FILES = ['single', 'cpu', 'multi', 'churn', 'scale-hold', 'scale-gateway', 'small-writes', 'many-streams', 'connections', 'burst-gateway', 'wan'];
 const SCENARIOS = SCENARIO_FILES.map((file) => ({ file, ...require(`./scenarios/${file}`) }));
@@ -223,6 +224,8 @@ async function main() {
   // Not a speed figure, but what a browser downloads: printed with every run.
   report.bundles = await measureBundles();
   printBundles(report.bundles);
+  report.loadHeap = measureLoadHeap();
+  printLoadHeap(report.loadHeap);
 
   report.durationMs = now() - started;
   fs.mkdirSync(path.dirname(args.out), { recursive: true });

@@ -1,4 +1,4 @@
-import { Observable, ReplaySubject, Subject, firstValueFrom, timer, type Subscription } from 'rxjs';
+import { Observable, ReplaySubject, Subject, firstValueFrom, timer, type Subscription } from './rx.js';
 import type { WispError } from './errors.js';
 import type { Protocol } from './core/protocol.js';
 import type { Transport } from './transport/transport.js';

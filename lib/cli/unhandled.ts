@@ -5,7 +5,7 @@
  * one is ever missed, the command logs the error loudly instead of letting a client crash it.
  * @module
  */
-import { config } from 'rxjs';
+import { config } from '../rx.js';
 
 /** Routes RxJS's unhandled errors to `write` (one line each) instead of throwing them. */
 export function reportUnhandledErrors(write: (line: string) => void): void {

@@ -4,7 +4,7 @@
  * that need a connection wait a bounded time. Universal: timers and ClientMux only.
  * @module
  */
-import { BehaviorSubject, type Observable } from 'rxjs';
+import { BehaviorSubject, type Observable } from '../rx.js';
 import { WispError, isWispError } from '../errors.js';
 import type { ClientMux } from '../wisp/client-mux.js';
 import type { MuxEnd } from '../core/actor.js';

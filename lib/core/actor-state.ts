@@ -1,4 +1,4 @@
-import { asyncScheduler, type Observable, type Observer, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, type Observable, type Observer, type SchedulerLike } from '../rx.js';
 import { WispError } from '../errors.js';
 import type { Wire, WireInput } from './protocol.js';
 import type { Outbound } from './outbound.js';

@@ -1,4 +1,4 @@
-import { Observable, type Subscriber } from 'rxjs';
+import { Observable, type Subscriber } from '../rx.js';
 
 /**
  * A stream's end as an Observable (it is `MuxStream.closed$`): emits the close reason once to

@@ -1,4 +1,4 @@
-import type { Observer, Subscription } from 'rxjs';
+import type { Observer, Subscription } from '../rx.js';
 import { WispError } from '../errors.js';
 import type { Protocol } from './protocol.js';
 import type { Transport } from '../transport/transport.js';

@@ -1,4 +1,4 @@
-import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
+import type { SchedulerAction, SchedulerLike, Subscription } from '../rx.js';
 
 /** What a {@link Keepalive} does when its timer ticks. */
 export interface KeepaliveHooks {

@@ -1,4 +1,4 @@
-import { Observable, Subject, type Observer, type Subscriber } from 'rxjs';
+import { Observable, Subject, type Observer, type Subscriber } from '../rx.js';
 
 /**
  * A connection's event source (streams opened, protocol errors, its end): a Subject made only

@@ -1,4 +1,4 @@
-import { Subject, type Observer, type Subscription } from 'rxjs';
+import { Subject, type Observer, type Subscription } from '../rx.js';
 import { joinBytes } from '../join-bytes.js';
 import { isSplitMessage, type Transport, type TransportMessage } from '../transport/transport.js';
 

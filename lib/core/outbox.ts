@@ -1,4 +1,4 @@
-import { Subscription, asyncScheduler, type SchedulerLike } from 'rxjs';
+import { Subscription, asyncScheduler, type SchedulerLike } from '../rx.js';
 import { nextMacrotask } from '../transport/macrotask.js';
 import type { Wire } from './protocol.js';
 import type { Outbound } from './outbound.js';

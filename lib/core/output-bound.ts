@@ -1,4 +1,4 @@
-import type { SchedulerLike, Subscription } from 'rxjs';
+import type { SchedulerLike, Subscription } from '../rx.js';
 import { ReadHold, type ReadGate } from './read-gate.js';
 
 /**

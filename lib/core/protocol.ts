@@ -7,7 +7,7 @@
  * stream views. See docs/architecture.md for the picture.
  * @module
  */
-import type { OperatorFunction, SchedulerLike } from 'rxjs';
+import type { OperatorFunction, SchedulerLike } from '../rx.js';
 import type { WispError } from '../errors.js';
 import type { StreamKind, StreamRecord } from './stream-record.js';
 

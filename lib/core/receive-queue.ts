@@ -1,4 +1,4 @@
-import { Observable, type Subscriber } from 'rxjs';
+import { Observable, type Subscriber } from '../rx.js';
 
 /** What a {@link ReceiveQueue} reports to its owner; one object shared by every stream of a connection. */
 export interface QueueHooks<Owner> {

@@ -1,4 +1,4 @@
-import type { SchedulerLike } from 'rxjs';
+import type { SchedulerLike } from '../rx.js';
 import type { WispError } from '../errors.js';
 import type { Role } from './protocol.js';
 

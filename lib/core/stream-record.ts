@@ -1,4 +1,4 @@
-import type { Subscription } from 'rxjs';
+import type { Subscription } from '../rx.js';
 import { WispError } from '../errors.js';
 import type { ReceiveWindow, SendWindow } from './windows.js';
 import { CloseSignal } from './close-signal.js';

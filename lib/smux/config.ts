@@ -3,7 +3,7 @@
  * milliseconds, Go's defaults) plus what wisp-rx adds, checked like Go's `VerifyConfig`.
  * @packageDocumentation
  */
-import type { SchedulerLike } from 'rxjs';
+import type { SchedulerLike } from '../rx.js';
 import { WispError } from '../errors.js';
 import { SMUX_GO_DEFAULTS } from './defaults.js';
 import type { SmuxVersion } from './frame.js';

@@ -4,7 +4,7 @@
  * both ends are configured alike), and the {@link SmuxWire}.
  * @packageDocumentation
  */
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction } from '../rx.js';
 import type { ActorSettings } from '../core/settings.js';
 import { WispError } from '../errors.js';
 import type { Protocol, Role } from '../core/protocol.js';

@@ -4,7 +4,7 @@
  * streams; the streams are the same {@link MuxStream} as Wisp's.
  * @packageDocumentation
  */
-import type { Observable } from 'rxjs';
+import type { Observable } from '../rx.js';
 import { MuxSession } from '../session.js';
 import type { MuxDebugState } from '../core/debug-state.js';
 import type { MuxEnd } from '../core/settings.js';

@@ -1,4 +1,4 @@
-import type { Observable } from 'rxjs';
+import type { Observable } from '../rx.js';
 import type { MuxActor } from '../core/actor.js';
 import type { StreamKind, StreamRecord, WriteCallback } from '../core/stream-record.js';
 import type { StreamReader, StreamWriter } from './stream-api.js';

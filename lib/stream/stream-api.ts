@@ -1,4 +1,4 @@
-import type { Observable } from 'rxjs';
+import type { Observable } from '../rx.js';
 import type { WriteCallback } from '../core/stream-record.js';
 
 /** The reading half of a stream. */

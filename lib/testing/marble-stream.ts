@@ -4,7 +4,7 @@
  * RxJS's `TestScheduler`: virtual time, no connection, no sockets.
  * @module
  */
-import { Observable, ReplaySubject, Subject, takeUntil, tap } from 'rxjs';
+import { Observable, ReplaySubject, Subject, takeUntil, tap } from '../rx.js';
 import type { TestScheduler } from 'rxjs/testing';
 import { WispError } from '../errors.js';
 import { CloseReason } from '../wisp/packet/close-reason.js';

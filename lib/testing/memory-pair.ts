@@ -3,7 +3,7 @@
  * quickest way to test code that opens or serves wisp-rx streams, without sockets.
  * @module
  */
-import type { Subscription } from 'rxjs';
+import type { Subscription } from '../rx.js';
 import { ClientMux, type ClientMuxOptions } from '../wisp/client-mux.js';
 import { WISP_V2_PROTOCOL } from '../wisp/negotiated.js';
 import { ServerMux, type IncomingStream, type ServerMuxOptions } from '../wisp/server-mux.js';

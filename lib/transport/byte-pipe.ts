@@ -3,7 +3,7 @@
  * tools do). Universal (no Node imports).
  * @packageDocumentation
  */
-import { Observable } from 'rxjs';
+import { Observable } from '../rx.js';
 import { isSplitMessage, type Transport, type TransportClose, type TransportMessage } from './transport.js';
 
 /**

@@ -4,7 +4,7 @@
  * imports).
  * @packageDocumentation
  */
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction } from '../rx.js';
 import { WispError } from '../errors.js';
 import { FrameSplitter, type FrameLayout } from './frame-splitter.js';
 import { isSplitMessage, type SplitMessage, type TransportMessage } from './transport.js';

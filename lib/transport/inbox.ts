@@ -1,5 +1,5 @@
 import { nextMacrotask } from './macrotask.js';
-import { Observable, type Subscriber } from 'rxjs';
+import { Observable, type Subscriber } from '../rx.js';
 import { WispError } from '../errors.js';
 import type { TransportMessage } from './transport.js';
 

@@ -1,4 +1,4 @@
-import { Observable, ReplaySubject, Subject, type SchedulerLike } from 'rxjs';
+import { Observable, ReplaySubject, Subject, type SchedulerLike } from '../rx.js';
 import { WispError } from '../errors.js';
 import { DEFAULT_HIGH_WATER_MARK, isSplitMessage, type Transport, type TransportClose, type TransportMessage } from './transport.js';
 

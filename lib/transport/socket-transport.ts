@@ -1,4 +1,4 @@
-import { ReplaySubject, Subject, type Observable } from 'rxjs';
+import { ReplaySubject, Subject, type Observable } from '../rx.js';
 import { WispError } from '../errors.js';
 import { Inbox } from './inbox.js';
 import { joinBytes } from '../join-bytes.js';

@@ -1,4 +1,4 @@
-import type { Observable } from 'rxjs';
+import type { Observable } from '../rx.js';
 import { joinBytes } from '../join-bytes.js';
 
 /** How a transport ended. */

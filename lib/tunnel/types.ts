@@ -3,7 +3,7 @@
  * options, and its factory. Protocol-neutral.
  * @packageDocumentation
  */
-import type { Observable } from 'rxjs';
+import type { Observable } from '../rx.js';
 import { WispError } from '../errors.js';
 import type { Role } from '../core/protocol.js';
 import type { MuxStream } from '../stream/mux-stream.js';

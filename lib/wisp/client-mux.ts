@@ -1,4 +1,4 @@
-import { Observable, ReplaySubject, firstValueFrom } from 'rxjs';
+import { Observable, ReplaySubject, firstValueFrom } from '../rx.js';
 import { WispError } from '../errors.js';
 import type { ProtocolExtension } from './extensions/extension.js';
 import { clientHandshakeV1 } from './handshake/v1.js';

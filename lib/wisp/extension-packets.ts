@@ -1,4 +1,4 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction } from '../rx.js';
 import type { ExtensionContext, ProtocolExtension } from './extensions/extension.js';
 import type { HandshakeResult } from './handshake/result.js';
 import type { Packet } from './packet/types.js';

@@ -1,5 +1,5 @@
 import type { ExtensionBuilder } from './extensions/extension.js';
-import type { SchedulerLike } from 'rxjs';
+import type { SchedulerLike } from '../rx.js';
 
 /** Options shared by {@link ClientMux} and {@link ServerMux}. */
 export interface MuxOptions {

@@ -1,4 +1,4 @@
-import { identity, pipe, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { identity, pipe, type OperatorFunction, type SchedulerLike } from '../rx.js';
 import type { WispError } from '../errors.js';
 import type { Protocol, Role, WireInput } from '../core/protocol.js';
 import type { TransportMessage } from '../transport/transport.js';

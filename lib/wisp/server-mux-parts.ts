@@ -1,6 +1,6 @@
 import type { WispError } from '../errors.js';
 import type { MuxEnd } from '../core/actor.js';
-import type { Observer } from 'rxjs';
+import type { Observer } from '../rx.js';
 import type { StreamKind, StreamRecord } from '../core/stream-record.js';
 import type { MuxStream } from '../stream/mux-stream.js';
 import type { MuxOptions } from './options.js';

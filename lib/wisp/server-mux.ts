@@ -1,4 +1,4 @@
-import { Observable, firstValueFrom } from 'rxjs';
+import { Observable, firstValueFrom } from '../rx.js';
 import type { WispError } from '../errors.js';
 import type { ProtocolExtension } from './extensions/extension.js';
 import { serverHandshakeV1 } from './handshake/v1.js';

@@ -3,7 +3,7 @@
  * defaults, and the close reasons the core needs in yamux's numbers.
  * @packageDocumentation
  */
-import type { SchedulerLike } from 'rxjs';
+import type { SchedulerLike } from '../rx.js';
 import { WispError } from '../errors.js';
 import type { CoreReasons } from '../core/protocol.js';
 import { YamuxGoAway, type YamuxVersion } from './frame.js';

@@ -5,7 +5,7 @@
  * `openTimeoutMs`, then resets the stream.
  * @packageDocumentation
  */
-import type { SchedulerLike, Subscription } from 'rxjs';
+import type { SchedulerLike, Subscription } from '../rx.js';
 import { WispError } from '../errors.js';
 import type { StreamRecord } from '../core/stream-record.js';
 

@@ -4,7 +4,7 @@
  * the scheduler, so tests drive it in virtual time.
  * @packageDocumentation
  */
-import { Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { Subject, type Observable, type SchedulerLike, type Subscription } from '../rx.js';
 import { WispError } from '../errors.js';
 
 interface Outstanding {

@@ -4,7 +4,7 @@
  * negotiate, and a {@link YamuxWire}.
  * @packageDocumentation
  */
-import { Observable, catchError, concat, of, throwError, type OperatorFunction } from 'rxjs';
+import { Observable, catchError, concat, of, throwError, type OperatorFunction } from '../rx.js';
 import { WispError } from '../errors.js';
 import type { Protocol, Role } from '../core/protocol.js';
 import { frames } from '../transport/frames.js';

@@ -4,7 +4,7 @@
  * reset (RST); pings with round-trip times; keepalive; GoAway on a graceful close.
  * @packageDocumentation
  */
-import { map, type Observable } from 'rxjs';
+import { map, type Observable } from '../rx.js';
 import { WispError } from '../errors.js';
 import type { Role } from '../core/protocol.js';
 import { MuxSession, type SessionCloseOptions } from '../session.js';

@@ -18,7 +18,7 @@
  *   tears the session down and is answered with the same code (1).
  * @packageDocumentation
  */
-import { asyncScheduler } from 'rxjs';
+import { asyncScheduler } from '../rx.js';
 import { WispError, type WispErrorCode } from '../errors.js';
 import type { ProtocolFeatures, Role, StreamIdRule, Wire, WireInput } from '../core/protocol.js';
 import type { StreamKind, StreamRecord } from '../core/stream-record.js';

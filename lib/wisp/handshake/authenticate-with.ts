@@ -1,4 +1,4 @@
-import type { OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from '../../rx.js';
 import { WispError } from '../../errors.js';
 import type { ProtocolExtension } from '../extensions/extension.js';
 import { CloseReason } from '../packet/close-reason.js';

@@ -1,4 +1,4 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction } from '../../rx.js';
 import { WispError } from '../../errors.js';
 import { encodeInfo } from '../packet/encode.js';
 import { PacketType, type Packet } from '../packet/types.js';

@@ -1,4 +1,4 @@
-import type { OperatorFunction, SchedulerLike } from 'rxjs';
+import type { OperatorFunction, SchedulerLike } from '../../rx.js';
 import type { ProtocolExtension } from '../extensions/extension.js';
 import type { Packet } from '../packet/types.js';
 import { answerWith } from './answer-with.js';

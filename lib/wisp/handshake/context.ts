@@ -1,4 +1,4 @@
-import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, type SchedulerLike, type Subscription } from '../../rx.js';
 import { WispError } from '../../errors.js';
 import { CloseReason } from '../packet/close-reason.js';
 import { encodeClose } from '../packet/encode.js';

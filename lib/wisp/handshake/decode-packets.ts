@@ -1,4 +1,4 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction } from '../../rx.js';
 import { WispError } from '../../errors.js';
 import { decodePacket, decodeSplitPacket } from '../packet/decode.js';
 import type { Packet } from '../packet/types.js';

@@ -1,4 +1,4 @@
-import type { OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from '../../rx.js';
 import { encodeContinue } from '../packet/encode.js';
 import type { HandshakeContext } from './context.js';
 import type { HandshakeValue } from './negotiation.js';

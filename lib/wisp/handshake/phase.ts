@@ -1,4 +1,4 @@
-import { Observable, Subject, Subscription, type Observer, type OperatorFunction, type Subscriber } from 'rxjs';
+import { Observable, Subject, Subscription, type Observer, type OperatorFunction, type Subscriber } from '../../rx.js';
 import { WispError } from '../../errors.js';
 import type { Packet } from '../packet/types.js';
 import { HandshakeContext, type HandshakeContextOptions } from './context.js';

@@ -1,4 +1,4 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction } from '../../rx.js';
 import { WispError } from '../../errors.js';
 import type { ProtocolExtension } from '../extensions/extension.js';
 import { ExtensionId } from '../extensions/ids.js';

@@ -1,4 +1,4 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction } from '../../rx.js';
 import type { Packet } from '../packet/types.js';
 import type { HandshakeContext } from './context.js';
 import { isNegotiation, type HandshakeValue, type Negotiation } from './negotiation.js';

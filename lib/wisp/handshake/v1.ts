@@ -1,4 +1,4 @@
-import { Observable, asyncScheduler, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { Observable, asyncScheduler, type OperatorFunction, type SchedulerLike } from '../../rx.js';
 import { WispError } from '../../errors.js';
 import { closeReasonName } from '../packet/close-reason.js';
 import { encodeContinue } from '../packet/encode.js';
