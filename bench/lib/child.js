@@ -4,9 +4,20 @@ const { fork } = require('node:child_process');
 const path = require('node:path');
 const { deadline, settle, wallNow } = require('./util');
 
+/**
+ * Extra node flags for one kind of host, from BENCH_<LABEL>_NODE_FLAGS (e.g.
+ * BENCH_CLIENT_NODE_FLAGS='--trace-gc'): to look inside one process of a multi-process scenario
+ * without changing what the others run.
+ */
+function extraFlags(label) {
+  const flags = process.env[`BENCH_${label.toUpperCase()}_NODE_FLAGS`];
+  return flags ? flags.split(/\s+/).filter(Boolean) : [];
+}
+
 function spawnHost(label) {
   const child = fork(path.join(__dirname, 'host.js'), [], {
-    execArgv: ['--expose-gc'],
+    execArgv: ['--expose-gc', ...extraFlags(label)],
+    env: { ...process.env, BENCH_HOST_LABEL: label },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let nextId = 1;
