@@ -4,10 +4,21 @@ const { fork } = require('node:child_process');
 const path = require('node:path');
 const { deadline, settle, wallNow } = require('./util');
 
+/**
+ * Extra node flags for one kind of host, from BENCH_<LABEL>_NODE_FLAGS (e.g.
+ * BENCH_CLIENT_NODE_FLAGS='--trace-gc'): to look inside one process of a multi-process scenario
+ * without changing what the others run.
+ */
+function extraFlags(label) {
+  // BENCH_HOST_FLAGS: for every host (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+  const flags = `${process.env.BENCH_HOST_FLAGS || ''} ${process.env[`BENCH_${label.toUpperCase()}_NODE_FLAGS`] || ''}`;
+  return flags.split(/\s+/).filter(Boolean);
+}
+
 function spawnHost(label) {
   const child = fork(path.join(__dirname, 'host.js'), [], {
-    // BENCH_HOST_FLAGS adds node flags to every host, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-    execArgv: ['--expose-gc', ...(process.env.BENCH_HOST_FLAGS || '').split(' ').filter(Boolean)],
+    execArgv: ['--expose-gc', ...extraFlags(label)],
+    env: { ...process.env, BENCH_HOST_LABEL: label },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let nextId = 1;

@@ -11,6 +11,18 @@ const { startProbe } = require('./probe');
 const many = require('./many');
 const { heapAfterGc, parallel, deadline, now, wallNow, settle } = require('./util');
 
+/**
+ * BENCH_<LABEL>_BALLAST_MIB=N (e.g. BENCH_CLIENT_BALLAST_MIB=4): this host keeps about N MiB of
+ * small live objects for its whole life, as an application's own state would. V8 does not
+ * start incremental marking while the old generation holds 8 MB or less, so a bare bench
+ * client may sit under that line and a real application's never does: this shows each
+ * implementation on both sides of it (docs/architecture.md, "Major GCs in the receiving
+ * process").
+ */
+const ballastMiB = Number(process.env[`BENCH_${String(process.env.BENCH_HOST_LABEL).toUpperCase()}_BALLAST_MIB`] || 0);
+// 64 bytes each with its array slot (3-word header, 4 small-integer fields): 16,384 per MiB.
+const ballast = Array.from({ length: Math.round(ballastMiB * 16384) }, (_, i) => ({ i, a: 0, b: 0, c: 0 }));
+
 const state = { target: undefined, server: undefined, client: undefined, clients: [], streams: [], closers: [], probe: undefined };
 
 const methods = {
@@ -143,6 +155,10 @@ const methods = {
   },
   async heap() {
     return heapAfterGc();
+  },
+  /** What this host was started with: its node flags and ballast (BENCH_<LABEL>_*). */
+  async settings() {
+    return { label: process.env.BENCH_HOST_LABEL, execArgv: process.execArgv, ballastObjects: ballast.length };
   },
   async shutdown() {
     if (state.probe) state.probe.stop();
