@@ -4,10 +4,13 @@
  * @module
  */
 import type { Redis } from 'ioredis';
-import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { ExtensionBuilder, ProtocolExtension } from '../wisp/extensions/extension.js';
 import { ExtensionId } from '../wisp/extensions/ids.js';
 import { CloseReason } from '../wisp/packet/close-reason.js';
+import { loadOnUse } from './load-on-use.js';
+
+type RateLimiters = typeof import('rate-limiter-flexible');
 
 /**
  * Where failed attempts are counted: this process (`memory`), the cluster primary shared by
@@ -38,7 +41,13 @@ const AUTH_IDS: ReadonlySet<number> = new Set([ExtensionId.Password, ExtensionId
  * open (credentials are still checked): the limiter's outage must not lock everyone out.
  */
 export class AuthLimiter {
-  private readonly failures: RateLimiterAbstract | undefined;
+  /**
+   * The count. A shared store is asked from the start (other processes count too); this
+   * process's own is made with the first failure, so that a gateway nobody fails to log in
+   * to never loads rate-limiter-flexible (1 MB of heap, 36 modules).
+   */
+  private failures: RateLimiterAbstract | undefined;
+  private readonly makeFailures: (() => RateLimiterAbstract) | undefined;
 
   constructor(
     private readonly limits: AuthLimits,
@@ -50,12 +59,10 @@ export class AuthLimiter {
   ) {
     if (limits.maxFailures > 0) {
       const options = { points: limits.maxFailures, duration: limits.windowMs / 1000, keyPrefix: 'wisp-rx-auth' };
-      this.failures =
-        store === 'memory'
-          ? new RateLimiterMemory(options)
-          : store === 'cluster'
-            ? new RateLimiterCluster({ ...options, timeoutMs: 2000 })
-            : new RateLimiterRedis({ ...options, storeClient: store.redis, keyPrefix: `${store.prefix ?? 'wisp-rx:'}auth` });
+      const load = () => loadOnUse<RateLimiters>('rate-limiter-flexible');
+      if (store === 'memory') this.makeFailures = () => new (load().RateLimiterMemory)(options);
+      else if (store === 'cluster') this.failures = new (load().RateLimiterCluster)({ ...options, timeoutMs: 2000 });
+      else this.failures = new (load().RateLimiterRedis)({ ...options, storeClient: store.redis, keyPrefix: `${store.prefix ?? 'wisp-rx:'}auth` });
     }
   }
 
@@ -68,7 +75,7 @@ export class AuthLimiter {
 
   /** Records one failed attempt; the one that reaches the limit starts the lockout. */
   async failed(client: string): Promise<void> {
-    const failures = this.failures;
+    const failures = (this.failures ??= this.makeFailures?.());
     if (!failures) return;
     const record = await failures.penalty(client, 1).catch(() => undefined);
     if (record && record.consumedPoints >= this.limits.maxFailures) {
@@ -89,7 +96,7 @@ export class AuthLimiter {
    * reports its outcome here.
    */
   guard(builders: readonly ExtensionBuilder[], client: string, turn?: () => Promise<void>): ExtensionBuilder[] {
-    if (!this.failures && !turn) return [...builders];
+    if (!this.failures && !this.makeFailures && !turn) return [...builders];
     return builders.map((builder) =>
       AUTH_IDS.has(builder.id)
         ? { id: builder.id, create: (role) => this.guardOne(builder.create(role), client, turn) }
