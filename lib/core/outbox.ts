@@ -27,6 +27,9 @@ export class Outbox {
   private releaseTimer: Subscription | undefined;
   /** Set while the held writes go out: nothing is held again meanwhile. */
   private releasing = false;
+  /** Streams that sent a small frame on short credit in this turn; made when first needed. */
+  private spent: Set<StreamRecord> | undefined;
+  private turnTimer: Subscription | undefined;
 
   constructor(
     private readonly outbound: Outbound,
@@ -125,7 +128,10 @@ export class Outbox {
   clear(): void {
     this.releaseTimer?.unsubscribe();
     this.releaseTimer = undefined;
+    this.turnTimer?.unsubscribe();
+    this.turnTimer = undefined;
     this.held?.clear();
+    this.spent?.clear();
     for (let i = this.head; i < this.queue.length; i++) this.queue[i].scheduled = false;
     this.queue.length = 0;
     this.head = 0;
@@ -144,7 +150,7 @@ export class Outbox {
       const rest = chunk.length - write.offset;
       if (!datagram && rest < this.maxPayload) {
         // (With no credit at all it waits anyway, and gathers, without a timer.)
-        if (window.short && window.available > 0 && !this.releasing && this.hold(record)) break;
+        if (window.short && window.available > 0 && !this.releasing && this.spentThisTurn(record) && this.hold(record)) break;
         if (pending.length > 1) {
           if (!this.sendGathered(record)) break;
           budget--;
@@ -170,8 +176,8 @@ export class Outbox {
 
   /**
    * With few frames of a frame-counted window left (Wisp credit), small writes that make less
-   * than a frame wait until more arrive to fill one, or until the connection's next timer turn
-   * (0 ms): a writer in a loop fills frames, and the credit left buys full frames instead of
+   * than a frame wait until more arrive to fill one, or until the next turn
+   * (the first of each turn goes at once): a writer in a loop fills frames, and the credit left buys full frames instead of
    * one per small write. With credit plentiful nothing waits. Returns false when a frame's
    * worth is already there.
    */
@@ -181,19 +187,45 @@ export class Outbox {
     for (let i = 0; i < pending.length && bytes < this.maxPayload; i++) bytes += pending[i].chunk.length - pending[i].offset;
     if (bytes >= this.maxPayload) return false;
     (this.held ??= new Map()).set(record, bytes);
-    this.releaseTimer ??= this.scheduler === asyncScheduler ? this.nextTurn() : this.scheduler.schedule(() => this.release(), 0);
+    this.releaseTimer ??= this.nextTurn();
     return true;
   }
 
-  /** The timer turn after writes were held: every held stream sends what it has. */
   /**
-   * The release on the next macrotask (after pending I/O) rather than a 0 ms timer, which Node
-   * clamps to 1 ms: a one-at-a-time writer with short credit must not pay a millisecond a write.
+   * Whether the stream already sent a small frame on short credit in this turn; if not, it is
+   * noted as having done so now. The first small write of a turn goes at once, so a writer that
+   * waits for a reply before writing again (a request, a ping) never waits for the release
+   * turn; a writer that writes on in the same turn gathers from its second write on.
    */
+  private spentThisTurn(record: StreamRecord): boolean {
+    const spent = (this.spent ??= new Set());
+    if (spent.has(record)) return true;
+    spent.add(record);
+    this.turnTimer ??= this.afterTurn(() => {
+      this.turnTimer = undefined;
+      spent.clear();
+    });
+    return false;
+  }
+
+  /** The timer turn after writes were held: every held stream sends what it has. */
   private nextTurn(): Subscription {
+    const turn: Subscription = this.afterTurn(() => {
+      if (this.releaseTimer === turn) this.release();
+    });
+    return turn;
+  }
+
+  /**
+   * Runs `task` on the next macrotask (after pending I/O) rather than on a 0 ms timer, which
+   * Node clamps to 1 ms: a one-at-a-time writer with short credit must not pay a millisecond a
+   * write. On a virtual scheduler (tests), its next 0 ms turn.
+   */
+  private afterTurn(task: () => void): Subscription {
+    if (this.scheduler !== asyncScheduler) return this.scheduler.schedule(task, 0);
     const turn = new Subscription();
     nextMacrotask(() => {
-      if (!turn.closed && this.releaseTimer === turn) this.release();
+      if (!turn.closed) task();
     });
     return turn;
   }

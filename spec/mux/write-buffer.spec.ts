@@ -53,16 +53,31 @@ describe('the write buffer', () => {
     await time.drive(client.close());
   });
 
-  it('with credit short, small writes wait for the next timer turn and leave gathered', async () => {
+  it('with credit short, small writes after the first of a turn wait for the next turn and leave gathered', async () => {
     const { time, client, stream, sent } = await starved(8, { maxPayload: 1000, writeBufferBytes: 4000 });
     const data = pattern(1000);
     for (let i = 0; i < 5; i++) await stream.write(data.subarray(i * 100, (i + 1) * 100));
     expect(sent()).toEqual([100, 100, 100, 100, 100]); // 8 → 3 packets of credit: each alone, at once
     const writes = hundreds(stream, data, 5, 5);
-    expect(sent()).toHaveLength(5); // under half the credit left: they wait to gather
+    // Under half the credit left: the first write of the turn goes, the other four wait to gather.
+    expect(sent()).toEqual([100, 100, 100, 100, 100, 100]);
+    expect(client.debugState().streams[0].gathering).toBe(true);
     await time.quiesce(); // the timer turn
-    expect(sent()).toEqual([100, 100, 100, 100, 100, 500]);
+    expect(sent()).toEqual([100, 100, 100, 100, 100, 100, 400]);
     expect(writes.every((w) => w.settled())).toBe(true);
+    await time.drive(client.close());
+  });
+
+  it('with credit short, a writer that waits a turn between writes is never held', async () => {
+    const { time, client, stream, sent } = await starved(8, { maxPayload: 1000, writeBufferBytes: 4000 });
+    const data = pattern(800);
+    for (let i = 0; i < 5; i++) await stream.write(data.subarray(i * 100, (i + 1) * 100));
+    for (let i = 5; i < 8; i++) {
+      await time.quiesce(); // a turn passes, as while a request waits for its reply
+      void stream.write(data.subarray(i * 100, (i + 1) * 100));
+      expect(sent()).toHaveLength(i + 1); // on the transport before write() returned
+    }
+    expect(stream.credit).toBe(0);
     await time.drive(client.close());
   });
 
