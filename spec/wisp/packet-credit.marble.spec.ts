@@ -73,3 +73,67 @@ describe('ReceiveCredit bounds', () => {
     expect(sent).toBeGreaterThan(10_000 / 3 - 10);
   });
 });
+
+/** A small deterministic PRNG (mulberry32), so every case replays. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * One upload of `total` packets between an honest client (sends, with probability `sendRate`
+ * per step, while it has credit; a CONTINUE replaces its credit, so a slow sender loses what
+ * it still held) and a ReceiveCredit, over two ordered channels whose delays vary from 1 to
+ * `maxDelay` steps, with a reader that takes a packet with probability `readRate` per step. Returns the most the buffer held and the steps it took, or throws
+ * when the client is throttled.
+ */
+function upload(bufferSize: number, maxDelay: number, readRate: number, sendRate: number, seed: number, total = 2000) {
+  const rand = random(seed);
+  const credit = new ReceiveCredit(bufferSize);
+  const toServer: number[] = []; // arrival steps of DATA, in order
+  const toClient: { at: number; value: number }[] = []; // CONTINUEs, in order
+  const delay = (queue: { length: number }, last: number, step: number) => Math.max(last, step + 1 + Math.floor(rand() * maxDelay));
+  let held = bufferSize;
+  let sent = 0;
+  let consumed = 0;
+  let mostQueued = 0;
+  let step = 0;
+  for (; consumed < total && step < 200 * total; step++) {
+    while (toClient.length > 0 && toClient[0].at <= step) held = toClient.shift()!.value;
+    if (held > 0 && sent < total && rand() < sendRate) {
+      held--;
+      sent++;
+      toServer.push(delay(toServer, toServer[toServer.length - 1] ?? 0, step));
+    }
+    while (toServer.length > 0 && toServer[0] <= step) {
+      toServer.shift();
+      if (!credit.receive()) throw new Error(`throttled an honest client (seed ${seed})`);
+    }
+    mostQueued = Math.max(mostQueued, credit.queued);
+    if (credit.queued > 0 && rand() < readRate) {
+      consumed++;
+      const value = credit.consume(1);
+      if (value >= 0) toClient.push({ at: delay(toClient, toClient[toClient.length - 1]?.at ?? 0, step), value });
+    }
+  }
+  return { mostQueued, consumed, step };
+}
+
+describe('ReceiveCredit and an honest client over delayed, ordered channels', () => {
+  const cases: [number, number, number, number][] = [];
+  for (const bufferSize of [1, 2, 8, 128])
+    for (const maxDelay of [1, 5, 60]) for (const readRate of [0.05, 0.5, 1]) for (const sendRate of [1, 0.3]) cases.push([bufferSize, maxDelay, readRate, sendRate]);
+
+  it.each(cases)('buffer %i, delays up to %i steps, reader %f, sender %f: never over the buffer, never throttled, never shut', (bufferSize, maxDelay, readRate, sendRate) => {
+    for (let seed = 1; seed <= 4; seed++) {
+      const { mostQueued, consumed } = upload(bufferSize, maxDelay, readRate, sendRate, seed * 7919 + bufferSize);
+      expect(mostQueued).toBeLessThanOrEqual(bufferSize);
+      expect(consumed).toBe(2000); // the window never shut: the whole upload arrived
+    }
+  });
+});
