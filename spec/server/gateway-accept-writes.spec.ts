@@ -14,19 +14,21 @@ import { createGateway, type Gateway } from '../../lib/server/gateway';
 /** The chunks of each write the socket makes (one entry per `_write` or `_writev`). */
 function recordWrites(socket: Duplex): Uint8Array[][] {
   type Done = (error?: Error | null) => void;
+  type Chunk = Uint8Array | string; // the 101 response is written as a string
+  const copy = (chunk: Chunk): Uint8Array => (typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : Uint8Array.from(chunk));
   const writes: Uint8Array[][] = [];
   const target = socket as unknown as {
-    _write(chunk: Uint8Array, encoding: BufferEncoding, cb: Done): void;
-    _writev(chunks: { chunk: Uint8Array }[], cb: Done): void;
+    _write(chunk: Chunk, encoding: BufferEncoding, cb: Done): void;
+    _writev(chunks: { chunk: Chunk }[], cb: Done): void;
   };
   const write = target._write.bind(target);
   const writev = target._writev.bind(target);
-  target._write = (chunk: Uint8Array, encoding: BufferEncoding, cb: Done) => {
-    writes.push([Uint8Array.from(chunk)]);
+  target._write = (chunk: Chunk, encoding: BufferEncoding, cb: Done) => {
+    writes.push([copy(chunk)]);
     write(chunk, encoding, cb);
   };
-  target._writev = (chunks: { chunk: Uint8Array }[], cb: Done) => {
-    writes.push(chunks.map(({ chunk }) => Uint8Array.from(chunk)));
+  target._writev = (chunks: { chunk: Chunk }[], cb: Done) => {
+    writes.push(chunks.map(({ chunk }) => copy(chunk)));
     writev(chunks, cb);
   };
   return writes;
