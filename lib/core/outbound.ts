@@ -1,4 +1,4 @@
-import { Subject, type Observer, type Subscription } from '../rx.js';
+import { Subject, Subscription, type Observer } from '../rx.js';
 import { joinBytes } from '../join-bytes.js';
 import { isSplitMessage, type Transport, type TransportMessage } from '../transport/transport.js';
 
@@ -53,19 +53,30 @@ export class Outbound extends Subject<TransportMessage> {
   }
 }
 
+/** A transport that tells one observer of its drains directly, without a subscription (the socket transports). */
+interface DrainWatchable {
+  watchDrain(watcher: Partial<Observer<void>> | undefined): void;
+}
+
+function isDrainWatchable(transport: Transport): transport is Transport & DrainWatchable {
+  return typeof (transport as Partial<DrainWatchable>).watchDrain === 'function';
+}
+
 /**
  * Lets `transport` drain `outbound`: each frame is sent (split ones as two parts where the
  * transport can), `send` returning false shuts `writable` until it drains, and completing the
- * outbound closes the transport. One subscription per connection, to `drain$`; unsubscribing
- * it unlinks the transport.
+ * outbound closes the transport. Returns the link: unsubscribing it unlinks the transport.
+ * The drain is watched directly where the transport allows it, else through one
+ * subscription to `drain$` (every connection has this link for its whole life: a
+ * subscription and its finalisers cost ~0.6 KiB).
  */
 export function linkTransport(transport: Transport, outbound: Outbound): Subscription {
   const link = new TransportLink(transport, outbound);
   outbound.link = link;
-  const drain = transport.drain$.subscribe(new DrainLink(transport, outbound));
-  drain.add(() => {
-    if (outbound.link === link) outbound.link = undefined;
-  });
+  const watchable = isDrainWatchable(transport) ? transport : undefined;
+  const drain = new DrainLink(transport, outbound, link, watchable);
+  if (watchable) watchable.watchDrain(drain);
+  else transport.drain$.subscribe(drain); // eslint-disable-line rxjs-x/no-ignored-subscription -- it is `drain`, returned
   return drain;
 }
 
@@ -95,11 +106,19 @@ class TransportLink implements Observer<TransportMessage> {
   }
 }
 
-class DrainLink implements Observer<void> {
+/**
+ * The drain's observer and the link's subscription in one (a Subscription that observes is
+ * subscribed as it is, without a wrapper). The transport's end, or unsubscribing, unlinks.
+ */
+class DrainLink extends Subscription implements Observer<void> {
   constructor(
     private readonly transport: Transport,
     private readonly outbound: Outbound,
-  ) {}
+    private readonly link: TransportLink,
+    private readonly watchable: DrainWatchable | undefined,
+  ) {
+    super();
+  }
 
   next(): void {
     // Asked, not assumed: a control frame sent since the drain may have filled it again.
@@ -108,7 +127,19 @@ class DrainLink implements Observer<void> {
     if (outbound.writable) outbound.ondrain?.();
   }
 
-  error(): void {} // a failing transport ends the connection through messages$
+  // A failing transport ends the connection through messages$; here it only unlinks.
+  error(): void {
+    this.unsubscribe();
+  }
 
-  complete(): void {}
+  complete(): void {
+    this.unsubscribe();
+  }
+
+  override unsubscribe(): void {
+    if (this.closed) return;
+    if (this.outbound.link === this.link) this.outbound.link = undefined;
+    this.watchable?.watchDrain(undefined);
+    super.unsubscribe();
+  }
 }

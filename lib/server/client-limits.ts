@@ -18,6 +18,13 @@ export const UNKNOWN_CLIENT = 'unknown';
  */
 export class TrustedProxies {
   private readonly blocks: readonly Cidr[];
+  /**
+   * The last direct peer that is not a trusted proxy, and its canonical address: its answer
+   * depends on the peer alone, and a gateway sees the same peers again and again (parsing
+   * and formatting an address is a good part of what routing an upgrade costs).
+   * @internal
+   */
+  lastPeer: { readonly remote: string; readonly client: string } | undefined;
 
   /** @throws WispError `InvalidArgument` for an entry that is not an address or block. */
   constructor(entries: readonly string[]) {
@@ -75,11 +82,17 @@ export function clientAddress(
   trustedProxies: readonly string[] | TrustedProxies,
 ): string {
   if (remoteAddress === undefined) return UNKNOWN_CLIENT;
+  const trusted = trustedProxies instanceof TrustedProxies ? trustedProxies : new TrustedProxies(trustedProxies);
+  const last = trusted.lastPeer;
+  if (last !== undefined && last.remote === remoteAddress) return last.client;
   const peer = parseIp(remoteAddress);
   if (peer === undefined) return remoteAddress;
-  const trusted = trustedProxies instanceof TrustedProxies ? trustedProxies : new TrustedProxies(trustedProxies);
   let current = peer;
-  if (!trusted.has(current)) return canonical(current);
+  if (!trusted.has(current)) {
+    const client = canonical(current);
+    trusted.lastPeer = { remote: remoteAddress, client };
+    return client;
+  }
   const hops = forwardedFor(headers);
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = parseForwardedItem(hops[i] ?? '');

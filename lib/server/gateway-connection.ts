@@ -129,7 +129,9 @@ class GatewayConnection implements LiveConnection, ServerMuxWatcher {
 
   ready(): void {
     this.shared.metrics?.onHandshake((performance.now() - this.started) / 1000, true);
-    this.shared.logger.debug(`${this.label} handshake done, extensions [${this.mux.extensionIds.join(', ')}]`);
+    const { logger } = this.shared;
+    // Only built when it is written: every accepted connection passes here.
+    if (logger.level === 'debug') logger.debug(`${this.label} handshake done, extensions [${this.mux.extensionIds.join(', ')}]`);
     if (this.mux.streamCount === 0) this.empty();
   }
 

@@ -79,12 +79,18 @@ export class GatewayFront {
     void this.gateway.admit(client).then((release) => {
       if (!release) return reject(socket, 429, 'Too Many Requests');
       if (socket.destroyed) return release();
+      // The 101 response and the server's first packet (v2 INFO, v1 CONTINUE), both written
+      // within this call, leave in one writev: on loopback a send costs as much as the rest
+      // of the accept in JavaScript. The transport's own cork holds the INFO until the end of
+      // the turn; this one only joins the response to it.
+      socket.cork();
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         if (proxyTarget) return this.proxy(ws, client, proxyTarget, release);
         const v2 = !options.v1Only && ws.protocol.split(/,\s*/).includes(WISP_V2_PROTOCOL);
         const handle = webSocketHandle(ws);
         this.gateway.serve({ transport: wsTransport(ws), handle, client, release, v2, label: this.gateway.label(client) });
       });
+      socket.uncork();
     });
     return true;
   }

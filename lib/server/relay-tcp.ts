@@ -1,4 +1,5 @@
 import type * as net from 'node:net';
+import { Subscription, type Observer } from '../rx.js';
 import { CloseReason } from '../wisp/packet/close-reason.js';
 import { HEADER_SIZE } from '../wisp/packet/types.js';
 import type { MuxStream } from '../stream/mux-stream.js';
@@ -27,12 +28,23 @@ export interface RelayCounters {
  * read buffer on it between reads, so a buffer per socket is memory per idle stream (4 KiB
  * each, the largest part of an idle dialled stream); one shared buffer is safe because a read
  * and its callback run together, and what lands in it is always copied out, never handed on.
+ * One shared view of it too: Node keeps the view object on the socket, ~100 B each.
  */
 let shared: Buffer | undefined;
 
+function sharedBuffer(): Buffer {
+  return (shared ??= Buffer.allocUnsafeSlow(HEADER_SIZE + MIN_READ).subarray(HEADER_SIZE));
+}
+
+/** Where a {@link HeadroomReader} hands its chunks; false pauses the socket. */
+export interface ChunkSink {
+  deliver(chunk: Uint8Array): boolean;
+}
+
 /**
  * Reads a target socket into buffers that keep {@link HEADER_SIZE} spare bytes in front, so
- * the DATA header can be written in place. Pass {@link onread} to `net.connect`.
+ * the DATA header can be written in place. Pass it as `onread` to `net.connect` (it has the
+ * `buffer` and `callback` Node asks for).
  *
  * The read size adapts: a read that fills the buffer doubles the next one (bulk data goes out
  * in large packets without a copy), a read under a quarter of it halves the next one, down to
@@ -42,44 +54,49 @@ let shared: Buffer | undefined;
 export class HeadroomReader {
   private current: Buffer | undefined;
   private size = MIN_READ;
-  private sink: ((chunk: Uint8Array) => boolean) | undefined;
+  private sink: ChunkSink | undefined;
   /** Reads that arrived before the relay attached (the socket is paused after the first). */
-  private early: Uint8Array[] = [];
+  private early: Uint8Array[] | undefined;
 
-  /** For `net.connect({ onread })`. */
-  readonly onread = {
-    buffer: (): Uint8Array => {
-      if (this.size === MIN_READ) return (shared ??= Buffer.allocUnsafeSlow(HEADER_SIZE + MIN_READ)).subarray(HEADER_SIZE);
-      this.current ??= Buffer.allocUnsafeSlow(HEADER_SIZE + this.size);
-      return this.current.subarray(HEADER_SIZE);
-    },
-    callback: (bytes: number, buffer: Uint8Array): boolean => {
-      const own = shared === undefined || buffer.buffer !== shared.buffer;
-      let chunk: Uint8Array;
-      if (bytes === buffer.length && own) {
-        chunk = buffer; // a full read: hand the whole buffer over, read more next time
-        this.current = undefined;
-        this.size = Math.min(this.size * 2, MAX_READ);
-      } else {
-        const packet = new Uint8Array(HEADER_SIZE + bytes);
-        packet.set(buffer.subarray(0, bytes), HEADER_SIZE);
-        chunk = packet.subarray(HEADER_SIZE);
-        if (bytes === buffer.length) this.size = MIN_READ * 2; // the shared buffer filled: read into one of our own
-        else if (bytes < buffer.length / 4 && this.size > MIN_READ) {
-          this.size /= 2;
-          this.current = undefined;
-        }
-      }
-      if (this.sink) return this.sink(chunk);
-      this.early.push(chunk);
-      return false;
-    },
+  /** For `net.connect({ onread })`: this reader (Node calls `buffer` and `callback` without it as `this`). */
+  get onread(): { readonly buffer: () => Uint8Array; readonly callback: (bytes: number, buffer: Uint8Array) => boolean } {
+    return this;
+  }
+
+  readonly buffer = (): Uint8Array => {
+    if (this.size === MIN_READ) return sharedBuffer();
+    this.current ??= Buffer.allocUnsafeSlow(HEADER_SIZE + this.size);
+    return this.current.subarray(HEADER_SIZE);
   };
 
-  /** Where chunks go; return false to pause the socket. Delivers early reads first. */
-  attach(sink: (chunk: Uint8Array) => boolean): void {
+  readonly callback = (bytes: number, buffer: Uint8Array): boolean => {
+    const own = shared === undefined || buffer.buffer !== shared.buffer;
+    let chunk: Uint8Array;
+    if (bytes === buffer.length && own) {
+      chunk = buffer; // a full read: hand the whole buffer over, read more next time
+      this.current = undefined;
+      this.size = Math.min(this.size * 2, MAX_READ);
+    } else {
+      const packet = new Uint8Array(HEADER_SIZE + bytes);
+      packet.set(buffer.subarray(0, bytes), HEADER_SIZE);
+      chunk = packet.subarray(HEADER_SIZE);
+      if (bytes === buffer.length) this.size = MIN_READ * 2; // the shared buffer filled: read into one of our own
+      else if (bytes < buffer.length / 4 && this.size > MIN_READ) {
+        this.size /= 2;
+        this.current = undefined;
+      }
+    }
+    if (this.sink) return this.sink.deliver(chunk);
+    (this.early ??= []).push(chunk);
+    return false;
+  };
+
+  /** Where chunks go from now on. Delivers early reads first. */
+  attach(sink: ChunkSink): void {
     this.sink = sink;
-    for (const chunk of this.early.splice(0)) sink(chunk);
+    const early = this.early;
+    this.early = undefined;
+    if (early) for (const chunk of early) sink.deliver(chunk);
   }
 }
 
@@ -90,6 +107,8 @@ export interface TcpRelayOptions {
   /** How long a voluntary close may spend flushing to a slow target (default 30 s). */
   readonly lingerMs?: number;
   readonly counters?: RelayCounters;
+  /** Open target sockets (the graceful stop's list): the socket is in it until it closes. */
+  readonly targets?: Set<net.Socket>;
 }
 
 /**
@@ -103,79 +122,171 @@ export interface TcpRelayOptions {
  * all within `lingerMs` (default {@link LINGER_MS}). Meanwhile reads go on and are dropped,
  * so a target that writes before it reads cannot stall the flush. Any other close reason, or
  * the connection dropping, destroys the socket at once.
+ *
+ * Pass options shared by many relays (the connection's): each relay keeps a reference.
  */
 export function relayTcp(stream: MuxStream, socket: net.Socket, reader: HeadroomReader, options: TcpRelayOptions): void {
-  const counters = options.counters;
-  let sending = 0;
-  let ending = false;
-  const closeWhenSent = (): void => {
-    ending = true;
-    if (sending === 0) stream.close(CloseReason.Voluntary);
-  };
-  // Returning false from `onread` stops reading without marking the socket paused
-  // (`isPaused()` stays false), so whether reads are stopped is tracked here.
-  let readStopped = true; // the reader stops after its first early read; resume below
-  const sent = (error?: Error): void => {
-    sending--;
-    if (error) return;
-    if (ending && sending === 0) stream.close(CloseReason.Voluntary);
-    else if (readStopped && sending === 0) {
-      readStopped = false;
-      socket.resume();
-    }
-  };
-
-  reader.attach((chunk) => {
-    if (counters) counters.down += chunk.length;
-    sending++;
-    stream.send(chunk, sent, true);
-    if (sending === 0) return true;
-    readStopped = true; // still in flight: the transport is full, so stop reading
-    return false;
-  });
-  if (sending === 0) {
-    readStopped = false;
+  const relay = new TcpRelay(stream, socket, options);
+  (socket as RelayedSocket)[RELAY] = relay;
+  options.targets?.add(socket);
+  reader.attach(relay);
+  if (relay.sending === 0) {
+    relay.readStopped = false;
     socket.resume();
   }
-
-  const subscription = stream.data$.subscribe({
-    next(chunk) {
-      if (counters) counters.up += chunk.length;
-      if (!socket.write(chunk)) stream.pause();
-    },
-    error: () => socket.destroy(),
-    // The stream closed and every chunk sent before the CLOSE is in the socket: close it now
-    // if nothing is left in its buffer, else end it after the data (FIN).
-    complete: () => (socket.writableLength === 0 ? socket.destroy() : socket.end()),
-  });
-  socket.on('drain', () => stream.resume());
-  socket.once('end', closeWhenSent);
-  socket.once('error', (error) => stream.close(mapSocketError(error)));
-  socket.once('close', () => {
-    if (!stream.closed) closeWhenSent();
-  });
+  // eslint-disable-next-line rxjs-x/no-ignored-subscription -- the relay is the subscription; it ends with the stream or abandon()
+  stream.data$.subscribe(relay);
+  socket.on('drain', onDrain);
+  socket.on('end', onEnd);
+  socket.on('error', onError);
+  socket.on('close', onClose);
   if (options.idleTimeoutMs > 0) {
-    socket.setTimeout(options.idleTimeoutMs, () => {
-      stream.close(CloseReason.TransferTimeout);
-      socket.destroy();
-    });
+    socket.setTimeout(options.idleTimeoutMs);
+    socket.on('timeout', onTimeout);
   }
-  const abandon = (): void => {
-    subscription.unsubscribe();
-    socket.destroy();
-  };
   // eslint-disable-next-line rxjs-x/no-ignored-subscription -- closed$ emits once and completes
-  stream.closed$.subscribe({
-    next: (reason) => {
-      if (socket.destroyed) return;
-      if (reason !== CloseReason.Voluntary) return abandon();
-      // A voluntary close still flushing to a slow target: bounded, whatever the target does.
-      const deadline = setTimeout(destroySocket, options.lingerMs ?? LINGER_MS, socket);
-      deadline.unref();
-      socket.once('close', () => clearTimeout(deadline));
-    },
-    error: abandon,
-  });
+  stream.closed$.subscribe(new RelayEnd(relay));
+}
+
+/**
+ * One relay's state, and the observer of its stream's data (a Subscription that observes is
+ * subscribed as it is, without a wrapper). The socket's listeners are shared functions that
+ * find the relay on the socket: an idle dialled stream is mostly this, so it holds no closures
+ * and no `once` wrappers (~0.2 KiB each).
+ */
+class TcpRelay extends Subscription implements Observer<Uint8Array>, ChunkSink {
+  /** Target reads handed to the stream and not yet written to the transport. */
+  sending = 0;
+  /** The target ended (or closed): the stream closes once what was read has been sent. */
+  private ending = false;
+  /**
+   * Reads are stopped: returning false from `onread` stops reading without marking the socket
+   * paused (`isPaused()` stays false), so it is tracked here. The reader stops after its first
+   * early read; `relayTcp` resumes.
+   */
+  readStopped = true;
+  /** The bound on a voluntary close's flush. */
+  deadline: ReturnType<typeof setTimeout> | undefined;
+  /** Made with the first read from the target: an idle stream never needs it. */
+  private onSent: ((error?: Error) => void) | undefined;
+
+  constructor(
+    readonly stream: MuxStream,
+    readonly socket: net.Socket,
+    readonly options: TcpRelayOptions,
+  ) {
+    super();
+  }
+
+  /** A read from the target (the reader's sink). */
+  deliver(chunk: Uint8Array): boolean {
+    const counters = this.options.counters;
+    if (counters) counters.down += chunk.length;
+    this.sending++;
+    this.stream.send(chunk, (this.onSent ??= (error) => this.sent(error)), true);
+    if (this.sending === 0) return true;
+    this.readStopped = true; // still in flight: the transport is full, so stop reading
+    return false;
+  }
+
+  private sent(error: Error | undefined): void {
+    this.sending--;
+    if (error) return;
+    if (this.ending && this.sending === 0) this.stream.close(CloseReason.Voluntary);
+    else if (this.readStopped && this.sending === 0) {
+      this.readStopped = false;
+      this.socket.resume();
+    }
+  }
+
+  /** Data from the client. */
+  next(chunk: Uint8Array): void {
+    const counters = this.options.counters;
+    if (counters) counters.up += chunk.length;
+    if (!this.socket.write(chunk)) this.stream.pause();
+  }
+
+  error(): void {
+    this.socket.destroy();
+  }
+
+  /**
+   * The stream closed and every chunk sent before the CLOSE is in the socket: close it now
+   * if nothing is left in its buffer, else end it after the data (FIN).
+   */
+  complete(): void {
+    const socket = this.socket;
+    if (socket.writableLength === 0) socket.destroy();
+    else socket.end();
+  }
+
+  closeWhenSent(): void {
+    this.ending = true;
+    if (this.sending === 0) this.stream.close(CloseReason.Voluntary);
+  }
+
+  /** The stream closed with `reason`. */
+  streamClosed(reason: number): void {
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    if (reason !== CloseReason.Voluntary) return this.abandon();
+    // A voluntary close still flushing to a slow target: bounded, whatever the target does.
+    this.deadline = setTimeout(destroySocket, this.options.lingerMs ?? LINGER_MS, socket);
+    this.deadline.unref();
+  }
+
+  abandon(): void {
+    this.unsubscribe();
+    this.socket.destroy();
+  }
+}
+
+/** The observer of a relay's `closed$` (a Subscription too: no wrapper). */
+class RelayEnd extends Subscription implements Observer<number> {
+  constructor(private readonly relay: TcpRelay) {
+    super();
+  }
+
+  next(reason: number): void {
+    this.relay.streamClosed(reason);
+  }
+
+  error(): void {
+    this.relay.abandon();
+  }
+
+  complete(): void {}
+}
+
+const RELAY = Symbol('wisp-rx.tcpRelay');
+type RelayedSocket = net.Socket & { [RELAY]: TcpRelay };
+
+function relayOf(socket: net.Socket): TcpRelay {
+  return (socket as RelayedSocket)[RELAY];
+}
+
+function onDrain(this: net.Socket): void {
+  relayOf(this).stream.resume();
+}
+
+function onEnd(this: net.Socket): void {
+  relayOf(this).closeWhenSent();
+}
+
+function onError(this: net.Socket, error: Error): void {
+  relayOf(this).stream.close(mapSocketError(error));
+}
+
+function onClose(this: net.Socket): void {
+  const relay = relayOf(this);
+  relay.options.targets?.delete(this);
+  if (relay.deadline !== undefined) clearTimeout(relay.deadline);
+  if (!relay.stream.closed) relay.closeWhenSent();
+}
+
+function onTimeout(this: net.Socket): void {
+  relayOf(this).stream.close(CloseReason.TransferTimeout);
+  this.destroy();
 }
 
 function destroySocket(socket: net.Socket): void {

@@ -1,5 +1,6 @@
-import { ReplaySubject, Subject, type Observable } from '../rx.js';
+import type { Observable, Observer } from '../rx.js';
 import { WispError } from '../errors.js';
+import { LazySubject, ReplayLazySubject } from '../core/lazy-subject.js';
 import { Inbox } from './inbox.js';
 import { joinBytes } from '../join-bytes.js';
 import { DEFAULT_HIGH_WATER_MARK, type Transport, type TransportClose, type TransportMessage } from './transport.js';
@@ -42,16 +43,16 @@ const MAX_CLOSE_REASON_BYTES = 123;
  */
 export abstract class SocketTransport implements Transport {
   readonly messages$: Observable<TransportMessage>;
-  readonly closed$: Observable<TransportClose>;
-  readonly drain$: Observable<void>;
   abstract readonly protocol: string;
 
   private readonly inbox: Inbox;
-  private readonly closedSubject = new ReplaySubject<TransportClose>(1);
-  private readonly drainSubject = new Subject<void>();
+  // Subjects made on first subscription: a served connection's own link watches the drain
+  // directly (see watchDrain) and nothing watches the close, so most never need one.
+  private readonly closedSubject = new ReplayLazySubject<TransportClose>();
+  private readonly drainSubject = new LazySubject<void>();
   private readonly highWaterMark: number;
   /** Messages sent while the socket was still connecting (sockets throw on send then). */
-  private early: Uint8Array[] = [];
+  private early: Uint8Array[] | undefined;
   private earlyBytes = 0;
   private blocked = false;
   private closeRequested = false;
@@ -68,8 +69,23 @@ export abstract class SocketTransport implements Transport {
     this.highWaterMark = mark;
     this.inbox = new Inbox((flowing) => this.setFlowing(flowing));
     this.messages$ = this.inbox.messages$;
-    this.closed$ = this.closedSubject.asObservable();
-    this.drain$ = this.drainSubject.asObservable();
+  }
+
+  get closed$(): Observable<TransportClose> {
+    return this.closedSubject.asObservable();
+  }
+
+  get drain$(): Observable<void> {
+    return this.drainSubject.asObservable();
+  }
+
+  /**
+   * @internal Makes `watcher` the one observer told of every drain (and of the end) before
+   * `drain$`'s subscribers, without a subscription: the connection's link to this transport
+   * (`linkTransport`), which every connection has for its whole life. Undefined removes it.
+   */
+  watchDrain(watcher: Partial<Observer<void>> | undefined): void {
+    this.drainSubject.listener = watcher;
   }
 
   /** The socket's `readyState` (see {@link ReadyState}). */
@@ -116,7 +132,7 @@ export abstract class SocketTransport implements Transport {
       else this.writeSplit(head, body);
     } else if (state === ReadyState.Connecting) {
       const message = body === undefined ? head : joinBytes(head, body);
-      this.early.push(message);
+      (this.early ??= []).push(message);
       this.earlyBytes += message.byteLength;
     } else {
       return false; // closing: the socket would drop it anyway
@@ -161,9 +177,9 @@ export abstract class SocketTransport implements Transport {
   /** The socket opened: send what was queued while connecting. */
   protected opened(): void {
     const queued = this.early;
-    this.early = [];
+    this.early = undefined;
     this.earlyBytes = 0;
-    for (const message of queued) this.write(message);
+    if (queued) for (const message of queued) this.write(message);
     this.checkDrain();
   }
 
@@ -221,7 +237,7 @@ export abstract class SocketTransport implements Transport {
   }
 
   private dropOutbox(): void {
-    this.early = [];
+    this.early = undefined;
     this.earlyBytes = 0;
   }
 }

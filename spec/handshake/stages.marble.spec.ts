@@ -187,4 +187,16 @@ describe('handshakePhase', () => {
       expectObservable(cold<Packet>('a', { a: data(1) }).pipe(op)).toBe('-----#', undefined, error);
     });
   });
+
+  it('unsubscribed before it settles: tears the stages down at once, not at its step timeout', () => {
+    ts = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+    const log: string[] = [];
+    let atUnsubscribe: string[] = [];
+    const op = handshakePhase({ timeoutMs: 5, scheduler: ts, send: () => {}, refuseOverflow: true, firstStep: 'the test step' }, settleAfter(20, log));
+    ts.run(({ cold, expectObservable }) => {
+      expectObservable(cold<Packet>('a', { a: data(1) }).pipe(op), '--!').toBe('');
+      ts.schedule(() => (atUnsubscribe = [...log]), 2);
+    });
+    expect(atUnsubscribe).toEqual(['stages torn down']);
+  });
 });

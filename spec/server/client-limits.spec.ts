@@ -62,6 +62,16 @@ describe('clientAddress', () => {
     expect(trusted.has('nonsense')).toBe(false);
   });
 
+  it('with a precompiled TrustedProxies, remembers the last untrusted peer only: the hops a proxy sends are read every time', () => {
+    const trusted = new TrustedProxies(proxies);
+    expect(clientAddress('::ffff:203.0.113.5', {}, trusted)).toBe('203.0.113.5');
+    expect(clientAddress('::ffff:203.0.113.5', { 'x-forwarded-for': '1.2.3.4' }, trusted)).toBe('203.0.113.5');
+    expect(clientAddress('10.1.2.3', { 'x-forwarded-for': '1.2.3.4' }, trusted)).toBe('1.2.3.4');
+    expect(clientAddress('10.1.2.3', { 'x-forwarded-for': '5.6.7.8' }, trusted)).toBe('5.6.7.8');
+    expect(clientAddress('198.51.100.7', {}, trusted)).toBe('198.51.100.7');
+    expect(clientAddress('::ffff:203.0.113.5', {}, trusted)).toBe('203.0.113.5');
+  });
+
   it('rejects a malformed trusted-proxy entry', () => {
     expect(() => new TrustedProxies(['10.0.0.0/33'])).toThrow(WispError);
     expect(() => clientAddress('127.0.0.1', {}, ['localhost'])).toThrow(WispError);

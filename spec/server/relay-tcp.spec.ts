@@ -31,8 +31,17 @@ async function halfOpenTarget(): Promise<{ port: number; accepted: Promise<net.S
   return { port: (server.address() as net.AddressInfo).port, accepted };
 }
 
-/** A client and a server mux; the server relays every stream to `port` with `lingerMs`. */
-async function relayPair(port: number, lingerMs: number, bufferSize = 128): Promise<{ client: ClientMux; relayed: Promise<net.Socket> }> {
+/**
+ * A client and a server mux; the server relays every stream to `port` with `lingerMs`.
+ * `relayed`: the first relayed socket; `each` gets every one.
+ */
+async function relayPair(
+  port: number,
+  lingerMs: number,
+  bufferSize = 128,
+  each: (socket: net.Socket) => void = () => undefined,
+  idleTimeoutMs = 0,
+): Promise<{ client: ClientMux; relayed: Promise<net.Socket> }> {
   const [c, s] = memoryTransportPair();
   const server = ServerMux.accept(s, { bufferSize });
   let onRelayed!: (socket: net.Socket) => void;
@@ -42,8 +51,9 @@ async function relayPair(port: number, lingerMs: number, bufferSize = 128): Prom
       const reader = new HeadroomReader();
       const socket = net.connect({ host: '127.0.0.1', port, onread: reader.onread });
       socket.once('connect', () => {
-        relayTcp(stream, socket, reader, { idleTimeoutMs: 0, lingerMs });
+        relayTcp(stream, socket, reader, { idleTimeoutMs, lingerMs });
         onRelayed(socket);
+        each(socket);
       });
     },
     error: failTest,
@@ -106,13 +116,32 @@ describe('relayTcp, when the client closes its stream', () => {
   });
 });
 
+describe('relayTcp, what an idle relay costs', () => {
+  it('every relay listens to its socket with the same functions: no closures per stream', async () => {
+    const target = await halfOpenTarget();
+    const sockets: net.Socket[] = [];
+    let bothRelayed!: () => void;
+    const relayed = new Promise<void>((resolve) => (bothRelayed = resolve));
+    const { client } = await relayPair(target.port, 60_000, 128, (socket) => sockets.push(socket) === 2 && bothRelayed(), 60_000);
+    await client.open('tcp', 'target', target.port);
+    await client.open('tcp', 'target', target.port);
+    await relayed;
+    const [a, b] = sockets;
+    for (const event of ['drain', 'end', 'error', 'close', 'timeout']) {
+      const ours = a.listeners(event);
+      expect(ours.length).toBeGreaterThan(0);
+      expect(b.listeners(event)).toEqual(ours); // the same function objects
+    }
+  });
+});
+
 describe('HeadroomReader', () => {
   /** One read as Node does it: ask for the buffer, fill `bytes` of it, hand it back. */
   const read = (reader: HeadroomReader, bytes: number, fill: number): Uint8Array => {
     const buffer = reader.onread.buffer();
     buffer.fill(fill, 0, bytes);
     const out: Uint8Array[] = [];
-    reader.attach((chunk) => out.push(chunk) > 0);
+    reader.attach({ deliver: (chunk) => out.push(chunk) > 0 });
     reader.onread.callback(bytes, buffer);
     return out[out.length - 1];
   };
@@ -120,7 +149,7 @@ describe('HeadroomReader', () => {
   it('idle and chatty sockets share one read buffer; what they read is copied out, never overwritten', () => {
     const a = new HeadroomReader();
     const b = new HeadroomReader();
-    expect(a.onread.buffer().buffer).toBe(b.onread.buffer().buffer); // nothing per socket
+    expect(a.onread.buffer()).toBe(b.onread.buffer()); // nothing per socket, not even the view (Node keeps it on the socket)
     const fromA = read(a, 10, 0xaa);
     const fromB = read(b, 20, 0xbb);
     expect([...fromA]).toEqual(new Array(10).fill(0xaa));

@@ -97,7 +97,8 @@ function upload(bufferSize: number, maxDelay: number, readRate: number, sendRate
   const credit = new ReceiveCredit(bufferSize);
   const toServer: number[] = []; // arrival steps of DATA, in order
   const toClient: { at: number; value: number }[] = []; // CONTINUEs, in order
-  const delay = (queue: { length: number }, last: number, step: number) => Math.max(last, step + 1 + Math.floor(rand() * maxDelay));
+  /** When a message sent at `step` arrives: 1 to maxDelay steps later, never before `last` (ordered). */
+  const delay = (last: number, step: number) => Math.max(last, step + 1 + Math.floor(rand() * maxDelay));
   let held = bufferSize;
   let sent = 0;
   let consumed = 0;
@@ -108,7 +109,7 @@ function upload(bufferSize: number, maxDelay: number, readRate: number, sendRate
     if (held > 0 && sent < total && rand() < sendRate) {
       held--;
       sent++;
-      toServer.push(delay(toServer, toServer[toServer.length - 1] ?? 0, step));
+      toServer.push(delay(toServer[toServer.length - 1] ?? 0, step));
     }
     while (toServer.length > 0 && toServer[0] <= step) {
       toServer.shift();
@@ -118,7 +119,7 @@ function upload(bufferSize: number, maxDelay: number, readRate: number, sendRate
     if (credit.queued > 0 && rand() < readRate) {
       consumed++;
       const value = credit.consume(1);
-      if (value >= 0) toClient.push({ at: delay(toClient, toClient[toClient.length - 1]?.at ?? 0, step), value });
+      if (value >= 0) toClient.push({ at: delay(toClient[toClient.length - 1]?.at ?? 0, step), value });
     }
   }
   return { mostQueued, consumed, step };

@@ -1,4 +1,4 @@
-import { asyncScheduler, type SchedulerLike, type Subscription } from '../../rx.js';
+import type { SchedulerLike, Subscription } from '../../rx.js';
 import { WispError } from '../../errors.js';
 import { CloseReason } from '../packet/close-reason.js';
 import { encodeClose } from '../packet/encode.js';
@@ -21,7 +21,17 @@ export interface HandshakeContextOptions {
  * handshake failed or was torn down, nothing more is sent and no late answer goes on.
  */
 export class HandshakeContext {
+  /** The step timer on the given scheduler (tests, custom schedulers). */
   private timer: Subscription | undefined;
+  /**
+   * The step timer when no scheduler is given: one plain timer per handshake. A later step
+   * only moves the deadline (the timer, when it fires early, waits out the rest): the RxJS
+   * async scheduler would make an action and an interval per step, and every accepted
+   * connection arms twice (the client's INFO, then authentication).
+   */
+  private nativeTimer: ReturnType<typeof setTimeout> | undefined;
+  private deadline = 0;
+  private waitingFor = '';
   private over = false;
 
   constructor(
@@ -39,11 +49,26 @@ export class HandshakeContext {
   /** (Re)starts the step timer for a step described by `waitingFor`. */
   arm(waitingFor: string): void {
     if (this.over) return;
-    this.timer?.unsubscribe();
-    const { timeoutMs } = this.options;
-    this.timer = (this.options.scheduler ?? asyncScheduler).schedule(() => {
-      this.fail(new WispError('HandshakeTimeout', `handshake step timed out after ${timeoutMs} ms: ${waitingFor}`));
-    }, timeoutMs);
+    this.waitingFor = waitingFor;
+    const { timeoutMs, scheduler } = this.options;
+    if (scheduler) {
+      this.timer?.unsubscribe();
+      this.timer = scheduler.schedule(() => this.timedOut(), timeoutMs);
+    } else {
+      this.deadline = performance.now() + timeoutMs; // monotonic: a wall-clock step moves no deadline
+      this.nativeTimer ??= setTimeout(checkDeadline, timeoutMs, this);
+    }
+  }
+
+  /** @internal The native timer fired: the step timed out, or a later step moved the deadline. */
+  checkDeadline(): void {
+    const left = this.deadline - performance.now();
+    if (left > 0) this.nativeTimer = setTimeout(checkDeadline, left, this);
+    else this.timedOut();
+  }
+
+  private timedOut(): void {
+    this.fail(new WispError('HandshakeTimeout', `handshake step timed out after ${this.options.timeoutMs} ms: ${this.waitingFor}`));
   }
 
   /** Stops the step timer, and makes every later call a no-op (the handshake is over). */
@@ -51,6 +76,8 @@ export class HandshakeContext {
     this.over = true;
     this.timer?.unsubscribe();
     this.timer = undefined;
+    if (this.nativeTimer !== undefined) clearTimeout(this.nativeTimer);
+    this.nativeTimer = undefined;
   }
 
   fail(error: unknown): void {
@@ -91,4 +118,9 @@ export class HandshakeContext {
     );
     sync = false;
   }
+}
+
+/** One shared function for every native step timer (the context is its argument). */
+function checkDeadline(context: HandshakeContext): void {
+  context.checkDeadline();
 }

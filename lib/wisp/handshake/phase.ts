@@ -40,16 +40,14 @@ class Phase extends Subscription implements Observer<Packet> {
   private phase$: Subject<Packet> | undefined = new Subject<Packet>();
   private running: Subscription | undefined;
   private context: HandshakeContext | undefined;
+  private tearingDown = false;
 
   constructor(
     private readonly subscriber: Subscriber<Packet | HandshakeResult>,
     options: PhaseOptions,
     stages: (context: HandshakeContext) => OperatorFunction<Packet, HandshakeValue>,
   ) {
-    super(() => {
-      this.context?.end();
-      this.drop();
-    });
+    super();
     const context = (this.context = new HandshakeContext(
       options,
       (error) => {
@@ -64,6 +62,15 @@ class Phase extends Subscription implements Observer<Packet> {
     });
     if (this.settled) this.drop();
     else context.arm(options.firstStep);
+  }
+
+  /** Ends the stages first (what an initial teardown would do, without a closure per connection), then the rest. */
+  override unsubscribe(): void {
+    if (this.closed || this.tearingDown) return;
+    this.tearingDown = true;
+    this.context?.end();
+    this.drop();
+    super.unsubscribe();
   }
 
   next(packet: Packet): void {

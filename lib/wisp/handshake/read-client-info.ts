@@ -91,7 +91,9 @@ function negotiate(
       return undefined;
     }
   }
-  const agreed = extensions.filter((e) => answered.has(e.id));
+  // A copy of filter's result: filter grows it by pushing (room for 16), and the connection
+  // keeps this array (its HandshakeResult's extensions) for its whole life.
+  const agreed = extensions.filter((e) => answered.has(e.id)).slice();
   const missing = requiredExtensions.filter((id) => !agreed.some((e) => e.id === id));
   if (missing.length > 0) {
     context.refuse(
