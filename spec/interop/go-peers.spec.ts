@@ -102,7 +102,10 @@ describe('Go smux: failures show', () => {
 
 describe('Go yamux against Go yamux', () => {
   it('echo: 4 streams (ids 1, 3, 5, 7) checked byte for byte, and pings answered', async () => {
-    const run = await pair('yamux', ['-role', 'echo'], ['-role', 'echo-check', '-open', '4', '-bytes', '300K', '-ping', '2']);
+    // -halfclose for the reason given at the GoAway test below: a client that closed the session
+    // once its bytes were back made the server's last Write report the shutdown (seen once under
+    // a full run's load).
+    const run = await pair('yamux', ['-role', 'echo'], ['-role', 'echo-check', '-halfclose', '-open', '4', '-bytes', '300K', '-ping', '2']);
     expectClean(run);
     const streams = streamEvents(run.client.events);
     expect(streams.map((e) => e.id).sort()).toEqual([1, 3, 5, 7]);
