@@ -1,4 +1,11 @@
-import { Observable, type Subscriber } from '../rx.js';
+import { Observable, Subscription, config, reportUnhandledError, type Observer, type Subscriber } from '../rx.js';
+
+/** What the signal delivers to: an RxJS subscriber, or a {@link CloseWaiter}. */
+interface Waiter {
+  readonly closed: boolean;
+  next(reason: number): void;
+  complete(): void;
+}
 
 /**
  * A stream's end as an Observable (it is `MuxStream.closed$`): emits the close reason once to
@@ -13,14 +20,29 @@ import { Observable, type Subscriber } from '../rx.js';
  * An unsubscribed waiter is not removed at once: returning a teardown would cost every
  * subscription its finaliser array. It is dropped on the next subscribe (which prunes closed
  * waiters, so the list never exceeds the live waiters plus one) or when the signal fires.
+ *
+ * `subscribe(next)` or `subscribe(observer)`, which is how most code waits for a stream's
+ * end, gets a {@link CloseWaiter}: one Subscription holding the observer. RxJS's own path
+ * builds a SafeSubscriber, a ConsumerObserver and, for a function, an observer literal around
+ * it (~150 B; one per held stream in the bench's scale-hold). Subscribers (operators, `pipe`,
+ * `firstValueFrom`) and the deprecated forms go through RxJS as before.
  */
 export class CloseSignal extends Observable<number> {
   private reason: number | undefined;
-  private waiters: Subscriber<number> | Subscriber<number>[] | undefined;
+  private waiters: Waiter | Waiter[] | undefined;
 
-  constructor() {
-    // A shared function, not a closure: rxjs calls it as a method of this Observable.
-    super(waitOnSignal);
+  override subscribe(observerOrNext?: Partial<Observer<number>> | ((value: number) => void) | null, ...rest: unknown[]): Subscription {
+    if (!lightweight(observerOrNext, rest.length)) {
+      return super.subscribe(observerOrNext as unknown as Partial<Observer<number>>, ...(rest as []));
+    }
+    const waiter = new CloseWaiter(observerOrNext);
+    this.wait(waiter);
+    return waiter;
+  }
+
+  /** RxJS's subscribe path ends here; a prototype method, so no per-signal `_subscribe` field. */
+  protected _subscribe(subscriber: Subscriber<number>): void {
+    this.wait(subscriber);
   }
 
   /** True once {@link fire} was called. */
@@ -47,8 +69,7 @@ export class CloseSignal extends Observable<number> {
     return waiters.closed ? 0 : 1;
   }
 
-  /** @internal Adds a subscriber; see {@link waitOnSignal}. */
-  wait(subscriber: Subscriber<number>): void {
+  private wait(subscriber: Waiter): void {
     if (this.reason !== undefined) return deliver(subscriber, this.reason);
     const waiters = this.waiters;
     if (waiters === undefined || (!Array.isArray(waiters) && waiters.closed)) {
@@ -63,12 +84,58 @@ export class CloseSignal extends Observable<number> {
   }
 }
 
-function waitOnSignal(this: Observable<number>, subscriber: Subscriber<number>): void {
-  (this as CloseSignal).wait(subscriber);
-}
-
-function deliver(subscriber: Subscriber<number>, reason: number): void {
+function deliver(subscriber: Waiter, reason: number): void {
   if (subscriber.closed) return;
   subscriber.next(reason);
   subscriber.complete();
+}
+
+/** A plain observer or function, and no deprecated extra arguments or error handling. */
+function lightweight(
+  observerOrNext: Partial<Observer<number>> | ((value: number) => void) | null | undefined,
+  extraArguments: number,
+): observerOrNext is Partial<Observer<number>> | ((value: number) => void) {
+  if (extraArguments > 0 || observerOrNext == null) return false;
+  if (config.useDeprecatedSynchronousErrorHandling || config.useDeprecatedNextContext) return false;
+  // A Subscriber (or anything that can be unsubscribed) keeps RxJS's chaining.
+  return typeof observerOrNext === 'function' || typeof (observerOrNext as { unsubscribe?: unknown }).unsubscribe !== 'function';
+}
+
+/**
+ * One `closed$` subscription: calls the observer as RxJS's SafeSubscriber would (an error it
+ * throws is reported asynchronously, as an unhandled error, and does not reach the signal),
+ * then unsubscribes itself after completing, which runs what was added to it.
+ */
+class CloseWaiter extends Subscription implements Waiter {
+  constructor(private observer: Partial<Observer<number>> | ((value: number) => void) | undefined) {
+    super();
+  }
+
+  next(reason: number): void {
+    const observer = this.observer;
+    if (this.closed || observer === undefined) return;
+    try {
+      if (typeof observer === 'function') observer(reason);
+      else observer.next?.(reason);
+    } catch (error) {
+      reportUnhandledError(error);
+    }
+  }
+
+  complete(): void {
+    const observer = this.observer;
+    if (this.closed || observer === undefined) return;
+    this.observer = undefined;
+    try {
+      if (typeof observer !== 'function') observer.complete?.();
+    } catch (error) {
+      reportUnhandledError(error);
+    }
+    this.unsubscribe();
+  }
+
+  override unsubscribe(): void {
+    this.observer = undefined;
+    super.unsubscribe();
+  }
 }
