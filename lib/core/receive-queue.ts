@@ -25,10 +25,9 @@ export class ReceiveQueue<Owner> extends Observable<Uint8Array> {
   private chunks: Uint8Array[] = NO_CHUNKS;
   private head = 0;
   private listeners: readonly Subscriber<Uint8Array>[] = NO_LISTENERS;
-  private paused = false;
-  private delivering = false;
+  /** Paused, delivering and finished, as bits (one field rather than three per stream). */
+  private state = 0;
   private endState: { error?: unknown } | undefined;
-  private finished = false;
   /** Bytes queued and not yet delivered. */
   bytes = 0;
 
@@ -36,8 +35,12 @@ export class ReceiveQueue<Owner> extends Observable<Uint8Array> {
     private readonly owner: Owner,
     private readonly hooks: QueueHooks<Owner>,
   ) {
-    // A shared function, not a closure: rxjs calls it as a method of this Observable.
-    super(attachToQueue);
+    super();
+  }
+
+  /** RxJS's subscribe path ends here; a prototype method, so no per-queue `_subscribe` field. */
+  protected _subscribe(subscriber: Subscriber<Uint8Array>): () => void {
+    return this.attach(subscriber);
   }
 
   /** Chunks queued and not yet delivered. */
@@ -47,7 +50,7 @@ export class ReceiveQueue<Owner> extends Observable<Uint8Array> {
 
   /** True once the end (completion or error) has been delivered to subscribers. */
   get ended(): boolean {
-    return this.finished;
+    return (this.state & FINISHED) !== 0;
   }
 
   /** Queues (or, when flowing, delivers) one chunk. */
@@ -76,17 +79,17 @@ export class ReceiveQueue<Owner> extends Observable<Uint8Array> {
   }
 
   pause(): void {
-    this.paused = true;
+    this.state |= PAUSED;
   }
 
   resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
+    if ((this.state & PAUSED) === 0) return;
+    this.state &= ~PAUSED;
     this.flush();
   }
 
   get isPaused(): boolean {
-    return this.paused;
+    return (this.state & PAUSED) !== 0;
   }
 
   /** Subscribers attached (diagnostics: see `MuxActor.debugState`). */
@@ -96,7 +99,7 @@ export class ReceiveQueue<Owner> extends Observable<Uint8Array> {
 
   /** @internal Adds a subscriber (see `MuxStream.data$`); returns the teardown. */
   attach(subscriber: Subscriber<Uint8Array>): () => void {
-    if (this.finished) {
+    if (this.state & FINISHED) {
       this.finishOne(subscriber);
       return () => undefined;
     }
@@ -104,18 +107,18 @@ export class ReceiveQueue<Owner> extends Observable<Uint8Array> {
     this.flush();
     return () => {
       this.listeners = this.listeners.filter((l) => l !== subscriber);
-      if (this.listeners.length === 0 && !this.finished) this.hooks.abandoned(this.owner);
+      if (this.listeners.length === 0 && (this.state & FINISHED) === 0) this.hooks.abandoned(this.owner);
     };
   }
 
   private flush(): void {
     // Re-entrancy guard: a subscriber may push, pause or end from inside `next`.
-    if (this.delivering) return;
-    this.delivering = true;
+    if (this.state & DELIVERING) return;
+    this.state |= DELIVERING;
     try {
       let delivered = 0;
       let bytes = 0;
-      while (!this.paused && this.listeners.length > 0 && this.head < this.chunks.length) {
+      while ((this.state & PAUSED) === 0 && this.listeners.length > 0 && this.head < this.chunks.length) {
         const chunk = this.chunks[this.head];
         this.chunks[this.head++] = EMPTY;
         this.bytes -= chunk.length;
@@ -132,17 +135,17 @@ export class ReceiveQueue<Owner> extends Observable<Uint8Array> {
         this.head = 0;
       }
       if (delivered > 0) this.hooks.delivered(this.owner, delivered, bytes);
-      if (this.endState && this.head === this.chunks.length && !this.finished) {
+      if (this.endState && this.head === this.chunks.length && (this.state & FINISHED) === 0) {
         // Completion waits for a subscriber: ending with nobody listening would lose it.
         if (this.listeners.length > 0 || this.endState.error !== undefined) this.finishAll();
       }
     } finally {
-      this.delivering = false;
+      this.state &= ~DELIVERING;
     }
   }
 
   private finishAll(): void {
-    this.finished = true;
+    this.state |= FINISHED;
     const listeners = this.listeners;
     this.listeners = NO_LISTENERS;
     for (const l of listeners) this.finishOne(l);
@@ -154,11 +157,12 @@ export class ReceiveQueue<Owner> extends Observable<Uint8Array> {
   }
 }
 
+const PAUSED = 1;
+const DELIVERING = 2;
+const FINISHED = 4;
+
 const EMPTY = new Uint8Array(0);
 /** Shared, never written: `push` replaces it before adding, `flush` only reads an empty one. */
 const NO_CHUNKS: Uint8Array[] = [];
 const NO_LISTENERS: readonly Subscriber<Uint8Array>[] = Object.freeze([]);
 
-function attachToQueue(this: Observable<Uint8Array>, subscriber: Subscriber<Uint8Array>): () => void {
-  return (this as ReceiveQueue<unknown>).attach(subscriber);
-}
