@@ -56,8 +56,8 @@ class RareState {
  *
  * A client may hold tens of thousands of these, so the record is kept small: the booleans
  * share one `flags` field, the write list is a shared empty array until the first write
- * waits, and what graceful closes and confirmations need lives in a {@link RareState} made
- * on first use. The accessors keep the fields' names and meaning for the actor and wires.
+ * waits, the receive queue is made on first use, and what graceful closes and confirmations
+ * need lives in a {@link RareState} made on first use. The accessors keep the fields' names and meaning for the actor and wires.
  */
 export class StreamRecord {
   /** What this stream may send now (set by the wire). */
@@ -70,8 +70,7 @@ export class StreamRecord {
   closeReason: number | undefined;
   /** Fired with the reason when the stream closes; it is `MuxStream.closed$`. */
   readonly closeSignal = new CloseSignal();
-  /** Received data; `MuxStream.data$` is this queue. */
-  readonly queue: ReceiveQueue<StreamRecord>;
+  private inbox: ReceiveQueue<StreamRecord> | undefined;
   private writes: PendingWrite[] = NO_WRITES;
   private flags: number;
   private rare: RareState | undefined;
@@ -81,10 +80,17 @@ export class StreamRecord {
     kind: StreamKind,
     readonly host: string,
     readonly port: number,
-    hooks: QueueHooks<StreamRecord>,
+    private readonly hooks: QueueHooks<StreamRecord>,
   ) {
     this.flags = kind === 'udp' ? Flag.Udp : 0;
-    this.queue = new ReceiveQueue<StreamRecord>(this, hooks);
+  }
+
+  /**
+   * Received data; `MuxStream.data$` is this queue. Made on first use (data arriving, a
+   * reader, pause/resume, the close): a held stream that nothing was sent to holds none.
+   */
+  get queue(): ReceiveQueue<StreamRecord> {
+    return (this.inbox ??= new ReceiveQueue<StreamRecord>(this, this.hooks));
   }
 
   get kind(): StreamKind {

@@ -78,4 +78,25 @@ describe('StreamRecord (packed state)', () => {
     expect(r.closing).toBeUndefined();
     expect(r.writeShut).toBe(false);
   });
+
+  it('makes its receive queue on first use, once, owned by the record', () => {
+    const r = record();
+    expect((r as unknown as { inbox: unknown }).inbox).toBeUndefined();
+    const queue = r.queue;
+    expect(r.queue).toBe(queue);
+    const delivered: number[] = [];
+    const owned = new StreamRecord(9, 'tcp', '', 0, { delivered: (owner, frames) => delivered.push(owner === owned ? frames : -1), abandoned: () => undefined });
+    owned.queue.push(new Uint8Array(1));
+    owned.queue.subscribe({ next: () => undefined, error: () => undefined });
+    expect(delivered).toEqual([1]);
+  });
+
+  it('ends a reader that comes after the close, though nothing had made the queue before', async () => {
+    const normal = record();
+    normal.settle(2, 'remote', true);
+    await expect(new Promise((resolve, reject) => normal.queue.subscribe({ error: reject, complete: () => resolve('completed') }))).resolves.toBe('completed');
+    const failed = record();
+    failed.settle(3, 'remote', false);
+    await expect(new Promise((resolve, reject) => failed.queue.subscribe({ error: reject, complete: resolve }))).rejects.toMatchObject({ code: 'StreamClosed' });
+  });
 });
