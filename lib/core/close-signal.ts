@@ -1,6 +1,7 @@
-import { Observable, Subscription, config, reportUnhandledError, type Observer, type Subscriber } from '../rx.js';
+import { Observable, type Observer, type Subscription, type Subscriber } from '../rx.js';
+import { PlainSubscriber, isPlainObserver, type PlainObserver } from './plain-subscriber.js';
 
-/** What the signal delivers to: an RxJS subscriber, or a {@link CloseWaiter}. */
+/** What the signal delivers to: an RxJS subscriber, or a {@link PlainSubscriber}. */
 interface Waiter {
   readonly closed: boolean;
   next(reason: number): void;
@@ -22,20 +23,19 @@ interface Waiter {
  * waiters, so the list never exceeds the live waiters plus one) or when the signal fires.
  *
  * `subscribe(next)` or `subscribe(observer)`, which is how most code waits for a stream's
- * end, gets a {@link CloseWaiter}: one Subscription holding the observer. RxJS's own path
- * builds a SafeSubscriber, a ConsumerObserver and, for a function, an observer literal around
- * it (~150 B; one per held stream in the bench's scale-hold). Subscribers (operators, `pipe`,
- * `firstValueFrom`) and the deprecated forms go through RxJS as before.
+ * end, gets a {@link PlainSubscriber}: one Subscription holding the observer, where RxJS's
+ * own path builds ~150 B around it (one per held stream in the bench's scale-hold).
+ * Subscribers (operators, `pipe`, `firstValueFrom`) and the deprecated forms go through RxJS.
  */
 export class CloseSignal extends Observable<number> {
   private reason: number | undefined;
   private waiters: Waiter | Waiter[] | undefined;
 
-  override subscribe(observerOrNext?: Partial<Observer<number>> | ((value: number) => void) | null, ...rest: unknown[]): Subscription {
-    if (!lightweight(observerOrNext, rest.length)) {
+  override subscribe(observerOrNext?: PlainObserver<number> | null, ...rest: unknown[]): Subscription {
+    if (!isPlainObserver<number>(observerOrNext, rest.length)) {
       return super.subscribe(observerOrNext as unknown as Partial<Observer<number>>, ...(rest as []));
     }
-    const waiter = new CloseWaiter(observerOrNext);
+    const waiter = new PlainSubscriber<number>(observerOrNext);
     this.wait(waiter);
     return waiter;
   }
@@ -90,52 +90,3 @@ function deliver(subscriber: Waiter, reason: number): void {
   subscriber.complete();
 }
 
-/** A plain observer or function, and no deprecated extra arguments or error handling. */
-function lightweight(
-  observerOrNext: Partial<Observer<number>> | ((value: number) => void) | null | undefined,
-  extraArguments: number,
-): observerOrNext is Partial<Observer<number>> | ((value: number) => void) {
-  if (extraArguments > 0 || observerOrNext == null) return false;
-  if (config.useDeprecatedSynchronousErrorHandling || config.useDeprecatedNextContext) return false;
-  // A Subscriber (or anything that can be unsubscribed) keeps RxJS's chaining.
-  return typeof observerOrNext === 'function' || typeof (observerOrNext as { unsubscribe?: unknown }).unsubscribe !== 'function';
-}
-
-/**
- * One `closed$` subscription: calls the observer as RxJS's SafeSubscriber would (an error it
- * throws is reported asynchronously, as an unhandled error, and does not reach the signal),
- * then unsubscribes itself after completing, which runs what was added to it.
- */
-class CloseWaiter extends Subscription implements Waiter {
-  constructor(private observer: Partial<Observer<number>> | ((value: number) => void) | undefined) {
-    super();
-  }
-
-  next(reason: number): void {
-    const observer = this.observer;
-    if (this.closed || observer === undefined) return;
-    try {
-      if (typeof observer === 'function') observer(reason);
-      else observer.next?.(reason);
-    } catch (error) {
-      reportUnhandledError(error);
-    }
-  }
-
-  complete(): void {
-    const observer = this.observer;
-    if (this.closed || observer === undefined) return;
-    this.observer = undefined;
-    try {
-      if (typeof observer !== 'function') observer.complete?.();
-    } catch (error) {
-      reportUnhandledError(error);
-    }
-    this.unsubscribe();
-  }
-
-  override unsubscribe(): void {
-    this.observer = undefined;
-    super.unsubscribe();
-  }
-}

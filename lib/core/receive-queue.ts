@@ -1,4 +1,5 @@
-import { Observable, type Subscriber } from '../rx.js';
+import { Observable, type Observer, type Subscriber, type Subscription } from '../rx.js';
+import { PlainSubscriber, isPlainObserver, type PlainObserver } from './plain-subscriber.js';
 
 /** What a {@link ReceiveQueue} reports to its owner; one object shared by every stream of a connection. */
 export interface QueueHooks<Owner> {
@@ -19,12 +20,14 @@ export interface QueueHooks<Owner> {
  *
  * The queue is itself the stream's `data$` Observable, and an idle one holds no arrays of its
  * own (they start as shared empty ones): with thousands of open streams, every closure and
- * array per stream shows in the heap.
+ * array per stream shows in the heap. For the same reason `subscribe(next)` and
+ * `subscribe(observer)` get a {@link QueueReader} (see `PlainSubscriber`) instead of RxJS's
+ * subscriber, observer and teardown objects; Subscribers (operators, `pipe`) go through RxJS.
  */
 export class ReceiveQueue<Owner> extends Observable<Uint8Array> {
   private chunks: Uint8Array[] = NO_CHUNKS;
   private head = 0;
-  private listeners: readonly Subscriber<Uint8Array>[] = NO_LISTENERS;
+  private listeners: readonly Listener[] = NO_LISTENERS;
   /** Paused, delivering and finished, as bits (one field rather than three per stream). */
   private state = 0;
   private endState: { error?: unknown } | undefined;
@@ -36,6 +39,15 @@ export class ReceiveQueue<Owner> extends Observable<Uint8Array> {
     private readonly hooks: QueueHooks<Owner>,
   ) {
     super();
+  }
+
+  override subscribe(observerOrNext?: PlainObserver<Uint8Array> | null, ...rest: unknown[]): Subscription {
+    if (!isPlainObserver<Uint8Array>(observerOrNext, rest.length)) {
+      return super.subscribe(observerOrNext as unknown as Partial<Observer<Uint8Array>>, ...(rest as []));
+    }
+    const reader = new QueueReader(this, observerOrNext);
+    this.add(reader);
+    return reader;
   }
 
   /** RxJS's subscribe path ends here; a prototype method, so no per-queue `_subscribe` field. */
@@ -99,16 +111,27 @@ export class ReceiveQueue<Owner> extends Observable<Uint8Array> {
 
   /** @internal Adds a subscriber (see `MuxStream.data$`); returns the teardown. */
   attach(subscriber: Subscriber<Uint8Array>): () => void {
+    if (!this.add(subscriber)) return () => undefined;
+    return () => this.detach(subscriber);
+  }
+
+  /** @internal Removes a listener; the last one leaving before the end abandons the stream. */
+  detach(listener: Listener): void {
+    if (!this.listeners.includes(listener)) return;
+    this.listeners = this.listeners.filter((l) => l !== listener);
+    if (this.listeners.length === 0 && (this.state & FINISHED) === 0) this.hooks.abandoned(this.owner);
+  }
+
+  /** Adds a listener and delivers what is queued; false if the end was already delivered (to it, now). */
+  private add(listener: Listener): boolean {
     if (this.state & FINISHED) {
-      this.finishOne(subscriber);
-      return () => undefined;
+      this.finishOne(listener);
+      return false;
     }
-    this.listeners = [...this.listeners, subscriber];
+    // An exact-size array: a spread or push of one element reserves room for 17 (152 B).
+    this.listeners = this.listeners.length === 0 ? [listener] : [...this.listeners, listener];
     this.flush();
-    return () => {
-      this.listeners = this.listeners.filter((l) => l !== subscriber);
-      if (this.listeners.length === 0 && (this.state & FINISHED) === 0) this.hooks.abandoned(this.owner);
-    };
+    return true;
   }
 
   private flush(): void {
@@ -151,7 +174,7 @@ export class ReceiveQueue<Owner> extends Observable<Uint8Array> {
     for (const l of listeners) this.finishOne(l);
   }
 
-  private finishOne(subscriber: Subscriber<Uint8Array>): void {
+  private finishOne(subscriber: Listener): void {
     if (this.endState?.error !== undefined) subscriber.error(this.endState.error);
     else subscriber.complete();
   }
@@ -164,5 +187,25 @@ const FINISHED = 4;
 const EMPTY = new Uint8Array(0);
 /** Shared, never written: `push` replaces it before adding, `flush` only reads an empty one. */
 const NO_CHUNKS: Uint8Array[] = [];
-const NO_LISTENERS: readonly Subscriber<Uint8Array>[] = Object.freeze([]);
+const NO_LISTENERS: readonly Listener[] = Object.freeze([]);
+
+/** What a queue delivers to: an RxJS subscriber, or a {@link QueueReader}. */
+type Listener = Pick<Subscriber<Uint8Array>, 'next' | 'error' | 'complete'>;
+
+/** `subscribe(next)` / `subscribe(observer)` on a queue: leaves the queue when unsubscribed. */
+class QueueReader extends PlainSubscriber<Uint8Array> {
+  constructor(
+    private readonly source: ReceiveQueue<unknown>,
+    observer: PlainObserver<Uint8Array>,
+  ) {
+    super(observer);
+  }
+
+  override unsubscribe(): void {
+    if (this.closed) return;
+    // Leaves first, as RxJS runs the source's teardown before what was added to the subscription.
+    this.source.detach(this);
+    super.unsubscribe();
+  }
+}
 

@@ -97,6 +97,6 @@ describe('StreamRecord (packed state)', () => {
     await expect(new Promise((resolve, reject) => normal.queue.subscribe({ error: reject, complete: () => resolve('completed') }))).resolves.toBe('completed');
     const failed = record();
     failed.settle(3, 'remote', false);
-    await expect(new Promise((resolve, reject) => failed.queue.subscribe({ error: reject, complete: resolve }))).rejects.toMatchObject({ code: 'StreamClosed' });
+    await expect(new Promise((resolve, reject) => failed.queue.subscribe({ error: reject, complete: () => resolve(undefined) }))).rejects.toMatchObject({ code: 'StreamClosed' });
   });
 });
