@@ -32,16 +32,14 @@ export const UNLIMITED: SendWindow = { take: (want) => want, available: Infinity
 /** Shared by every stream that has no write waiting; never written (see `addPending`). */
 const NO_WRITES: PendingWrite[] = Object.freeze([]) as unknown as PendingWrite[];
 
-/** Bits of {@link StreamRecord}'s `flags`. */
-const enum Flag {
-  Udp = 1,
-  Scheduled = 2,
-  OverLimit = 4,
-  Ending = 8,
-  LocalEnded = 16,
-  RemoteEnded = 32,
-  Acknowledged = 64,
-}
+// Bits of StreamRecord's `flags` (plain constants: an enum compiles to an object looked up at run time).
+const UDP = 1;
+const SCHEDULED = 2;
+const OVER_LIMIT = 4;
+const ENDING = 8;
+const LOCAL_ENDED = 16;
+const REMOTE_ENDED = 32;
+const ACKNOWLEDGED = 64;
 
 /** What only a stream that closes gracefully or awaits its confirmation needs. */
 class RareState {
@@ -82,7 +80,7 @@ export class StreamRecord {
     readonly port: number,
     private readonly hooks: QueueHooks<StreamRecord>,
   ) {
-    this.flags = kind === 'udp' ? Flag.Udp : 0;
+    this.flags = kind === 'udp' ? UDP : 0;
   }
 
   /**
@@ -94,7 +92,7 @@ export class StreamRecord {
   }
 
   get kind(): StreamKind {
-    return this.flags & Flag.Udp ? 'udp' : 'tcp';
+    return this.flags & UDP ? 'udp' : 'tcp';
   }
 
   /** Writes waiting for the window or the transport, oldest first; add with {@link addPending}. */
@@ -109,50 +107,50 @@ export class StreamRecord {
 
   /** True while this record sits in the outbox's send queue. */
   get scheduled(): boolean {
-    return (this.flags & Flag.Scheduled) !== 0;
+    return (this.flags & SCHEDULED) !== 0;
   }
   set scheduled(value: boolean) {
-    this.set(Flag.Scheduled, value);
+    this.set(SCHEDULED, value);
   }
 
   /** True while this stream's queue counts towards pausing the transport. */
   get overLimit(): boolean {
-    return (this.flags & Flag.OverLimit) !== 0;
+    return (this.flags & OVER_LIMIT) !== 0;
   }
   set overLimit(value: boolean) {
-    this.set(Flag.OverLimit, value);
+    this.set(OVER_LIMIT, value);
   }
 
   /** `end()` was called: the half-close goes out after the pending writes. */
   get ending(): boolean {
-    return (this.flags & Flag.Ending) !== 0;
+    return (this.flags & ENDING) !== 0;
   }
   set ending(value: boolean) {
-    this.set(Flag.Ending, value);
+    this.set(ENDING, value);
   }
 
   /** Our half-close went out: nothing more may be written. */
   get localEnded(): boolean {
-    return (this.flags & Flag.LocalEnded) !== 0;
+    return (this.flags & LOCAL_ENDED) !== 0;
   }
   set localEnded(value: boolean) {
-    this.set(Flag.LocalEnded, value);
+    this.set(LOCAL_ENDED, value);
   }
 
   /** The peer half-closed: nothing more will arrive. */
   get remoteEnded(): boolean {
-    return (this.flags & Flag.RemoteEnded) !== 0;
+    return (this.flags & REMOTE_ENDED) !== 0;
   }
   set remoteEnded(value: boolean) {
-    this.set(Flag.RemoteEnded, value);
+    this.set(REMOTE_ENDED, value);
   }
 
   /** The stream was acknowledged (server: we sent it; client: it arrived). */
   get acknowledged(): boolean {
-    return (this.flags & Flag.Acknowledged) !== 0;
+    return (this.flags & ACKNOWLEDGED) !== 0;
   }
   set acknowledged(value: boolean) {
-    this.set(Flag.Acknowledged, value);
+    this.set(ACKNOWLEDGED, value);
   }
 
   /** A graceful `close(reason)` waits for the pending writes: the reason to close with. */
@@ -188,7 +186,7 @@ export class StreamRecord {
     return this.closeReason !== undefined || this.closing !== undefined || this.ending;
   }
 
-  private set(flag: Flag, value: boolean): void {
+  private set(flag: number, value: boolean): void {
     this.flags = value ? this.flags | flag : this.flags & ~flag;
   }
 
