@@ -18,6 +18,7 @@ export { asyncScheduler } from 'rxjs/internal/scheduler/async';
 export { config } from 'rxjs/internal/config';
 export { firstValueFrom } from 'rxjs/internal/firstValueFrom';
 export { identity } from 'rxjs/internal/util/identity';
+export { reportUnhandledError } from 'rxjs/internal/util/reportUnhandledError';
 export { pipe } from 'rxjs/internal/util/pipe';
 export { concat } from 'rxjs/internal/observable/concat';
 export { of } from 'rxjs/internal/observable/of';

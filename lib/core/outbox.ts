@@ -76,7 +76,7 @@ export class Outbox {
 
   /** Queues a write on a stream and sends what it can right away. */
   write(record: StreamRecord, write: PendingWrite): void {
-    record.pending.push(write);
+    record.addPending(write);
     const held = this.held?.size ? this.held.get(record) : undefined;
     if (held !== undefined) {
       const bytes = held + write.chunk.length;

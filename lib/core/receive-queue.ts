@@ -1,4 +1,5 @@
-import { Observable, type Subscriber } from '../rx.js';
+import { Observable, type Observer, type Subscriber, type Subscription } from '../rx.js';
+import { PlainSubscriber, isPlainObserver, type PlainObserver } from './plain-subscriber.js';
 
 /** What a {@link ReceiveQueue} reports to its owner; one object shared by every stream of a connection. */
 export interface QueueHooks<Owner> {
@@ -19,16 +20,17 @@ export interface QueueHooks<Owner> {
  *
  * The queue is itself the stream's `data$` Observable, and an idle one holds no arrays of its
  * own (they start as shared empty ones): with thousands of open streams, every closure and
- * array per stream shows in the heap.
+ * array per stream shows in the heap. For the same reason `subscribe(next)` and
+ * `subscribe(observer)` get a {@link QueueReader} (see `PlainSubscriber`) instead of RxJS's
+ * subscriber, observer and teardown objects; Subscribers (operators, `pipe`) go through RxJS.
  */
 export class ReceiveQueue<Owner> extends Observable<Uint8Array> {
   private chunks: Uint8Array[] = NO_CHUNKS;
   private head = 0;
-  private listeners: readonly Subscriber<Uint8Array>[] = NO_LISTENERS;
-  private paused = false;
-  private delivering = false;
+  private listeners: readonly Listener[] = NO_LISTENERS;
+  /** Paused, delivering and finished, as bits (one field rather than three per stream). */
+  private state = 0;
   private endState: { error?: unknown } | undefined;
-  private finished = false;
   /** Bytes queued and not yet delivered. */
   bytes = 0;
 
@@ -36,8 +38,21 @@ export class ReceiveQueue<Owner> extends Observable<Uint8Array> {
     private readonly owner: Owner,
     private readonly hooks: QueueHooks<Owner>,
   ) {
-    // A shared function, not a closure: rxjs calls it as a method of this Observable.
-    super(attachToQueue);
+    super();
+  }
+
+  override subscribe(observerOrNext?: PlainObserver<Uint8Array> | null, ...rest: unknown[]): Subscription {
+    if (!isPlainObserver<Uint8Array>(observerOrNext, rest.length)) {
+      return super.subscribe(observerOrNext as unknown as Partial<Observer<Uint8Array>>, ...(rest as []));
+    }
+    const reader = new QueueReader(this, observerOrNext);
+    this.add(reader);
+    return reader;
+  }
+
+  /** RxJS's subscribe path ends here; a prototype method, so no per-queue `_subscribe` field. */
+  protected _subscribe(subscriber: Subscriber<Uint8Array>): () => void {
+    return this.attach(subscriber);
   }
 
   /** Chunks queued and not yet delivered. */
@@ -47,7 +62,7 @@ export class ReceiveQueue<Owner> extends Observable<Uint8Array> {
 
   /** True once the end (completion or error) has been delivered to subscribers. */
   get ended(): boolean {
-    return this.finished;
+    return (this.state & FINISHED) !== 0;
   }
 
   /** Queues (or, when flowing, delivers) one chunk. */
@@ -76,17 +91,17 @@ export class ReceiveQueue<Owner> extends Observable<Uint8Array> {
   }
 
   pause(): void {
-    this.paused = true;
+    this.state |= PAUSED;
   }
 
   resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
+    if ((this.state & PAUSED) === 0) return;
+    this.state &= ~PAUSED;
     this.flush();
   }
 
   get isPaused(): boolean {
-    return this.paused;
+    return (this.state & PAUSED) !== 0;
   }
 
   /** Subscribers attached (diagnostics: see `MuxActor.debugState`). */
@@ -96,26 +111,37 @@ export class ReceiveQueue<Owner> extends Observable<Uint8Array> {
 
   /** @internal Adds a subscriber (see `MuxStream.data$`); returns the teardown. */
   attach(subscriber: Subscriber<Uint8Array>): () => void {
-    if (this.finished) {
-      this.finishOne(subscriber);
-      return () => undefined;
+    if (!this.add(subscriber)) return () => undefined;
+    return () => this.detach(subscriber);
+  }
+
+  /** @internal Removes a listener; the last one leaving before the end abandons the stream. */
+  detach(listener: Listener): void {
+    if (!this.listeners.includes(listener)) return;
+    this.listeners = this.listeners.filter((l) => l !== listener);
+    if (this.listeners.length === 0 && (this.state & FINISHED) === 0) this.hooks.abandoned(this.owner);
+  }
+
+  /** Adds a listener and delivers what is queued; false if the end was already delivered (to it, now). */
+  private add(listener: Listener): boolean {
+    if (this.state & FINISHED) {
+      this.finishOne(listener);
+      return false;
     }
-    this.listeners = [...this.listeners, subscriber];
+    // An exact-size array: a spread or push of one element reserves room for 17 (152 B).
+    this.listeners = this.listeners.length === 0 ? [listener] : [...this.listeners, listener];
     this.flush();
-    return () => {
-      this.listeners = this.listeners.filter((l) => l !== subscriber);
-      if (this.listeners.length === 0 && !this.finished) this.hooks.abandoned(this.owner);
-    };
+    return true;
   }
 
   private flush(): void {
     // Re-entrancy guard: a subscriber may push, pause or end from inside `next`.
-    if (this.delivering) return;
-    this.delivering = true;
+    if (this.state & DELIVERING) return;
+    this.state |= DELIVERING;
     try {
       let delivered = 0;
       let bytes = 0;
-      while (!this.paused && this.listeners.length > 0 && this.head < this.chunks.length) {
+      while ((this.state & PAUSED) === 0 && this.listeners.length > 0 && this.head < this.chunks.length) {
         const chunk = this.chunks[this.head];
         this.chunks[this.head++] = EMPTY;
         this.bytes -= chunk.length;
@@ -132,33 +158,54 @@ export class ReceiveQueue<Owner> extends Observable<Uint8Array> {
         this.head = 0;
       }
       if (delivered > 0) this.hooks.delivered(this.owner, delivered, bytes);
-      if (this.endState && this.head === this.chunks.length && !this.finished) {
+      if (this.endState && this.head === this.chunks.length && (this.state & FINISHED) === 0) {
         // Completion waits for a subscriber: ending with nobody listening would lose it.
         if (this.listeners.length > 0 || this.endState.error !== undefined) this.finishAll();
       }
     } finally {
-      this.delivering = false;
+      this.state &= ~DELIVERING;
     }
   }
 
   private finishAll(): void {
-    this.finished = true;
+    this.state |= FINISHED;
     const listeners = this.listeners;
     this.listeners = NO_LISTENERS;
     for (const l of listeners) this.finishOne(l);
   }
 
-  private finishOne(subscriber: Subscriber<Uint8Array>): void {
+  private finishOne(subscriber: Listener): void {
     if (this.endState?.error !== undefined) subscriber.error(this.endState.error);
     else subscriber.complete();
   }
 }
 
+const PAUSED = 1;
+const DELIVERING = 2;
+const FINISHED = 4;
+
 const EMPTY = new Uint8Array(0);
 /** Shared, never written: `push` replaces it before adding, `flush` only reads an empty one. */
 const NO_CHUNKS: Uint8Array[] = [];
-const NO_LISTENERS: readonly Subscriber<Uint8Array>[] = Object.freeze([]);
+const NO_LISTENERS: readonly Listener[] = Object.freeze([]);
 
-function attachToQueue(this: Observable<Uint8Array>, subscriber: Subscriber<Uint8Array>): () => void {
-  return (this as ReceiveQueue<unknown>).attach(subscriber);
+/** What a queue delivers to: an RxJS subscriber, or a {@link QueueReader}. */
+type Listener = Pick<Subscriber<Uint8Array>, 'next' | 'error' | 'complete'>;
+
+/** `subscribe(next)` / `subscribe(observer)` on a queue: leaves the queue when unsubscribed. */
+class QueueReader extends PlainSubscriber<Uint8Array> {
+  constructor(
+    private readonly source: ReceiveQueue<unknown>,
+    observer: PlainObserver<Uint8Array>,
+  ) {
+    super(observer);
+  }
+
+  override unsubscribe(): void {
+    if (this.closed) return;
+    // Leaves first, as RxJS runs the source's teardown before what was added to the subscription.
+    this.source.detach(this);
+    super.unsubscribe();
+  }
 }
+

@@ -17,18 +17,21 @@ export type { StreamReader, StreamWriter } from './stream-api.js';
 export class MuxStream implements StreamReader, StreamWriter {
   /** Created by the first `write()`: a stream at rest holds no write buffer. */
   private buffer: WriteBuffer | undefined;
-  /** Received chunks; see {@link StreamReader.data$}. */
-  readonly data$: Observable<Uint8Array>;
-  /** Emits the close reason once, then completes. */
-  readonly closed$: Observable<number>;
 
   /** @internal Created by the muxes and sessions. */
   constructor(
     private readonly actor: MuxActor,
     private readonly record: StreamRecord,
-  ) {
-    this.data$ = record.queue;
-    this.closed$ = record.closeSignal;
+  ) {}
+
+  /** Received chunks; see {@link StreamReader.data$}. The same Observable on every read. */
+  get data$(): Observable<Uint8Array> {
+    return this.record.queue;
+  }
+
+  /** Emits the close reason once, then completes. The same Observable on every read. */
+  get closed$(): Observable<number> {
+    return this.record.closeSignal;
   }
 
   /** Stream id on the wire. */

@@ -1,5 +1,5 @@
 import { TestScheduler } from 'rxjs/testing';
-import { Subscription, take, takeUntil } from 'rxjs';
+import { Subscription, config, take, takeUntil } from 'rxjs';
 import { CloseSignal } from '../../lib/core/close-signal';
 import { failTest } from '../observers';
 
@@ -81,5 +81,82 @@ describe('CloseSignal', () => {
     expect(signal.waiting).toBe(0);
     signal.fire(2);
     expect((signal as unknown as { waiters: unknown }).waiters).toBeUndefined();
+  });
+
+  describe('subscribe(next) and subscribe(observer) (its own waiter, not a SafeSubscriber)', () => {
+    afterEach(() => {
+      config.onUnhandledError = null;
+    });
+
+    it('delivers the reason, completes, then closes the subscription and runs what was added to it', () => {
+      const signal = new CloseSignal();
+      const seen: string[] = [];
+      const subscription = signal.subscribe({ next: (r) => seen.push(`next ${r}`), error: failTest, complete: () => seen.push('complete') });
+      subscription.add(() => seen.push('teardown'));
+      // eslint-disable-next-line rxjs-x/no-ignored-error -- the forms without an error handler are what this tests
+      const byFunction = signal.subscribe((r) => seen.push(`fn ${r}`));
+      expect(subscription.closed).toBe(false);
+      signal.fire(3);
+      expect(seen).toEqual(['next 3', 'complete', 'teardown', 'fn 3']);
+      expect(subscription.closed).toBe(true);
+      expect(byFunction.closed).toBe(true);
+    });
+
+    it('calls the observer as a method (this is the observer)', () => {
+      const signal = new CloseSignal();
+      const observer = {
+        seen: [] as number[],
+        next(this: { seen: number[] }, r: number) {
+          this.seen.push(r);
+        },
+      };
+      // eslint-disable-next-line rxjs-x/no-ignored-error -- the forms without an error handler are what this tests
+      signal.subscribe(observer);
+      signal.fire(5);
+      expect(observer.seen).toEqual([5]);
+    });
+
+    it('reports an error thrown by one observer as unhandled, and still delivers to the others', () => {
+      const reported: unknown[] = [];
+      config.onUnhandledError = (error) => reported.push(error);
+      scheduler().run(({ flush }) => {
+        const signal = new CloseSignal();
+        const seen: number[] = [];
+        const boom = new Error('boom');
+        // eslint-disable-next-line rxjs-x/no-ignored-error -- the forms without an error handler are what this tests
+        signal.subscribe(() => {
+          throw boom;
+        });
+        // eslint-disable-next-line rxjs-x/no-ignored-error -- the forms without an error handler are what this tests
+        signal.subscribe((r) => seen.push(r));
+        expect(() => signal.fire(2)).not.toThrow();
+        expect(seen).toEqual([2]);
+        flush();
+        expect(reported).toEqual([boom]);
+      });
+    });
+
+    it('gives nothing to a subscription unsubscribed before the signal fires, and runs its teardown once', () => {
+      const signal = new CloseSignal();
+      let calls = 0;
+      let teardowns = 0;
+      const subscription = signal.subscribe({ next: () => calls++, error: failTest, complete: () => calls++ });
+      subscription.add(() => teardowns++);
+      subscription.unsubscribe();
+      signal.fire(1);
+      expect(calls).toBe(0);
+      expect(teardowns).toBe(1);
+      expect(signal.waiting).toBe(0);
+    });
+
+    it('delivers at once to a late subscriber and returns a closed subscription', () => {
+      const signal = new CloseSignal();
+      signal.fire(9);
+      const seen: number[] = [];
+      // eslint-disable-next-line rxjs-x/no-ignored-error -- the forms without an error handler are what this tests
+      const subscription = signal.subscribe((r) => seen.push(r));
+      expect(seen).toEqual([9]);
+      expect(subscription.closed).toBe(true);
+    });
   });
 });
