@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // What loading the package costs a Node process before its first connection: V8 heap after
 // two gc() calls, after require() minus before, in a fresh `node --expose-gc` per sample
-// (median of 3), with the number of modules loaded. wisp-rx's Node entry and universal entry
+// (median of 3), with the number of modules loaded. wisp-rx's Node entries and universal entry
 // (dist/cjs, so `npm run build` first) beside wisp-js's server + client. Why it matters:
 // docs/architecture.md, "Heap baseline and V8's marking threshold". Run alone
 // (`node bench/load-heap.js`) or as part of `npm run bench`.
@@ -12,6 +12,7 @@ const { execFileSync } = require('node:child_process');
 const root = path.join(__dirname, '..');
 const ENTRIES = {
   'wisp-rx/node': [path.join(root, 'dist/cjs/node.js')],
+  'wisp-rx/node-client': [path.join(root, 'dist/cjs/node-client.js')],
   'wisp-rx': [path.join(root, 'dist/cjs/index.js')],
   'wisp-js server + client': ['@mercuryworkshop/wisp-js/server', '@mercuryworkshop/wisp-js/client'],
 };

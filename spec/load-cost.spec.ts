@@ -9,11 +9,17 @@ import * as path from 'node:path';
 
 const root = path.join(__dirname, '..');
 
+/** Every file a fresh Node process has loaded after requiring `entry`. */
+function filesLoadedBy(entry: string): string[] {
+  const probe = `require(${JSON.stringify(entry)}); console.log(JSON.stringify(Object.keys(require.cache)));`;
+  return JSON.parse(execFileSync(process.execPath, ['-e', probe], { cwd: root, encoding: 'utf8' })) as string[];
+}
+
 /** The files under node_modules that a fresh Node process has loaded after requiring `entry`. */
 function loadedBy(entry: string): string[] {
-  const probe = `require(${JSON.stringify(entry)}); console.log(JSON.stringify(Object.keys(require.cache)));`;
-  const files = JSON.parse(execFileSync(process.execPath, ['-e', probe], { cwd: root, encoding: 'utf8' })) as string[];
-  return files.filter((f) => f.includes(`${path.sep}node_modules${path.sep}`)).map((f) => f.slice(f.lastIndexOf('node_modules') + 13));
+  return filesLoadedBy(entry)
+    .filter((f) => f.includes(`${path.sep}node_modules${path.sep}`))
+    .map((f) => f.slice(f.lastIndexOf('node_modules') + 13));
 }
 
 describe('loading the Node entry', () => {
@@ -27,5 +33,13 @@ describe('loading the Node entry', () => {
   it.each(['ioredis', 'prom-client', 'rate-limiter-flexible'])('does not load %s until a gateway uses it', (name) => {
     expect(loaded).toContain(path.join('ws', 'index.js')); // the walk sees dependencies at all
     expect(loaded.filter((f) => f.startsWith(name + path.sep))).toEqual([]);
+  });
+});
+
+describe('loading the Node client entry', () => {
+  it('loads the ws transport and none of the gateway', () => {
+    const files = filesLoadedBy(path.join(root, 'dist/cjs/node-client.js')).map((f) => path.relative(path.join(root, 'dist', 'cjs'), f));
+    expect(files).toContain(path.join('transport', 'ws.js'));
+    expect(files.filter((f) => f.startsWith('server' + path.sep) || f.startsWith('tunnel' + path.sep))).toEqual([]);
   });
 });

@@ -7,6 +7,9 @@ const path = require('node:path');
 const { BaseStream } = require('./common');
 const { Counter, LOOPBACK, settle, listen, trackSockets, closeServer } = require('../lib/util');
 
+// A client loads what a Node program that only opens streams imports (wisp-rx/node-client); the
+// servers load the whole Node entry (wisp-rx/node, the gateway).
+const CLIENT_ENTRY = path.join(__dirname, '../../dist/cjs/node-client.js');
 const ENTRY = path.join(__dirname, '../../dist/cjs/node.js');
 
 // Expected API (adjust here):
@@ -29,25 +32,31 @@ const GATEWAY_OPTIONS = {
 };
 const SERVER_MUX_OPTIONS = { maxStreams: 65536 };
 
-let cached;
-/** { api } when dist/cjs/node.js loads, else { missing: reason }. */
-function load() {
-  if (cached) return cached;
+const cached = new Map();
+/** { api } when the built entry loads, else { missing: reason }. */
+function load(entry) {
+  if (cached.has(entry)) return cached.get(entry);
+  let result;
   try {
-    cached = { api: require(ENTRY) };
+    result = { api: require(entry) };
   } catch (error) {
     if (error && error.code === 'MODULE_NOT_FOUND') {
-      const what = String(error.message).includes(ENTRY) ? 'dist/cjs/node.js not built' : error.message.split('\n')[0];
-      cached = { missing: what };
+      const what = String(error.message).includes(entry) ? `${path.relative(path.join(__dirname, '../..'), entry)} not built` : error.message.split('\n')[0];
+      result = { missing: what };
     } else throw error;
   }
-  return cached;
+  cached.set(entry, result);
+  return result;
 }
 
 function api(...names) {
-  const { api: mod, missing } = load();
+  return apiOf(ENTRY, names);
+}
+
+function apiOf(entry, names = []) {
+  const { api: mod, missing } = load(entry);
   if (missing) throw new Error(`wisp-rx unavailable: ${missing}`);
-  for (const name of names) if (typeof mod[name] !== 'function') throw new Error(`wisp-rx: ${name} not exported by dist/cjs/node.js`);
+  for (const name of names) if (typeof mod[name] !== 'function') throw new Error(`wisp-rx: ${name} not exported by ${path.basename(entry)}`);
   return mod;
 }
 
@@ -77,7 +86,7 @@ class RxStream extends BaseStream {
 }
 
 async function connectClient(url) {
-  const { ClientMux } = api();
+  const { ClientMux } = apiOf(CLIENT_ENTRY, ['ClientMux']);
   if (!ClientMux || typeof ClientMux.connect !== 'function') throw new Error('wisp-rx: ClientMux.connect missing');
   const mux = await ClientMux.connect(url);
   return {
@@ -130,9 +139,9 @@ async function startHoldServer() {
 }
 
 function has(name) {
-  const { api: mod, missing } = load();
+  const { api: mod, missing } = load(name === 'ClientMux' ? CLIENT_ENTRY : ENTRY);
   if (missing) return `wisp-rx gateway not built yet (${missing})`;
-  if (name === 'ClientMux') return mod.ClientMux && typeof mod.ClientMux.connect === 'function' ? true : 'wisp-rx client: ClientMux not exported by dist/cjs/node.js';
+  if (name === 'ClientMux') return mod.ClientMux && typeof mod.ClientMux.connect === 'function' ? true : 'wisp-rx client: ClientMux not exported by dist/cjs/node-client.js';
   return typeof mod[name] === 'function' ? true : `wisp-rx gateway not built yet (${name} not exported by dist/cjs/node.js)`;
 }
 

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import { ClientMux, CloseReason, WispError, isWispError, type MuxStream } from 'wisp-rx';
 import { createGateway, connectWs, ReconnectingClientMux } from 'wisp-rx/node';
+import * as nodeClient from 'wisp-rx/node-client';
 import { marbleStream, memoryMuxPair, echoStream, bytes, text } from 'wisp-rx/testing';
 
 // toDuplex() is node:stream's Duplex once wisp-rx/node is in the program.
@@ -13,6 +14,8 @@ export const used = [ClientMux, createGateway, connectWs, marbleStream, Reconnec
 const required = createRequire(import.meta.url)('wisp-rx') as typeof import('wisp-rx');
 if (required.WispError !== WispError) throw new Error('two copies of WispError (dual-package hazard)');
 if (!isWispError(new required.WispError('MuxClosed', 'x'))) throw new Error('isWispError fails across entries');
+if (nodeClient.connectWs !== connectWs || nodeClient.ClientMux !== ClientMux) throw new Error('wisp-rx/node-client exports other copies');
+if ('createGateway' in nodeClient) throw new Error('wisp-rx/node-client exports the gateway');
 
 const pair = await memoryMuxPair({ onStream: echoStream });
 const stream = await pair.client.open('tcp', 'echo.test', 7);
