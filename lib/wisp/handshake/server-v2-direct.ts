@@ -43,7 +43,7 @@ class DirectHandshake extends Subscription implements Observer<Packet> {
   ) {
     super();
     this.options = options;
-    const context = (this.context = new HandshakeContext({ ...options, refuseOverflow: true }, (error) => this.failed(error)));
+    const context = (this.context = new HandshakeContext({ timeoutMs: options.timeoutMs, scheduler: options.scheduler, send: options.send, refuseOverflow: true }, (error) => this.failed(error)));
     context.await(all(options.extensions.map((e) => e.encodeMetadata())), (metadata) => this.announce(metadata));
     context.arm("the client's INFO");
   }
