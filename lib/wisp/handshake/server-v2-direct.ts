@@ -7,7 +7,7 @@ import { HandshakeContext } from './context.js';
 import { granted } from './grant.js';
 import { negotiate, serverInfo } from './read-client-info.js';
 import type { HandshakeResult } from './result.js';
-import type { ServerV2Options } from './server-v2.js';
+import type { ServerV2Options } from './server-v2-options.js';
 import { MAX_EARLY_PACKETS, all, describe, refusalError } from './steps.js';
 
 /**

@@ -1,5 +1,4 @@
-import type { OperatorFunction, SchedulerLike } from '../../rx.js';
-import type { ProtocolExtension } from '../extensions/extension.js';
+import type { OperatorFunction } from '../../rx.js';
 import type { Packet } from '../packet/types.js';
 import { authenticateWith } from './authenticate-with.js';
 import { readClientInfo } from './read-client-info.js';
@@ -7,21 +6,9 @@ import { grant } from './grant.js';
 import { serverHandshakeDirect } from './server-v2-direct.js';
 import { chain, handshakePhase } from './phase.js';
 import type { HandshakeResult } from './result.js';
+import type { ServerV2Options } from './server-v2-options.js';
 
-/** Options of the v2 server handshake. */
-export interface ServerV2Options {
-  /** Per-stream buffer size (packets) to announce in the final CONTINUE. */
-  readonly bufferSize: number;
-  /** Time allowed for the client's INFO, and then for authentication. */
-  readonly timeoutMs: number;
-  readonly scheduler?: SchedulerLike;
-  /** This connection's server-side extension instances. */
-  readonly extensions: readonly ProtocolExtension[];
-  /** Ids the client must agree to; otherwise CLOSE(0, 0x04) and `ExtensionsNotSupported`. */
-  readonly requiredExtensions?: readonly number[];
-  /** Sends an encoded packet to the client. */
-  readonly send: (packet: Uint8Array) => void;
-}
+export type { ServerV2Options } from './server-v2-options.js';
 
 /**
  * Server side of the Wisp v2 handshake, as stages: `readClientInfo` (send INFO, read
