@@ -14,7 +14,7 @@ import { encodeClose } from '../wisp/packet/encode.js';
 import type { Transport } from '../transport/transport.js';
 import type { AuthLimiter } from './auth-limiter.js';
 import { terminateUnlessClosedWithin, type ConnectionHandle } from './connection-handle.js';
-import { IdleTimer } from './connection-idle.js';
+import { DeadlineQueue, type DeadlineOwner } from '../core/deadline-queue.js';
 import type { ResolvedGatewayOptions } from './gateway-options.js';
 import type { Logger } from './logger.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -105,13 +105,20 @@ export function serveConnection(shared: GatewayShared, accepted: AcceptedClient)
  * Closes the connection once it holds no stream for `connectionIdleTimeoutMs`, from the end
  * of its handshake and again each time its last stream closes: without that a client (v1
  * especially, which has no handshake timeout after the server's CONTINUE) could hold a slot
- * and its memory for ever. One timer, re-armed only when the stream count passes through zero.
+ * and its memory for ever. One deadline in the shared idle queue, set again only when the
+ * stream count passes through zero.
  */
-class GatewayConnection implements LiveConnection, ServerMuxWatcher {
+class GatewayConnection implements LiveConnection, ServerMuxWatcher, DeadlineOwner {
   readonly since = Date.now();
   readonly version: 1 | 2;
   private readonly started = performance.now();
-  private idle: IdleTimer | undefined;
+  /**
+   * @internal The idle deadline ({@link DeadlineOwner}), in the gateway's shared queue for
+   * its timeout (unref'd: an idle connection keeps no process alive), 0 while it has streams.
+   */
+  deadline = 0;
+  /** @internal */
+  deadlineSlot = 0;
   /** Made with the first stream: most of what it holds is the gateway's. */
   private context: StreamContext | undefined;
 
@@ -141,7 +148,7 @@ class GatewayConnection implements LiveConnection, ServerMuxWatcher {
   }
 
   stream(incoming: IncomingStream): void {
-    this.idle?.disarm();
+    this.notIdle();
     const { shared } = this;
     shared.countStream();
     if (shared.metrics) countStream(shared.metrics, incoming);
@@ -150,18 +157,22 @@ class GatewayConnection implements LiveConnection, ServerMuxWatcher {
 
   empty(): void {
     const ms = this.shared.options.connectionIdleTimeoutMs;
-    if (ms > 0) (this.idle ??= new IdleTimer(ms, this)).arm();
+    if (ms > 0) DeadlineQueue.of(ms, true).set(this);
   }
 
-  /** The idle timer fired. */
-  idled(): void {
+  private notIdle(): void {
+    if (this.deadline !== 0) DeadlineQueue.of(this.shared.options.connectionIdleTimeoutMs, true).clear(this);
+  }
+
+  /** @internal The idle deadline passed. */
+  deadlinePassed(): void {
     if (this.mux.streamCount > 0) return;
     this.shared.logger.info(`${this.label} idle: no stream for ${this.shared.options.connectionIdleTimeoutMs} ms`);
     void this.mux.close(CloseReason.Voluntary);
   }
 
   ended(end: MuxEnd): void {
-    this.idle?.disarm();
+    this.notIdle();
     const { shared, mux, label } = this;
     if (!shared.muxes.delete(mux)) return;
     shared.live.delete(mux);

@@ -19,9 +19,6 @@ import { MuxStream } from '../stream/mux-stream.js';
 import type { StreamRecord } from '../core/stream-record.js';
 import { EndObserver, IncomingObserver, type IncomingStream, type ServerMuxOptions, type ServerMuxWatcher } from './server-mux-parts.js';
 
-/** Shared by every connection without a scheduler of its own (the handshake's closures keep it). */
-const NO_SCHEDULER = {};
-
 export type { ConnectRequest, IncomingStream, ServerMuxOptions, ServerMuxWatcher } from './server-mux-parts.js';
 
 // It is an ActorEvents (the actor observers call it), checked where they are made: an
@@ -118,14 +115,13 @@ export class ServerMux {
   private start(): void {
     const bufferSize = this.options.bufferSize ?? DEFAULT_BUFFER_SIZE;
     const v2 = this.options.v2 !== false && this.transport.protocol.split(/,\s*/).includes(WISP_V2_PROTOCOL);
-    const scheduler = this.options.scheduler ? { scheduler: this.options.scheduler } : NO_SCHEDULER;
     const extensions = v2 ? instantiate(this.options.extensions ?? [udp(), streamConfirmation()], 'server') : [];
     const protocol = wispProtocol('server', (send) =>
       v2
         ? serverHandshakeV2({
             bufferSize,
             timeoutMs: this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-            ...scheduler,
+            scheduler: this.options.scheduler,
             extensions,
             requiredExtensions: this.options.requiredExtensions ?? [],
             send,
@@ -142,11 +138,13 @@ export class ServerMux {
         maxQueuedPackets: undefined, // every server stream is bounded by its credit or drops datagrams
         maxQueuedDatagrams: result.bufferSize,
         maxQueuedBytes: this.options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
-        ...(this.options.maxOutputBacklog === undefined ? {} : { maxOutputBacklog: this.options.maxOutputBacklog }),
-        ...(this.options.outputStallMs === undefined ? {} : { outputStallMs: this.options.outputStallMs }),
-        ...(this.options.closeDeadlineMs === undefined ? {} : { closeDeadlineMs: this.options.closeDeadlineMs }),
-        ...(this.options.writeBufferBytes === undefined ? {} : { writeBufferBytes: this.options.writeBufferBytes }),
-        ...scheduler,
+        // Undefined where not set: every reader defaults them with `??`. One literal of one
+        // shape, where a spread per option cost each accepted connection a clone or two.
+        maxOutputBacklog: this.options.maxOutputBacklog,
+        outputStallMs: this.options.outputStallMs,
+        closeDeadlineMs: this.options.closeDeadlineMs,
+        writeBufferBytes: this.options.writeBufferBytes,
+        scheduler: this.options.scheduler,
         maxStreams: this.options.maxStreams ?? DEFAULT_MAX_STREAMS,
       }),
       {

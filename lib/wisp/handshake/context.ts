@@ -1,5 +1,6 @@
 import type { SchedulerLike, Subscription } from '../../rx.js';
 import { WispError } from '../../errors.js';
+import { DeadlineQueue, type DeadlineOwner } from '../../core/deadline-queue.js';
 import { CloseReason } from '../packet/close-reason.js';
 import { encodeClose } from '../packet/encode.js';
 import { settle, withReason } from './steps.js';
@@ -20,17 +21,18 @@ export interface HandshakeContextOptions {
  * timer, the one way to fail, and the way to wait for an extension's answer. Once the
  * handshake failed or was torn down, nothing more is sent and no late answer goes on.
  */
-export class HandshakeContext {
+export class HandshakeContext implements DeadlineOwner {
   /** The step timer on the given scheduler (tests, custom schedulers). */
   private timer: Subscription | undefined;
   /**
-   * The step timer when no scheduler is given: one plain timer per handshake. A later step
-   * only moves the deadline (the timer, when it fires early, waits out the rest): the RxJS
-   * async scheduler would make an action and an interval per step, and every accepted
-   * connection arms twice (the client's INFO, then authentication).
+   * Without a scheduler (what a gateway runs) the step deadline waits in the shared
+   * {@link DeadlineQueue} of its timeout: no timer per handshake. A later step moves it.
    */
-  private nativeTimer: ReturnType<typeof setTimeout> | undefined;
-  private deadline = 0;
+  private queue: DeadlineQueue | undefined;
+  /** @internal {@link DeadlineOwner} */
+  deadline = 0;
+  /** @internal {@link DeadlineOwner} */
+  deadlineSlot = 0;
   private waitingFor = '';
   private over = false;
 
@@ -54,17 +56,12 @@ export class HandshakeContext {
     if (scheduler) {
       this.timer?.unsubscribe();
       this.timer = scheduler.schedule(() => this.timedOut(), timeoutMs);
-    } else {
-      this.deadline = performance.now() + timeoutMs; // monotonic: a wall-clock step moves no deadline
-      this.nativeTimer ??= setTimeout(checkDeadline, timeoutMs, this);
-    }
+    } else (this.queue ??= DeadlineQueue.of(timeoutMs)).set(this);
   }
 
-  /** @internal The native timer fired: the step timed out, or a later step moved the deadline. */
-  checkDeadline(): void {
-    const left = this.deadline - performance.now();
-    if (left > 0) this.nativeTimer = setTimeout(checkDeadline, left, this);
-    else this.timedOut();
+  /** @internal The step's deadline passed. */
+  deadlinePassed(): void {
+    this.timedOut();
   }
 
   private timedOut(): void {
@@ -76,8 +73,7 @@ export class HandshakeContext {
     this.over = true;
     this.timer?.unsubscribe();
     this.timer = undefined;
-    if (this.nativeTimer !== undefined) clearTimeout(this.nativeTimer);
-    this.nativeTimer = undefined;
+    this.queue?.clear(this);
   }
 
   fail(error: unknown): void {
@@ -118,9 +114,4 @@ export class HandshakeContext {
     );
     sync = false;
   }
-}
-
-/** One shared function for every native step timer (the context is its argument). */
-function checkDeadline(context: HandshakeContext): void {
-  context.checkDeadline();
 }

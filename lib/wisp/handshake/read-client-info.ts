@@ -58,8 +58,8 @@ export function readClientInfo(
         complete: () => subscriber.complete(),
       });
       context.await(all(extensions.map((e) => e.encodeMetadata())), (metadata) => {
-          context.send(encodeInfo(0, 2, 0, extensions.map((e, i) => ({ id: e.id, metadata: metadata[i] }))));
-          state = 'info';
+        context.send(serverInfo(extensions, metadata));
+        state = 'info';
         for (const packet of held.splice(0)) onPacket(packet);
       });
       return upstream;
@@ -67,7 +67,7 @@ export function readClientInfo(
 }
 
 /** Checks the client's INFO; the negotiation, or undefined when it refused the client. */
-function negotiate(
+export function negotiate(
   context: HandshakeContext,
   info: InfoPacket,
   extensions: readonly ProtocolExtension[],
@@ -113,4 +113,9 @@ function negotiate(
   }
   // The minor version in force is the lower one; this side speaks 2.0.
   return { kind: 'negotiation', minor: Math.min(0, info.minor), agreed, peerMetadata: answered, answers: [] };
+}
+
+/** The server's INFO: version 2.0 and this side's extensions with their metadata. */
+export function serverInfo(extensions: readonly ProtocolExtension[], metadata: readonly Uint8Array[]): Uint8Array {
+  return encodeInfo(0, 2, 0, extensions.map((e, i) => ({ id: e.id, metadata: metadata[i] })));
 }

@@ -1,26 +1,14 @@
-import type { OperatorFunction, SchedulerLike } from '../../rx.js';
-import type { ProtocolExtension } from '../extensions/extension.js';
+import type { OperatorFunction } from '../../rx.js';
 import type { Packet } from '../packet/types.js';
 import { authenticateWith } from './authenticate-with.js';
 import { readClientInfo } from './read-client-info.js';
 import { grant } from './grant.js';
+import { serverHandshakeDirect } from './server-v2-direct.js';
 import { chain, handshakePhase } from './phase.js';
 import type { HandshakeResult } from './result.js';
+import type { ServerV2Options } from './server-v2-options.js';
 
-/** Options of the v2 server handshake. */
-export interface ServerV2Options {
-  /** Per-stream buffer size (packets) to announce in the final CONTINUE. */
-  readonly bufferSize: number;
-  /** Time allowed for the client's INFO, and then for authentication. */
-  readonly timeoutMs: number;
-  readonly scheduler?: SchedulerLike;
-  /** This connection's server-side extension instances. */
-  readonly extensions: readonly ProtocolExtension[];
-  /** Ids the client must agree to; otherwise CLOSE(0, 0x04) and `ExtensionsNotSupported`. */
-  readonly requiredExtensions?: readonly number[];
-  /** Sends an encoded packet to the client. */
-  readonly send: (packet: Uint8Array) => void;
-}
+export type { ServerV2Options } from './server-v2-options.js';
 
 /**
  * Server side of the Wisp v2 handshake, as stages: `readClientInfo` (send INFO, read
@@ -28,13 +16,19 @@ export interface ServerV2Options {
  * then `grant` (CONTINUE(0, bufferSize)). A refusal sends CLOSE(0, reason) and errors
  * with the matching code (`PasswordExtensionCredsInvalid`, `CertAuthExtensionSigInvalid`,
  * `AuthRequired`, `ExtensionsNotSupported`, `HandshakeTimeout`, …). Emits a
- * {@link HandshakeResult}, then any packets the client sent early, then the rest.
+ * {@link HandshakeResult}, then any packets the client sent early, then the rest. When no
+ * extension authenticates, {@link serverHandshakeDirect} does the same in one operator.
  */
 export function serverHandshakeV2(options: ServerV2Options): OperatorFunction<Packet, Packet | HandshakeResult> {
-  const { extensions } = options;
-  const authenticating = extensions.filter((e) => e.authenticate !== undefined);
+  // Without an authenticating extension every authenticateWith stage would be identity.
+  return options.extensions.some((e) => e.authenticate !== undefined) ? serverHandshakeStages(options) : serverHandshakeDirect(options);
+}
+
+/** {@link serverHandshakeV2} as the stage pipeline, whatever the extensions. */
+export function serverHandshakeStages(options: ServerV2Options): OperatorFunction<Packet, Packet | HandshakeResult> {
+  const authenticating = options.extensions.filter((e) => e.authenticate !== undefined);
   return handshakePhase({ timeoutMs: options.timeoutMs, scheduler: options.scheduler, send: options.send, refuseOverflow: true, firstStep: "the client's INFO" }, (context) =>
-    chain(readClientInfo(context, extensions, options.requiredExtensions ?? []), [
+    chain(readClientInfo(context, options.extensions, options.requiredExtensions ?? []), [
       ...authenticating.map((e) => authenticateWith(context, e)),
       grant(context, options.bufferSize),
     ]),
