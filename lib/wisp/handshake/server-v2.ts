@@ -17,7 +17,7 @@ export type { ServerV2Options } from './server-v2-options.js';
  * with the matching code (`PasswordExtensionCredsInvalid`, `CertAuthExtensionSigInvalid`,
  * `AuthRequired`, `ExtensionsNotSupported`, `HandshakeTimeout`, …). Emits a
  * {@link HandshakeResult}, then any packets the client sent early, then the rest. When no
- * extension authenticates, {@link serverHandshakeDirect} does the same in one operator.
+ * extension authenticates, `serverHandshakeDirect` does the same in one operator.
  */
 export function serverHandshakeV2(options: ServerV2Options): OperatorFunction<Packet, Packet | HandshakeResult> {
   // Without an authenticating extension every authenticateWith stage would be identity.
