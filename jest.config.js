@@ -16,7 +16,7 @@ module.exports = {
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     '^wisp-rx$': '<rootDir>/dist/cjs/index.js',
-    '^wisp-rx/(node|testing)$': '<rootDir>/dist/cjs/$1.js',
+    '^wisp-rx/(node|node-client|smux|yamux|testing)$': '<rootDir>/dist/cjs/$1.js',
   },
   globalSetup: '<rootDir>/spec/global-setup.js',
   testTimeout: 30000,

@@ -38,28 +38,11 @@ export type { ProtocolExtension, ExtensionBuilder, ExtensionContext } from './wi
 export type { Role } from './core/protocol.js';
 export { setDefaultConnector } from './transport/default-connector.js';
 export { FrameSplitter, lengthPrefixLayout, type FrameLayout, type FrameHandler } from './transport/frame-splitter.js';
-// byte-stream transports (smux, yamux and any protocol framed over bytes)
+// byte-stream transports (for smux, yamux — wisp-rx/smux, wisp-rx/yamux — and any protocol framed over bytes)
 export { frames } from './transport/frames.js';
 export { asBytePipe } from './transport/byte-pipe.js';
 export { webStreamTransport, type ByteStreamPair, type WebStreamTransportOptions } from './transport/web-stream-transport.js';
 
-// yamux family (hashicorp/yamux = version 0, net-mux 1.0 = version 1) on the core
-export {
-  YamuxSession,
-  YamuxReason,
-  YAMUX_INITIAL_WINDOW,
-  resolveYamuxConfig,
-  yamuxVariant,
-  HASHICORP_YAMUX,
-  NET_MUX,
-  YamuxFlag,
-  YamuxType,
-  YamuxGoAway,
-  type YamuxConfig,
-  type ResolvedYamuxConfig,
-  type YamuxVariant,
-  type YamuxVersion,
-} from './yamux/index.js';
 export type { SessionCloseOptions } from './session.js';
 
 // handshake operators
@@ -88,15 +71,3 @@ export { ReconnectingClientMux, type ReconnectingClientMuxOptions, type Reconnec
 export type { WebStreamPair } from './stream/web-streams.js';
 export type { DuplexOptions, DuplexLike, NodeDuplex, NodeStreamTypes } from './stream/duplex-types.js';
 
-// smux (xtaci/smux v1/v2) over any byte-stream transport
-export {
-  SmuxSession,
-  SmuxReason,
-  SMUX_GO_DEFAULTS,
-  resolveSmuxConfig,
-  verifySmuxConfig,
-  type SmuxCloseOptions,
-  type SmuxConfig,
-  type ResolvedSmuxConfig,
-  type SmuxVersion,
-} from './smux/index.js';

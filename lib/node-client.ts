@@ -1,9 +1,9 @@
 /**
  * wisp-rx/node-client — the Node entry point for programs that only open streams: everything
  * from the universal entry plus the Node transports (`ws`, TCP, TLS, length-delimited). It
- * loads no gateway: 0.6 MiB less heap than `wisp-rx/node`, which matters to a small process
- * (docs/architecture.md, "Heap baseline and V8's marking threshold"). `wisp-rx/node` exports
- * all of this too.
+ * loads no gateway and no smux or yamux: less heap than `wisp-rx/node`, which matters to a
+ * small process (docs/architecture.md, "Heap baseline and V8's marking threshold").
+ * `wisp-rx/node` exports all of this too.
  *
  * Importing this module makes `ClientMux.connect(url)` use `ws` by default.
  * @packageDocumentation

@@ -1,13 +1,16 @@
 /**
  * wisp-rx/node — the Node entry point: everything from the universal entry plus the pieces
- * that need Node (the `ws` transport, the gateway, tunnels). Browser bundles import `wisp-rx`
- * instead, so that `ws` and Node built-ins never reach them; a Node program that only opens
- * streams can import `wisp-rx/node-client`, which loads no gateway.
+ * that need Node (the `ws` transport, the gateway, tunnels), and smux and yamux (`wisp-rx/smux`,
+ * `wisp-rx/yamux`). Browser bundles import `wisp-rx` instead, so that `ws` and Node built-ins
+ * never reach them; a Node program that only opens Wisp streams can import
+ * `wisp-rx/node-client`, which loads neither the gateway nor smux and yamux.
  *
  * Importing this module makes `ClientMux.connect(url)` use `ws` by default.
  * @packageDocumentation
  */
 export * from './node-client.js';
+export * from './smux.js';
+export * from './yamux.js';
 export { createGateway, Gateway, type GatewayStats } from './server/gateway.js';
 export type { GatewayOptions } from './server/gateway-options.js';
 export type { LookupFunction } from './server/resolve.js';

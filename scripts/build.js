@@ -28,7 +28,7 @@ const root = path.join(__dirname, '..');
 const tsc = require.resolve('typescript/bin/tsc');
 
 /** Entry points: dist/cjs/NAME.js and dist/esm/NAME.js, wrapped as dist/node/NAME.js. */
-const ENTRIES = ['index', 'node', 'node-client', 'testing'];
+const ENTRIES = ['index', 'node', 'node-client', 'smux', 'yamux', 'testing'];
 
 if (process.argv.includes('--clean')) {
   for (const dir of ['dist', 'build']) fs.rmSync(path.join(root, dir), { recursive: true, force: true });

@@ -18,7 +18,7 @@ step "npm pack"
 (cd "$root" && npm pack --silent --pack-destination "$work" >/dev/null)
 tarball="$(ls "$work"/wisp-rx-*.tgz)"
 tar -tzf "$tarball" | sed 's#^package/##' | grep -v '^dist/' | sort
-for required in dist/cjs/index.js dist/esm/index.js dist/node/index.js dist/cjs/node.d.ts dist/cjs/node-client.d.ts dist/node/node-client.js dist/cjs/testing.d.ts LICENSE CHANGELOG.md README.md; do
+for required in dist/cjs/index.js dist/esm/index.js dist/node/index.js dist/cjs/node.d.ts dist/cjs/node-client.d.ts dist/node/node-client.js dist/cjs/smux.d.ts dist/node/smux.js dist/cjs/yamux.d.ts dist/node/yamux.js dist/cjs/testing.d.ts LICENSE CHANGELOG.md README.md; do
   tar -tzf "$tarball" "package/$required" >/dev/null 2>&1 || { echo "missing from the tarball: $required" >&2; exit 1; }
 done
 

@@ -30,16 +30,40 @@ describe('loading the Node entry', () => {
     expect(loaded).not.toContain(path.join('rxjs', 'dist', 'cjs', 'index.js'));
   });
 
-  it.each(['ioredis', 'prom-client', 'rate-limiter-flexible'])('does not load %s until a gateway uses it', (name) => {
+  it.each(['ioredis', 'prom-client', 'rate-limiter-flexible', '@noble'])('does not load %s until a gateway or a key uses it', (name) => {
     expect(loaded).toContain(path.join('ws', 'index.js')); // the walk sees dependencies at all
     expect(loaded.filter((f) => f.startsWith(name + path.sep))).toEqual([]);
   });
 });
 
+/** The files under dist/cjs that a fresh Node process has loaded after requiring `entry`, relative to it. */
+function ownFilesLoadedBy(entry: string): string[] {
+  const dist = path.join(root, 'dist', 'cjs');
+  return filesLoadedBy(path.join(dist, entry)).filter((f) => f.startsWith(dist + path.sep)).map((f) => path.relative(dist, f));
+}
+const under = (files: string[], ...dirs: string[]): string[] => files.filter((f) => dirs.some((dir) => f.startsWith(dir + path.sep)));
+
 describe('loading the Node client entry', () => {
+  const files = ownFilesLoadedBy('node-client.js');
+
   it('loads the ws transport and none of the gateway', () => {
-    const files = filesLoadedBy(path.join(root, 'dist/cjs/node-client.js')).map((f) => path.relative(path.join(root, 'dist', 'cjs'), f));
     expect(files).toContain(path.join('transport', 'ws.js'));
-    expect(files.filter((f) => f.startsWith('server' + path.sep) || f.startsWith('tunnel' + path.sep))).toEqual([]);
+    expect(under(files, 'server', 'tunnel')).toEqual([]);
+  });
+
+  it('loads neither smux nor yamux (wisp-rx/smux, wisp-rx/yamux)', () => {
+    expect(files).toContain(path.join('wisp', 'client-mux.js'));
+    expect(under(files, 'smux', 'yamux')).toEqual([]);
+  });
+});
+
+describe('the protocol entries', () => {
+  it.each([
+    ['smux.js', 'smux', 'yamux'],
+    ['yamux.js', 'yamux', 'smux'],
+  ])('%s loads its protocol and not the other one or Wisp', (entry, own, other) => {
+    const files = ownFilesLoadedBy(entry);
+    expect(under(files, own)).toContain(path.join(own, 'session.js'));
+    expect(under(files, other, 'wisp')).toEqual([]);
   });
 });

@@ -1,9 +1,13 @@
-import { getPublicKeyAsync, signAsync, verifyAsync } from '@noble/ed25519';
 import { WispError } from '../../errors.js';
 import { CloseReason } from '../packet/close-reason.js';
 import type { ExtensionBuilder, ProtocolExtension, Role } from './extension.js';
 import { ExtensionId } from './ids.js';
 import { bytesEqual, isBytes, randomBytes, sha256 } from './bytes.js';
+
+// noble's Ed25519 costs a process 0.18 MiB of heap once loaded, and most never sign: load it on
+// the first key operation (every one is asynchronous anyway).
+let noble: Promise<typeof import('@noble/ed25519')> | undefined;
+const ed25519 = (): Promise<typeof import('@noble/ed25519')> => (noble ??= import('@noble/ed25519'));
 
 /** Client side of {@link keyAuth}. */
 export interface KeyAuthClientOptions {
@@ -152,6 +156,7 @@ function serverKeyAuth(required: boolean, allowedKeys: () => Promise<readonly Al
 }
 
 async function verifies(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
+  const { verifyAsync } = await ed25519();
   try {
     // zip215: false selects RFC 8032's stricter checks; an authenticator has no reason to
     // accept the edge-case signatures ZIP-215 tolerates for consensus compatibility.
@@ -168,7 +173,9 @@ function clientBuilder(options: KeyAuthClientOptions): ExtensionBuilder {
   // sha256(public key) is the same for every connection: derive it once, on first use.
   let keyHash: Promise<Uint8Array> | undefined;
   const publicKeyHash = (): Promise<Uint8Array> =>
-    (keyHash ??= getPublicKeyAsync(privateKey).then((publicKey) => sha256(publicKey)));
+    (keyHash ??= ed25519()
+      .then(({ getPublicKeyAsync }) => getPublicKeyAsync(privateKey))
+      .then((publicKey) => sha256(publicKey)));
   return {
     id: ExtensionId.KeyAuth,
     create(role: Role): ProtocolExtension {
@@ -179,6 +186,7 @@ function clientBuilder(options: KeyAuthClientOptions): ExtensionBuilder {
         async encodeMetadata(serverMetadata?: Uint8Array): Promise<Uint8Array> {
           if (serverMetadata === undefined) throw malformed('a client needs the server metadata to answer its challenge');
           const challenge = readServerMetadata(serverMetadata);
+          const { signAsync } = await ed25519();
           const [hash, signature] = await Promise.all([publicKeyHash(), signAsync(challenge, privateKey)]);
           const out = new Uint8Array(CLIENT_RECORD_LENGTH);
           out[0] = ALGORITHM_ED25519;
@@ -209,6 +217,7 @@ function readServerMetadata(metadata: Uint8Array): Uint8Array {
 /** Generates a fresh Ed25519 key pair (the private key is 32 random bytes from the platform CSPRNG). */
 export async function generateKeyPair(): Promise<KeyPair> {
   const privateKey = randomBytes(KEY_LENGTH);
+  const { getPublicKeyAsync } = await ed25519();
   return { privateKey, publicKey: await getPublicKeyAsync(privateKey) };
 }
 
@@ -217,7 +226,9 @@ export async function generateKeyPair(): Promise<KeyPair> {
  * @throws {WispError} `InvalidArgument` when `privateKey` is not 32 bytes.
  */
 export async function publicKeyFromPrivate(privateKey: Uint8Array): Promise<Uint8Array> {
-  return getPublicKeyAsync(checkKey(privateKey, 'privateKey'));
+  const seed = checkKey(privateKey, 'privateKey');
+  const { getPublicKeyAsync } = await ed25519();
+  return getPublicKeyAsync(seed);
 }
 
 /**

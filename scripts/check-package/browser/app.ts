@@ -1,6 +1,8 @@
 // Browser code: the universal entry and the testing kit, with no Node types in the program.
 import { ClientMux, CloseReason, isWispError, type MuxStream } from 'wisp-rx';
 import { marbleStream, memoryMuxPair, bytes } from 'wisp-rx/testing';
+import { SmuxSession, type SmuxConfig } from 'wisp-rx/smux';
+import { YamuxSession, type YamuxConfig } from 'wisp-rx/yamux';
 
 export async function fetchOnce(url: string): Promise<number> {
   const mux = await ClientMux.connect(url);
@@ -11,4 +13,5 @@ export async function fetchOnce(url: string): Promise<number> {
   stream.close(CloseReason.Voluntary);
   return value?.length ?? 0;
 }
-export const used = [isWispError, marbleStream, memoryMuxPair];
+export const used = [isWispError, marbleStream, memoryMuxPair, SmuxSession, YamuxSession];
+export const configs: [SmuxConfig, YamuxConfig] = [{ version: 2 }, { version: 1 }];
