@@ -38,7 +38,7 @@ export type { ProtocolExtension, ExtensionBuilder, ExtensionContext } from './wi
 export type { Role } from './core/protocol.js';
 export { setDefaultConnector } from './transport/default-connector.js';
 export { FrameSplitter, lengthPrefixLayout, type FrameLayout, type FrameHandler } from './transport/frame-splitter.js';
-// byte-stream transports (for smux, yamux — wisp-rx/smux, wisp-rx/yamux — and any protocol framed over bytes)
+// byte-stream transports (for wisp-rx/smux, wisp-rx/yamux and any protocol framed over bytes)
 export { frames } from './transport/frames.js';
 export { asBytePipe } from './transport/byte-pipe.js';
 export { webStreamTransport, type ByteStreamPair, type WebStreamTransportOptions } from './transport/web-stream-transport.js';

@@ -1,9 +1,9 @@
 /**
  * wisp-rx/yamux — the yamux family on the core, over any byte-stream `Transport`: version 0 is
- * hashicorp/yamux (Go), version 1 is net-mux 1.0 (Rust). The session, each variant's rules, the
- * wire codec. Universal (no Node built-ins), like `wisp-rx`; `wisp-rx/node` re-exports it. A
- * program that speaks only Wisp does not load it (docs/architecture.md, "Heap baseline and
- * V8's marking threshold").
+ * hashicorp/yamux (Go), version 1 is net-mux 1.0 (Rust). The session, its close reasons and
+ * config, each variant's rules, the frame types and flags. Universal (no Node built-ins), like
+ * `wisp-rx`; `wisp-rx/node` re-exports it. A program that speaks only Wisp does not load it
+ * (docs/architecture.md, "Heap baseline and V8's marking threshold").
  * @packageDocumentation
  */
 export {

@@ -6,8 +6,9 @@ import { bytesEqual, isBytes, randomBytes, sha256 } from './bytes.js';
 
 // noble's Ed25519 costs a process 0.18 MiB of heap once loaded, and most never sign: load it on
 // the first key operation (every one is asynchronous anyway).
-let noble: Promise<typeof import('@noble/ed25519')> | undefined;
-const ed25519 = (): Promise<typeof import('@noble/ed25519')> => (noble ??= import('@noble/ed25519'));
+type Noble = typeof import('@noble/ed25519');
+let noble: Promise<Noble> | undefined;
+const ed25519 = (): Promise<Noble> => (noble ??= import('@noble/ed25519'));
 
 /** Client side of {@link keyAuth}. */
 export interface KeyAuthClientOptions {
